@@ -1,0 +1,112 @@
+//! Assembly: the router with its middleware (no socket), and `run`, which
+//! takes its listener and shutdown signal from the caller so tests, the demo
+//! and `serve` share one path.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::graph::{Credentials, GraphClient, GraphSettings};
+use crate::http::auth::Authenticator;
+use crate::http::problem::Problem;
+use crate::http::{AppState, request_id, routes};
+use crate::policy::Policy;
+use crate::problem::ProblemType;
+use crate::reset::ResetService;
+use crate::store::Store;
+
+/// Request bodies above this are refused with 413 (a reset request is tiny).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The complete HTTP application for `state`.
+pub fn build_router(state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::extract::Request| {
+            let id = req.headers().get(request_id::X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    // Outermost last: sensitive marking, then the request id, then tracing.
+    routes()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(panic_problem))
+        .layer(trace)
+        .layer(axum::middleware::from_fn(request_id::scope))
+        .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
+}
+
+fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    Problem::new(ProblemType::Internal, "Unexpected error; the request id identifies it in the logs.").into_response()
+}
+
+/// Open the store, load the policy, build the Graph client.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let store = Store::open(&config.database_path).await?;
+    let policy = Policy::load(&config.policy_file)?;
+    let graph = GraphClient::new(GraphSettings {
+        graph_url: config.graph.graph_url.clone(),
+        credentials: Credentials {
+            authority_url: config.graph.authority_url.clone(),
+            tenant_id: config.graph.tenant_id.clone(),
+            client_id: config.graph.client_id.clone(),
+            client_secret: config.graph.client_secret.clone(),
+            scope: format!("{}/.default", config.graph.graph_url),
+        },
+        timeout: config.graph.timeout,
+    })?;
+    let resets = ResetService::new(graph, store, policy, config.reset.clone());
+    Ok(AppState {
+        resets: Arc::new(resets),
+        auth: Arc::new(Authenticator::hs256(&config.auth)),
+    })
+}
+
+/// Serve until `shutdown` resolves. Requests left `pending` by an earlier
+/// process are reconciled before the first request is accepted.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let started = crate::record::now_rfc3339();
+    let state = build_state(&config).await?;
+    let interrupted = state.resets.reconcile_interrupted(&started).await?;
+    if interrupted > 0 {
+        tracing::warn!(count = interrupted, "marked interrupted resets as unknown");
+    }
+    tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
+    axum::serve(listener, build_router(state)).with_graceful_shutdown(shutdown).await?;
+    tracing::info!("guest-reset stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}

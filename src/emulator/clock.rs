@@ -1,0 +1,38 @@
+//! Wall-clock readings in the exact textual formats Graph and the token service use.
+
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// Graph's `innerError.date`: ISO 8601 without a zone suffix (graph.md §3.1).
+const INNER_ERROR_DATE: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+/// Edm.DateTimeOffset as Graph serialises it, e.g. `2021-03-03T09:25:12Z`.
+const GRAPH_DATE_TIME: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+/// The token service's `timestamp`, e.g. `2016-01-09 02:02:12Z` (graph.md §6.3).
+const AAD_TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+
+pub(super) fn inner_error_date() -> String {
+    now(INNER_ERROR_DATE)
+}
+
+pub(super) fn graph_date_time() -> String {
+    now(GRAPH_DATE_TIME)
+}
+
+pub(super) fn aad_timestamp() -> String {
+    now(AAD_TIMESTAMP)
+}
+
+/// Seconds since the Unix epoch, for JWT `iat`/`nbf`/`exp`.
+pub(super) fn unix_seconds() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or_default()
+}
+
+fn now(format: &[BorrowedFormatItem<'static>]) -> String {
+    // Formatting a UTC timestamp with a literal-only description cannot fail in practice;
+    // an empty string is still better than a panic inside a request.
+    OffsetDateTime::now_utc().format(format).unwrap_or_default()
+}

@@ -1,0 +1,34 @@
+//! `/_emulator/…`: a small, unauthenticated control surface for tests and operators. It
+//! is not part of Graph; it exposes what the in-process API exposes.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use super::Emulator;
+
+pub(super) fn router() -> Router<Emulator> {
+    Router::new()
+        .route("/_emulator/requests", get(requests))
+        .route("/_emulator/users/{id}", get(user))
+        .route("/_emulator/outbox", get(outbox))
+}
+
+async fn requests(State(emulator): State<Emulator>) -> Response {
+    Json(emulator.requests()).into_response()
+}
+
+async fn user(State(emulator): State<Emulator>, Path(id): Path<String>) -> Response {
+    match emulator.user(&id) {
+        Some(user) => Json(user).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no user '{id}'") }))).into_response(),
+    }
+}
+
+async fn outbox(State(emulator): State<Emulator>) -> Response {
+    Json(emulator.outbox()).into_response()
+}

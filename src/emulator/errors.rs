@@ -1,0 +1,156 @@
+//! Error bodies in the two shapes the emulated services use: Graph's OData error
+//! (`{"error":{"code","message","innerError"}}`) and the token service's AAD error
+//! (`error`, `error_description` with `AADSTSnnnn`, trace and correlation ids).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::clock;
+
+/// Graph's `WWW-Authenticate` challenge on 401: it names the token authority and Graph's
+/// own app id so a client knows where to get a token.
+const GRAPH_CHALLENGE: &str = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
+
+/// A Graph error. It is rendered by the envelope middleware, which knows the request ids
+/// that belong in `innerError`; handlers only say what went wrong.
+#[derive(Clone, Debug)]
+pub(super) struct GraphError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<Value>,
+}
+
+impl GraphError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        GraphError { status, code, message, details: Vec::new() }
+    }
+
+    /// `BadRequest`: the code Graph's OData layer and the invitation service use.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    }
+
+    /// `Request_BadRequest`: the directory service's validation code.
+    pub fn directory_bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
+    }
+
+    pub fn resource_not_found(id: &str) -> Self {
+        let message = format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        );
+        Self::new(StatusCode::NOT_FOUND, "Request_ResourceNotFound", message)
+    }
+
+    /// The directory's answer when the token lacks the needed application permission.
+    pub fn insufficient_privileges() -> Self {
+        let message = "Insufficient privileges to complete the operation.";
+        Self::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", message)
+    }
+
+    pub fn invalid_token(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message)
+    }
+
+    pub fn unsupported_query() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Unsupported query.")
+    }
+
+    pub fn unknown_property(name: &str, type_name: &str) -> Self {
+        Self::bad_request(format!("Could not find a property named '{name}' on type '{type_name}'."))
+    }
+
+    pub fn unreadable_body() -> Self {
+        Self::bad_request(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )
+    }
+
+    pub fn with_detail(mut self, code: &str, target: &str) -> Self {
+        let detail = json!({ "code": code, "message": self.message, "target": target });
+        self.details.push(detail);
+        self
+    }
+
+    /// The full body, once the request ids are known.
+    pub fn body(&self, request_id: &str, client_request_id: &str) -> Value {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if !self.details.is_empty() {
+            error["details"] = Value::Array(self.details.clone());
+        }
+        error["innerError"] = json!({
+            "date": clock::inner_error_date(),
+            "request-id": request_id,
+            "client-request-id": client_request_id,
+        });
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for GraphError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        if self.status == StatusCode::UNAUTHORIZED && self.code == "InvalidAuthenticationToken" {
+            let challenge = HeaderValue::from_static(GRAPH_CHALLENGE);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// A token-endpoint error: `error` is the OAuth 2.0 code, `code` the AADSTS number.
+#[derive(Clone, Debug)]
+pub(super) struct AadError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub code: u32,
+    pub message: String,
+}
+
+impl AadError {
+    pub fn new(status: StatusCode, error: &'static str, code: u32, message: String) -> Self {
+        AadError { status, error, code, message }
+    }
+
+    pub fn invalid_request(code: u32, message: String) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", code, message)
+    }
+
+    /// RFC 6749 §5.2 allows 401 for `invalid_client`; observed AAD behaviour uses it
+    /// (graph.md §6.3 marks the status UNVERIFIED).
+    pub fn invalid_client(code: u32, message: String) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", code, message)
+    }
+
+    pub fn missing_parameter(name: &str) -> Self {
+        let message = format!("The request body must contain the following parameter: '{name}'.");
+        Self::invalid_request(900144, message)
+    }
+
+    /// Renders the documented body; `correlation_id` echoes the caller's
+    /// `client-request-id` when it sent one, as the token service does.
+    pub fn render(&self, correlation_id: &str) -> Response {
+        let trace_id = uuid::Uuid::new_v4().to_string();
+        let timestamp = clock::aad_timestamp();
+        let description = format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            self.code, self.message
+        );
+        let body = json!({
+            "error": self.error,
+            "error_description": description,
+            "error_codes": [self.code],
+            "timestamp": timestamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        super::token::add_token_headers(&mut response, &trace_id);
+        response
+    }
+}

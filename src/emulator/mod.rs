@@ -1,0 +1,197 @@
+//! A stateful Microsoft Graph emulator: the token authority
+//! (`POST /{tenant}/oauth2/v2.0/token`) and the Graph endpoints guest-reset uses
+//! (users, `$filter`, PATCH, transitiveMemberOf, invitations), on one router and port.
+//!
+//! It follows the documented behaviour in `docs/graph.md` (shapes, codes, headers) and
+//! deliberately shares no types with the project's Graph client, so a wrong JSON shape
+//! cannot hide in both. Where the docs are silent, the comment at the rule says which
+//! documented neighbour was picked.
+
+mod bearer;
+mod clock;
+mod control;
+mod envelope;
+mod errors;
+mod faults;
+mod filter;
+mod form;
+mod guests;
+mod invitation_request;
+mod invitations;
+mod membership;
+mod query;
+mod recording;
+mod schema;
+mod seed;
+mod state;
+mod token;
+mod user_update;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use recording::RecordedRequest;
+pub use seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed, demo};
+
+use state::State;
+
+/// The audience of Graph access tokens, and one accepted scope resource.
+const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Microsoft Graph's well-known application id, also accepted as scope resource.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// The emulator: a directory in memory behind the emulated HTTP surface. Cloning shares
+/// the same directory, so tests can inspect what the served router changed.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// HS256 key for the access tokens this emulator issues; random per instance, so a
+    /// token from one emulator never validates at another.
+    signing_key: Vec<u8>,
+}
+
+impl Emulator {
+    /// The built-in demo tenant (Contoso; see [`demo`] for its well-known ids).
+    pub fn demo() -> Emulator {
+        Emulator::from_seed(Seed::demo())
+    }
+
+    /// An emulator over `seed`, used as given; [`Emulator::from_seed_file`] validates.
+    pub fn from_seed(seed: Seed) -> Emulator {
+        let signing_key = (0..4).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+        let inner = Inner { state: Mutex::new(State::from_seed(seed)), signing_key };
+        Emulator { inner: Arc::new(inner) }
+    }
+
+    /// Loads and validates a JSON seed; errors name the file and the problem.
+    pub fn from_seed_file(path: &Path) -> anyhow::Result<Emulator> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading seed file {shown}"))?;
+        let seed: Seed = serde_json::from_str(&text).with_context(|| format!("parsing seed file {shown}"))?;
+        seed.validate()
+            .map_err(|problem| anyhow::anyhow!("invalid seed file {shown}: {problem}"))?;
+        Ok(Emulator::from_seed(seed))
+    }
+
+    /// Everything the emulator serves: Graph routes (behind the envelope, fault seam and
+    /// bearer validation), the token endpoint, and the `/_emulator` control surface, all
+    /// behind the request log.
+    pub fn router(&self) -> Router {
+        let graph = Router::new()
+            .route("/v1.0/users", get(users::list_users))
+            .route("/v1.0/users/{id}", get(users::get_user).patch(user_update::patch_user))
+            .route("/v1.0/users/{id}/transitiveMemberOf", get(membership::list_memberships))
+            .route("/v1.0/users/{id}/transitiveMemberOf/{cast}", get(membership::list_cast_memberships))
+            .route("/v1.0/invitations", post(invitations::create_invitation).get(invitations::list_invitations))
+            .method_not_allowed_fallback(envelope::method_not_allowed)
+            .route_layer(from_fn_with_state(self.clone(), bearer::authenticate))
+            .route_layer(from_fn(faults::inject))
+            .fallback(envelope::unknown_segment)
+            .layer(from_fn(envelope::graph_envelope));
+        let authority = Router::new().route("/{tenant}/oauth2/v2.0/token", post(token::issue_token));
+        graph
+            .merge(authority)
+            .merge(control::router())
+            .layer(from_fn_with_state(self.clone(), recording::record))
+            .with_state(self.clone())
+    }
+
+    /// Binds `addr` (e.g. "127.0.0.1:0"), serves on the current tokio runtime in the
+    /// background, and returns the bound address.
+    pub async fn spawn(&self, addr: &str) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::warn!(%error, "graph emulator stopped serving");
+            }
+        });
+        Ok(bound)
+    }
+
+    /// Every request received (control surface excluded), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+
+    /// The user's full current state, every stored property, by id or UPN.
+    pub fn user(&self, id_or_upn: &str) -> Option<Value> {
+        self.lock().user(id_or_upn).cloned().map(Value::Object)
+    }
+
+    /// Invitation emails "sent" (invitations with `sendInvitationMessage: true`).
+    pub fn outbox(&self) -> Vec<Value> {
+        self.lock().outbox.clone()
+    }
+
+    /// Replaces the application permissions granted to an app; tokens issued afterwards
+    /// carry them (tokens already issued keep theirs, as in Entra). Unknown apps are
+    /// ignored.
+    pub fn set_app_roles(&self, client_id: &str, roles: &[&str]) {
+        match self.lock().app_mut(client_id) {
+            Some(app) => app.roles = roles.iter().map(|r| (*r).to_owned()).collect(),
+            None => tracing::warn!(client_id, "set_app_roles: no such app in the emulator"),
+        }
+    }
+
+    /// Lifetime (`expires_in`, `exp`) of tokens issued from now on.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.lock().token_lifetime = secs;
+    }
+
+    /// The directory lock. A panic while holding it cannot leave the plain data
+    /// half-updated in a way later requests must not see, so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn signing_key(&self) -> &[u8] {
+        &self.inner.signing_key
+    }
+
+    fn log_request(&self, entry: RecordedRequest) -> u64 {
+        let mut state = self.lock();
+        let seq = state.next_request_seq;
+        state.next_request_seq += 1;
+        state.requests.push((seq, entry));
+        seq
+    }
+
+    fn set_request_status(&self, seq: u64, status: u16) {
+        let mut state = self.lock();
+        if let Some((_, entry)) = state.requests.iter_mut().rev().find(|(s, _)| *s == seq) {
+            entry.status = status;
+        }
+    }
+}
+
+/// Serves the emulator on `listener` until `shutdown` completes (the CLI's
+/// `guest-reset emulator` subcommand).
+pub async fn run_standalone(
+    emulator: Emulator,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, emulator.router()).with_graceful_shutdown(shutdown).await
+}

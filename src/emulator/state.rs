@@ -1,0 +1,164 @@
+//! The emulated directory in memory: tenant, apps, users, groups and directory roles,
+//! plus what tests observe (request log, sent invitation emails).
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::RecordedRequest;
+use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+
+/// Access tokens live 3599 s, as the token service reports (graph.md §6.2).
+pub(super) const DEFAULT_TOKEN_LIFETIME: u64 = 3599;
+
+pub(super) struct App {
+    pub client_id: String,
+    pub client_secret: String,
+    pub roles: Vec<String>,
+    pub secret_expired: bool,
+    pub service_principal_id: String,
+}
+
+pub(super) struct State {
+    pub tenant: TenantSeed,
+    pub apps: Vec<App>,
+    pub users: Vec<Map<String, Value>>,
+    pub groups: Vec<GroupSeed>,
+    pub roles: Vec<DirectoryRoleSeed>,
+    /// Requests with an arrival sequence number, so a response can find its entry even
+    /// after `clear_requests` or while other requests are in flight.
+    pub requests: Vec<(u64, RecordedRequest)>,
+    pub next_request_seq: u64,
+    pub outbox: Vec<Value>,
+    pub token_lifetime: u64,
+}
+
+/// One object `transitiveMemberOf` reports.
+pub(super) enum Membership<'a> {
+    Group(&'a GroupSeed),
+    Role(&'a DirectoryRoleSeed),
+}
+
+impl State {
+    pub fn from_seed(seed: Seed) -> State {
+        State {
+            tenant: seed.tenant,
+            apps: seed.apps.into_iter().map(App::from_seed).collect(),
+            users: seed.users,
+            groups: seed.groups,
+            roles: seed.directory_roles,
+            requests: Vec::new(),
+            next_request_seq: 0,
+            outbox: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+
+    /// Tenant by GUID or verified domain, both case-insensitive.
+    pub fn is_tenant(&self, key: &str) -> bool {
+        self.tenant.id.eq_ignore_ascii_case(key) || self.tenant.domain.eq_ignore_ascii_case(key)
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    pub fn app_mut(&mut self, client_id: &str) -> Option<&mut App> {
+        self.apps.iter_mut().find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    /// A user by object id or userPrincipalName; Graph matches both case-insensitively.
+    pub fn user_index(&self, key: &str) -> Option<usize> {
+        let key = key.to_lowercase();
+        self.users.iter().position(|user| {
+            let id = text(user, "id").map(str::to_lowercase);
+            let upn = text(user, "userPrincipalName").map(str::to_lowercase);
+            id.as_deref() == Some(key.as_str()) || upn.as_deref() == Some(key.as_str())
+        })
+    }
+
+    pub fn user(&self, key: &str) -> Option<&Map<String, Value>> {
+        self.user_index(key).and_then(|i| self.users.get(i))
+    }
+
+    /// Groups the object belongs to directly or through nested groups, then the directory
+    /// roles held by the object or by any of those groups.
+    pub fn transitive_memberships(&self, object_id: &str) -> Vec<Membership<'_>> {
+        let mut holders = vec![object_id.to_ascii_lowercase()];
+        let mut seen = HashSet::new();
+        let mut found = Vec::new();
+        while let Some(member) = holders.pop() {
+            for group in self.groups.iter().filter(|g| has_member(&g.members, &member)) {
+                if seen.insert(group.id.to_ascii_lowercase()) {
+                    holders.push(group.id.to_ascii_lowercase());
+                    found.push(Membership::Group(group));
+                }
+            }
+        }
+        let mut everyone: HashSet<String> = seen;
+        everyone.insert(object_id.to_ascii_lowercase());
+        for role in &self.roles {
+            if role.members.iter().any(|m| everyone.contains(&m.to_ascii_lowercase())) {
+                found.push(Membership::Role(role));
+            }
+        }
+        found
+    }
+
+    pub fn holds_directory_role(&self, object_id: &str) -> bool {
+        let memberships = self.transitive_memberships(object_id);
+        memberships.iter().any(|m| matches!(m, Membership::Role(_)))
+    }
+
+    /// Whether another object already uses `address` as mail or proxy address; Graph keeps
+    /// proxyAddresses unique across users, groups and contacts (graph.md §2.1).
+    pub fn address_taken_by_other(&self, address: &str, except_user_id: &str) -> bool {
+        let smtp = format!("smtp:{address}");
+        let user_uses = |user: &Map<String, Value>| {
+            text(user, "mail").is_some_and(|m| m.eq_ignore_ascii_case(address))
+                || strings(user, "proxyAddresses").any(|p| p.eq_ignore_ascii_case(&smtp))
+        };
+        let is_self = |user: &&Map<String, Value>| text(user, "id").is_some_and(|id| id.eq_ignore_ascii_case(except_user_id));
+        let group_uses = |g: &GroupSeed| g.mail.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(address));
+        self.users.iter().filter(|u| !is_self(u)).any(user_uses) || self.groups.iter().any(group_uses)
+    }
+}
+
+impl App {
+    fn from_seed(seed: AppSeed) -> App {
+        let service_principal_id = seed
+            .service_principal_id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        App {
+            client_id: seed.client_id,
+            client_secret: seed.client_secret,
+            roles: seed.roles,
+            secret_expired: seed.secret_expired,
+            service_principal_id,
+        }
+    }
+}
+
+fn has_member(members: &[String], id: &str) -> bool {
+    members.iter().any(|m| m.eq_ignore_ascii_case(id))
+}
+
+/// A string property of a Graph-shaped object.
+pub(super) fn text<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    object.get(key).and_then(Value::as_str)
+}
+
+/// The string items of a collection property (absent or non-array: none).
+pub(super) fn strings<'a>(object: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a str> + Clone {
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// The addresses an invitation may be sent to for this user: `mail` and `otherMails`.
+pub(super) fn user_emails(user: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    text(user, "mail").into_iter().chain(strings(user, "otherMails"))
+}

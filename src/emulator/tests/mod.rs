@@ -1,0 +1,116 @@
+//! End-to-end tests: each spawns an emulator on 127.0.0.1:0 and drives it over HTTP with
+//! plain `reqwest`, never through the project's Graph client.
+
+mod envelope;
+mod invitations;
+mod membership;
+mod token;
+mod users;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde_json::Value;
+
+use super::{Emulator, demo};
+
+pub(super) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+pub(super) struct Harness {
+    pub emulator: Emulator,
+    pub base: String,
+    pub http: Client,
+}
+
+pub(super) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `error.code` of a Graph error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::over(Emulator::demo()).await
+    }
+
+    pub async fn over(emulator: Emulator) -> Harness {
+        let addr = emulator.spawn("127.0.0.1:0").await.expect("emulator binds");
+        // No proxy: a proxy from the environment must not intercept loopback traffic.
+        let http = Client::builder().no_proxy().build().expect("client builds");
+        Harness { emulator, base: format!("http://{addr}"), http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> RequestBuilder {
+        let url = self.url(&format!("/{tenant}/oauth2/v2.0/token"));
+        self.http.post(url).form(form)
+    }
+
+    /// A token for an app, asserting the grant succeeds.
+    pub async fn token_for(&self, client_id: &str, secret: &str) -> String {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("scope", GRAPH_SCOPE),
+        ];
+        let reply = send(self.token_request(demo::TENANT_ID, &form)).await;
+        assert_eq!(reply.status, StatusCode::OK, "token for {client_id}: {}", reply.body);
+        reply.body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// A token for the demo service app (User.ReadWrite.All + User.Read.All).
+    pub async fn token(&self) -> String {
+        self.token_for(demo::CLIENT_ID, demo::CLIENT_SECRET).await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        send(self.http.get(self.url(path)).bearer_auth(token)).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
+        send(self.http.patch(self.url(path)).bearer_auth(token).json(&body)).await
+    }
+
+    pub async fn invite(&self, token: &str, body: Value) -> Reply {
+        let request = self.http.post(self.url("/v1.0/invitations")).bearer_auth(token).json(&body);
+        send(request).await
+    }
+}
+
+pub(super) async fn send(request: RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request reaches the emulator");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body reads");
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    Reply { status, headers, body }
+}
+
+/// A reset request body for `user_id` with `email`, as the service would send it.
+pub(super) fn reset_body(user_id: &str, email: &str) -> Value {
+    serde_json::json!({
+        "invitedUserEmailAddress": email,
+        "inviteRedirectUrl": "https://myapps.microsoft.com",
+        "sendInvitationMessage": false,
+        "resetRedemption": true,
+        "invitedUser": { "id": user_id },
+    })
+}

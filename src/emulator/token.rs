@@ -1,0 +1,202 @@
+//! The token authority: `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant only,
+//! answering with v1-style Graph access tokens or the documented AAD error bodies.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::Emulator;
+use super::errors::AadError;
+use super::form::{basic_credentials, field, parse_form};
+use super::state::{App, State as Directory};
+use super::{clock, GRAPH_APP_ID, GRAPH_AUDIENCE};
+
+/// Claims of the access tokens the emulator issues, in the v1.0 shape Graph receives for
+/// app-only calls (graph.md §6.6): `roles` carries the application permissions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct AccessClaims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub appid: String,
+    pub appidacr: String,
+    pub idtyp: String,
+    pub oid: String,
+    pub sub: String,
+    pub tid: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub ver: String,
+}
+
+pub(super) fn issuer(tenant_id: &str) -> String {
+    format!("https://sts.windows.net/{tenant_id}/")
+}
+
+pub(super) async fn issue_token(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // The token service reports the caller's client-request-id as its correlation id.
+    let correlation_id = headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4)
+        .to_string();
+    match grant(&emulator, &tenant, &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.render(&correlation_id),
+    }
+}
+
+fn grant(emulator: &Emulator, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, AadError> {
+    let directory = emulator.lock();
+    check_tenant(&directory, tenant)?;
+    let form = parse_form(body);
+    let grant_type = required(&form, "grant_type")?;
+    if grant_type != "client_credentials" {
+        let message = format!("The provided value for the input parameter 'grant_type' is not valid. Grant type '{grant_type}' is not supported.");
+        return Err(AadError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, message));
+    }
+    let (client_id, secret) = client_credentials(&form, headers)?;
+    let scope = required(&form, "scope")?;
+    let app = authenticate(&directory, tenant, &client_id, &secret)?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    check_scope(scope, host, &directory)?;
+    let lifetime = directory.token_lifetime;
+    let token = mint(emulator, &directory, app, lifetime)?;
+    let body = json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": token,
+    });
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    add_token_headers(&mut response, &uuid::Uuid::new_v4().to_string());
+    Ok(response)
+}
+
+/// Headers the token service sets on every answer; tokens must never be cached.
+pub(super) fn add_token_headers(response: &mut Response, trace_id: &str) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    let json = HeaderValue::from_static("application/json; charset=utf-8");
+    headers.insert(header::CONTENT_TYPE, json);
+    if let Ok(value) = HeaderValue::from_str(trace_id) {
+        headers.insert(HeaderName::from_static("x-ms-request-id"), value);
+    }
+}
+
+fn check_tenant(directory: &Directory, tenant: &str) -> Result<(), AadError> {
+    // The client-credentials grant needs a concrete tenant; AAD refuses the multi-tenant
+    // aliases. For /organizations the exact code is UNVERIFIED; the /common one is used.
+    if ["common", "consumers", "organizations"].iter().any(|a| a.eq_ignore_ascii_case(tenant)) {
+        let message = "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.";
+        return Err(AadError::invalid_request(9001023, message.to_owned()));
+    }
+    if directory.is_tenant(tenant) {
+        return Ok(());
+    }
+    let message = format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.");
+    Err(AadError::invalid_request(90002, message))
+}
+
+fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, AadError> {
+    match field(form, name) {
+        Some(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(AadError::missing_parameter(name)),
+    }
+}
+
+/// Client id and secret from the form body, falling back to HTTP Basic (RFC 6749 §2.3.1).
+fn client_credentials(form: &[(String, String)], headers: &HeaderMap) -> Result<(String, String), AadError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(basic_credentials);
+    let client_id = field(form, "client_id")
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()))
+        .ok_or_else(|| AadError::missing_parameter("client_id"))?;
+    let secret = field(form, "client_secret")
+        .map(str::to_owned)
+        .or_else(|| basic.map(|(_, secret)| secret))
+        .filter(|s| !s.is_empty());
+    let Some(secret) = secret else {
+        // Real AAD answers this with AADSTS7000218 / invalid_client.
+        let message = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
+        return Err(AadError::invalid_client(7000218, message.to_owned()));
+    };
+    Ok((client_id, secret))
+}
+
+fn authenticate<'a>(directory: &'a Directory, tenant: &str, client_id: &str, secret: &str) -> Result<&'a App, AadError> {
+    let Some(app) = directory.app(client_id) else {
+        let message = format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.");
+        return Err(AadError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, message));
+    };
+    if app.client_secret != secret {
+        let message = format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id);
+        return Err(AadError::invalid_client(7000215, message));
+    }
+    if app.secret_expired {
+        let message = format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.client_id);
+        return Err(AadError::invalid_client(7000222, message));
+    }
+    Ok(app)
+}
+
+/// `scope` must be `<resource>/.default` for Graph. Besides Graph's URI and app id, the
+/// emulator's own address (as the caller reached it) counts as Graph, because clients
+/// derive the scope from their configured Graph base URL.
+fn check_scope(scope: &str, host: Option<&str>, directory: &Directory) -> Result<(), AadError> {
+    let own = host.map(|h| format!("http://{h}"));
+    for item in scope.split_whitespace() {
+        let Some(resource) = item.strip_suffix("/.default") else {
+            let message = format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.");
+            return Err(AadError::new(StatusCode::BAD_REQUEST, "invalid_scope", 70011, message));
+        };
+        let known = [Some(GRAPH_AUDIENCE), Some(GRAPH_APP_ID), own.as_deref()];
+        if !known.into_iter().flatten().any(|r| r.eq_ignore_ascii_case(resource)) {
+            let tenant = directory.tenant.display_name.as_deref().unwrap_or(&directory.tenant.domain);
+            let message = format!("The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.");
+            return Err(AadError::new(StatusCode::BAD_REQUEST, "invalid_resource", 500011, message));
+        }
+    }
+    Ok(())
+}
+
+fn mint(emulator: &Emulator, directory: &Directory, app: &App, lifetime: u64) -> Result<String, AadError> {
+    let now = clock::unix_seconds();
+    let claims = AccessClaims {
+        aud: GRAPH_AUDIENCE.to_owned(),
+        iss: issuer(&directory.tenant.id),
+        iat: now,
+        nbf: now,
+        exp: now + lifetime,
+        appid: app.client_id.clone(),
+        appidacr: "1".to_owned(), // 1 = authenticated with a client secret
+        idtyp: "app".to_owned(),
+        oid: app.service_principal_id.clone(),
+        sub: app.service_principal_id.clone(),
+        tid: directory.tenant.id.clone(),
+        roles: app.roles.clone(),
+        ver: "1.0".to_owned(),
+    };
+    let key = EncodingKey::from_secret(emulator.signing_key());
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).map_err(|e| {
+        let message = format!("Token signing failed: {e}");
+        AadError::new(StatusCode::INTERNAL_SERVER_ERROR, "temporarily_unavailable", 50000, message)
+    })
+}

@@ -1,0 +1,151 @@
+//! Reading guests and their directory roles, and adding an address to
+//! `otherMails`.
+
+use reqwest::{Method, Url};
+use serde::Deserialize;
+use tracing::instrument;
+
+use super::{Call, GraphClient, GraphError, decode};
+
+/// Properties outside Graph's default set must be `$select`ed explicitly.
+const USER_SELECT: &str = "id,displayName,userPrincipalName,mail,otherMails,userType,\
+    externalUserState,externalUserStateChangeDateTime,creationType";
+
+/// The user properties the reset needs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphUser {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub other_mails: Vec<String>,
+    #[serde(default)]
+    pub user_type: Option<String>,
+    #[serde(default)]
+    pub external_user_state: Option<String>,
+    #[serde(default)]
+    pub external_user_state_change_date_time: Option<String>,
+}
+
+/// A directory role the user holds (directly or through a group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryRole {
+    pub id: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Collection<T> {
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DirectoryObject {
+    #[serde(rename = "@odata.type", default)]
+    odata_type: String,
+    id: String,
+    #[serde(rename = "displayName", default)]
+    display_name: Option<String>,
+}
+
+/// Quote a string literal for OData `$filter` (a `'` is written `''`).
+fn odata_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl GraphClient {
+    /// The user with this object id or UPN; `None` when Graph says 404.
+    #[instrument(skip_all)]
+    pub async fn get_user(&self, id_or_upn: &str) -> Result<Call<Option<GraphUser>>, GraphError> {
+        let mut url = self.url(&["users", id_or_upn]);
+        url.query_pairs_mut().append_pair("$select", USER_SELECT);
+        match self.send(Method::GET, url, None).await {
+            Ok(answer) => Ok(Call {
+                value: Some(decode(&answer, "user")?),
+                request_id: answer.request_id,
+            }),
+            Err(GraphError::Api { status: 404, request_id, .. }) => Ok(Call { value: None, request_id }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Users whose `mail`, `otherMails` or UPN equals `email`.
+    #[instrument(skip_all)]
+    pub async fn find_users_by_email(&self, email: &str) -> Result<Call<Vec<GraphUser>>, GraphError> {
+        let quoted = odata_string(email);
+        let filter = format!(
+            "mail eq {quoted} or otherMails/any(m:m eq {quoted}) or userPrincipalName eq {quoted}"
+        );
+        let mut url = self.url(&["users"]);
+        url.query_pairs_mut()
+            .append_pair("$filter", &filter)
+            .append_pair("$select", USER_SELECT);
+        let answer = self.send(Method::GET, url, None).await?;
+        let page: Collection<GraphUser> = decode(&answer, "user list")?;
+        Ok(Call {
+            value: page.value,
+            request_id: answer.request_id,
+        })
+    }
+
+    /// Directory roles held by the user, directly or through role-assignable
+    /// groups (`transitiveMemberOf`), following every page.
+    #[instrument(skip_all)]
+    pub async fn directory_roles(&self, user_id: &str) -> Result<Call<Vec<DirectoryRole>>, GraphError> {
+        let mut url = self.url(&["users", user_id, "transitiveMemberOf"]);
+        let (mut roles, mut request_id) = (Vec::new(), None);
+        loop {
+            let answer = self.send(Method::GET, url, None).await?;
+            request_id = answer.request_id.clone().or(request_id);
+            let page: Collection<DirectoryObject> = decode(&answer, "memberships")?;
+            roles.extend(
+                page.value
+                    .into_iter()
+                    .filter(|o| o.odata_type == "#microsoft.graph.directoryRole")
+                    .map(|o| DirectoryRole { id: o.id, display_name: o.display_name }),
+            );
+            match page.next_link {
+                Some(next) => url = self.same_origin(&next)?,
+                None => return Ok(Call { value: roles, request_id }),
+            }
+        }
+    }
+
+    /// A `@odata.nextLink` is followed only on Graph's own origin: the
+    /// bearer token must never be sent anywhere else.
+    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+        let url = Url::parse(link).map_err(|e| GraphError::Decode(format!("nextLink: {e}")))?;
+        match url.origin() == self.base.origin() {
+            true => Ok(url),
+            false => Err(GraphError::Decode("nextLink points outside Graph".into())),
+        }
+    }
+
+    /// Replace `otherMails` with `other_mails` (Graph has no append).
+    #[instrument(skip_all)]
+    pub async fn set_other_mails(&self, user_id: &str, other_mails: &[String]) -> Result<Call<()>, GraphError> {
+        let body = serde_json::json!({ "otherMails": other_mails });
+        let answer = self.send(Method::PATCH, self.url(&["users", user_id]), Some(&body)).await?;
+        Ok(Call {
+            value: (),
+            request_id: answer.request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::odata_string;
+
+    #[test]
+    fn odata_strings_double_single_quotes() {
+        assert_eq!(odata_string("o'neil@x.example"), "'o''neil@x.example'");
+    }
+}

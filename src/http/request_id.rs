@@ -1,0 +1,65 @@
+//! The request id: the caller's `x-request-id` when it is sane, else a fresh
+//! UUID. It is put back on the request (for the trace span), echoed on the
+//! response, and available to everything that runs for the request, so every
+//! problem body, log line and audit row carries it.
+//! Also turns bare error responses (404 from routing, 405, 413 from the body
+//! limit) into problem documents.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::problem;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The current request's id, inside a request.
+pub fn current() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+pub const X_REQUEST_ID: &str = "x-request-id";
+
+/// Longest caller-chosen request id we keep (longer ones are replaced).
+const MAX_LEN: usize = 128;
+
+pub async fn scope(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= MAX_LEN && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    request.headers_mut().insert(X_REQUEST_ID, value.clone());
+    let mut response = REQUEST_ID
+        .scope(id, async move { problems_for_bare_errors(next.run(request).await) })
+        .await;
+    response.headers_mut().insert(X_REQUEST_ID, value);
+    response
+}
+
+fn problems_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let Some(problem) = problem::for_status(status) else {
+        return response;
+    };
+    // Keep headers such as `Allow`; replace only the body.
+    let (mut parts, _) = response.into_parts();
+    let replacement = problem.into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(problem::CONTENT_TYPE));
+    let (_, body) = replacement.into_parts();
+    Response::from_parts(parts, Body::new(body))
+}

@@ -1,0 +1,151 @@
+//! `/v1/resets`: create a reset, read one, list them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use super::AppState;
+use super::auth::Caller;
+use super::problem::Problem;
+use super::request_id;
+use crate::problem::ProblemType;
+use crate::record::{ResetRecord, Status, normalise_timestamp};
+use crate::reset::{Outcome, PlannedCall, ResetError, ResetRequest};
+use crate::store::{ListFilter, MAX_LIMIT};
+
+/// A reset as the API shows it: the record, plus what only the POST answer
+/// may carry.
+#[derive(Serialize)]
+struct ResetView<'a> {
+    #[serde(flatten)]
+    record: &'a ResetRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invite_redeem_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<&'a [PlannedCall]>,
+}
+
+#[instrument(skip_all, fields(requester = %caller.subject))]
+pub async fn create(State(state): State<AppState>, Caller(caller): Caller, headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return Problem::new(ProblemType::UnsupportedMediaType, "Send the body as application/json.").into_response();
+    }
+    let input = serde_json::from_slice::<ResetRequest>(&body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
+        _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
+    });
+    match state.resets.create(caller, request_id::current(), input).await {
+        Ok(outcome) => created(&outcome),
+        Err(failure) => Problem::from(failure).into_response(),
+    }
+}
+
+fn created(outcome: &Outcome) -> Response {
+    let view = ResetView {
+        record: &outcome.record,
+        invite_redeem_url: outcome.redeem_url.as_ref().map(|u| u.expose_secret()),
+        plan: outcome.plan.as_deref(),
+    };
+    let location = format!("/v1/resets/{}", outcome.record.id);
+    let status = match outcome.plan {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::CREATED,
+    };
+    (status, [(header::LOCATION, location)], Json(view)).into_response()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[instrument(skip_all, fields(reset_id = %id))]
+pub async fn get(State(state): State<AppState>, Caller(_caller): Caller, Path(id): Path<String>) -> Response {
+    let not_found = || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
+    if uuid::Uuid::try_parse(&id).is_err() {
+        return not_found();
+    }
+    match state.resets.get(&id).await {
+        Ok(Some(record)) => Json(ResetView { record: &record, invite_redeem_url: None, plan: None }).into_response(),
+        Ok(None) => not_found(),
+        Err(e) => Problem::from(&ResetError::Store(e)).into_response(),
+    }
+}
+
+/// Query parameters of `GET /v1/resets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    user: Option<String>,
+    status: Option<String>,
+    ticket: Option<String>,
+    requested_by: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    items: Vec<ResetView<'a>>,
+    next_cursor: Option<&'a str>,
+}
+
+#[instrument(skip_all)]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let filter = match params.map_err(|e| e.body_text()).and_then(|Query(p)| filter(p)) {
+        Ok(f) => f,
+        Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
+    };
+    let records = match state.resets.list(&filter).await {
+        Ok(r) => r,
+        Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
+    };
+    let full = records.len() == filter.limit as usize;
+    let page = Page {
+        items: records.iter().map(|record| ResetView { record, invite_redeem_url: None, plan: None }).collect(),
+        next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
+    };
+    Json(page).into_response()
+}
+
+fn filter(p: ListParams) -> Result<ListFilter, String> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(format!("limit: between 1 and {MAX_LIMIT}"));
+    }
+    if let Some(s) = p.status.as_deref().filter(|s| Status::parse(s).is_none()) {
+        return Err(format!("status: {s:?} is not one of pending, succeeded, failed, denied, unknown"));
+    }
+    let time = |v: Option<String>, name: &str| {
+        v.map(|t| normalise_timestamp(&t).ok_or_else(|| format!("{name}: {t:?} is not an RFC 3339 timestamp")))
+            .transpose()
+    };
+    if let Some(c) = p.cursor.as_deref().filter(|c| uuid::Uuid::try_parse(c).is_err()) {
+        return Err(format!("cursor: {c:?} is not a cursor from a previous page"));
+    }
+    Ok(ListFilter {
+        user: p.user,
+        status: p.status,
+        ticket: p.ticket,
+        requested_by: p.requested_by,
+        since: time(p.since, "since")?,
+        until: time(p.until, "until")?,
+        before_id: p.cursor,
+        limit,
+    })
+}

@@ -1,0 +1,157 @@
+//! The reset record: what the audit store keeps and the API shows for every
+//! reset request. It never holds the invitation redeem URL, tokens or secrets:
+//! there is simply no field for them.
+
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle of a reset request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Accepted and recorded; the outcome is not known yet (or the service
+    /// stopped before it was recorded, until start-up reconciles it).
+    Pending,
+    Succeeded,
+    /// Graph or the input refused or failed; nothing was reset.
+    Failed,
+    /// The policy or a global protection refused; Graph was not written.
+    Denied,
+    /// Graph may or may not have applied the reset (e.g. timeout after send).
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Denied => "denied",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Succeeded,
+            Status::Failed,
+            Status::Denied,
+            Status::Unknown,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// The guest as it was before the reset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub id: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub previous_email: Option<String>,
+    pub user_type: Option<String>,
+    pub external_user_state: Option<String>,
+}
+
+/// Who asked, from the validated token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requester {
+    pub subject: String,
+    pub app: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The policy decision as recorded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    pub allowed: bool,
+    pub rule: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// Why a reset did not succeed, as the stable problem type and a human text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemRecord {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+/// The invitation Graph created (never its redeem URL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationRecord {
+    pub id: String,
+    pub status: String,
+}
+
+/// One reset request and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetRecord {
+    pub id: String,
+    pub status: Status,
+    pub dry_run: bool,
+    /// The identifier the caller gave (object id, UPN or email).
+    pub user: Option<String>,
+    pub problem: Option<ProblemRecord>,
+    pub target: Target,
+    pub new_email: Option<String>,
+    pub other_mails_added: bool,
+    pub send_invitation_message: Option<bool>,
+    pub redirect_url: Option<String>,
+    pub invitation: Option<InvitationRecord>,
+    pub graph_request_ids: Vec<String>,
+    pub requested_by: Requester,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
+    pub policy: Option<PolicyRecord>,
+    pub request_id: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// Now, in the fixed-width RFC 3339 form the store compares lexically.
+pub fn now_rfc3339() -> String {
+    format_timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// UTC with microseconds and a `Z`: fixed width, so string order is time order.
+pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.format(&format).unwrap_or_default()
+}
+
+/// Parse any RFC 3339 timestamp and normalise it to [`format_timestamp`].
+pub fn normalise_timestamp(s: &str) -> Option<String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(format_timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_normalise_to_sortable_utc() {
+        assert_eq!(
+            normalise_timestamp("2026-11-25T12:00:00+01:00").as_deref(),
+            Some("2026-11-25T11:00:00.000000Z")
+        );
+        assert_eq!(normalise_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in ["pending", "succeeded", "failed", "denied", "unknown"] {
+            assert_eq!(Status::parse(s).map(Status::as_str), Some(s));
+        }
+        assert_eq!(Status::parse("done"), None);
+    }
+}

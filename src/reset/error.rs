@@ -1,0 +1,193 @@
+//! Why a reset did not happen, and which documented problem type that is.
+
+use std::time::Duration;
+
+use crate::graph::GraphError;
+use crate::policy::Decision;
+use crate::problem::ProblemType;
+use crate::record::Status;
+use crate::store::StoreError;
+
+/// The Graph call a failure happened in; it decides what the failure means
+/// and which permission is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    ReadUser,
+    ReadRoles,
+    AddOtherMail,
+    Invite,
+}
+
+impl Step {
+    fn describe(self) -> &'static str {
+        match self {
+            Step::ReadUser => "reading the user",
+            Step::ReadRoles => "reading the user's directory roles (transitiveMemberOf)",
+            Step::AddOtherMail => "adding the new email to otherMails",
+            Step::Invite => "resetting the redemption (POST /invitations)",
+        }
+    }
+
+    /// The least-privileged application permission the step needs.
+    fn permission(self) -> &'static str {
+        match self {
+            Step::ReadUser | Step::ReadRoles => "User.Read.All",
+            Step::AddOtherMail | Step::Invite => "User.ReadWrite.All",
+        }
+    }
+}
+
+/// Errors of the reset use case.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no user matches {0:?}")]
+    UserNotFound(String),
+    #[error("{count} users have the email {email:?}")]
+    UserAmbiguous { email: String, count: usize },
+    #[error("the guest has no mail; give new_email")]
+    NewEmailRequired,
+    #[error("user is not a guest (userType {0:?})")]
+    NotAGuest(Option<String>),
+    #[error("guest holds directory roles {0:?}")]
+    HasDirectoryRole(Vec<String>),
+    #[error("new email is not on the user and writing otherMails is disabled")]
+    EmailNotOnUser,
+    #[error("denied by policy")]
+    PolicyDenied(Decision),
+    #[error("Graph failed while {}: {error}", step.describe())]
+    Graph { step: Step, error: GraphError },
+    #[error("Graph answered the invitation with status {0:?}")]
+    InvitationStatus(String),
+    #[error("audit store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ResetError {
+    pub fn problem_type(&self) -> ProblemType {
+        use ProblemType as P;
+        match self {
+            ResetError::InvalidJson(_) => P::InvalidJson,
+            ResetError::Invalid(_) => P::InvalidRequest,
+            ResetError::UserNotFound(_) => P::UserNotFound,
+            ResetError::UserAmbiguous { .. } => P::UserAmbiguous,
+            ResetError::NewEmailRequired => P::NewEmailRequired,
+            ResetError::NotAGuest(_) => P::NotAGuest,
+            ResetError::HasDirectoryRole(_) => P::TargetHasDirectoryRole,
+            ResetError::EmailNotOnUser => P::EmailNotOnUser,
+            ResetError::PolicyDenied(_) => P::PolicyDenied,
+            ResetError::Graph { step, error } => graph_problem(*step, error),
+            ResetError::InvitationStatus(_) => P::InvitationError,
+            ResetError::Store(_) => P::Internal,
+        }
+    }
+
+    /// The audit status this failure ends in.
+    pub fn status(&self) -> Status {
+        match self.problem_type() {
+            ProblemType::PolicyDenied
+            | ProblemType::NotAGuest
+            | ProblemType::TargetHasDirectoryRole
+            | ProblemType::EmailNotOnUser => Status::Denied,
+            ProblemType::GraphOutcomeUnknown => Status::Unknown,
+            _ => Status::Failed,
+        }
+    }
+
+    /// How long the caller should wait before trying again, when Graph said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ResetError::Graph {
+                error: GraphError::Api { retry_after, .. },
+                ..
+            } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A human explanation that helps the caller act. Never Graph's own
+    /// message text (it is not ours to pass through).
+    pub fn detail(&self) -> String {
+        match self {
+            ResetError::UserNotFound(u) => format!("No user in the directory matches {u:?}."),
+            ResetError::UserAmbiguous { email, count } => format!(
+                "{count} users have {email:?} as mail, otherMails or UPN; name the guest by object id."
+            ),
+            ResetError::NewEmailRequired => "The guest has no mail; give new_email.".into(),
+            ResetError::NotAGuest(t) => format!(
+                "The user's userType is {}: redemption can only be reset for guests.",
+                t.as_deref().unwrap_or("not set")
+            ),
+            ResetError::HasDirectoryRole(roles) => format!(
+                "The guest holds the directory role(s) {}; Graph refuses app-only resets of role \
+                 holders. Remove the role first or reset in the Entra admin center.",
+                roles.join(", ")
+            ),
+            ResetError::EmailNotOnUser => "The new email is on neither mail nor otherMails, and this \
+                service may not add it (GUEST_RESET_ALLOW_OTHER_MAILS_WRITE=false). Add it in Entra first."
+                .into(),
+            ResetError::PolicyDenied(d) => format!("No policy rule allows this reset: {}.", d.reasons.join("; ")),
+            ResetError::Graph { step, error } => graph_detail(*step, error),
+            ResetError::Store(_) => "The audit store failed; nothing was sent to Graph if no audit row exists.".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
+    use ProblemType as P;
+    match error {
+        GraphError::Token { codes, .. } if codes.contains(&7000222) => P::GraphCredentialsExpired,
+        GraphError::Token { codes, .. }
+            if codes.iter().any(|c| [7000215, 700016, 700011, 90002, 7000216].contains(c)) =>
+        {
+            P::GraphCredentialsInvalid
+        }
+        GraphError::Token { status: 429, .. } => P::GraphThrottled,
+        GraphError::Token { .. } => P::GraphAuthFailed,
+        GraphError::Api { status: 429, .. } => P::GraphThrottled,
+        GraphError::Api { status: 503 | 504, .. } => P::GraphUnavailable,
+        GraphError::Api { status: 404, .. } => P::UserNotFound,
+        GraphError::Api { status: 401, code, .. } if code == "InvalidAuthenticationToken" => P::GraphAuthFailed,
+        GraphError::Api { status: 401 | 403, code, .. }
+            if code == "Authorization_RequestDenied" || code == "Unauthorized" =>
+        {
+            P::GraphPermissionMissing
+        }
+        GraphError::Api { status: 403, .. } if step == Step::Invite => P::GraphForbidden,
+        GraphError::Api { status: 400..=499, .. } => P::GraphRejected,
+        GraphError::Api { .. } => P::GraphError,
+        GraphError::Transport { maybe_sent: true, .. } | GraphError::Decode(_) if step == Step::Invite => {
+            P::GraphOutcomeUnknown
+        }
+        GraphError::Transport { .. } => P::GraphUnavailable,
+        GraphError::Decode(_) => P::GraphError,
+    }
+}
+
+fn graph_detail(step: Step, error: &GraphError) -> String {
+    let what = step.describe();
+    match (graph_problem(step, error), error) {
+        (ProblemType::GraphPermissionMissing, _) => format!(
+            "Graph refused {what}: grant the app the {} application permission and admin-consent it.",
+            step.permission()
+        ),
+        (ProblemType::GraphForbidden, _) => format!(
+            "Graph refused {what} (403). Usual causes: the app lacks User.ReadWrite.All, the guest \
+             holds a directory role, or guest invitations are restricted in the tenant."
+        ),
+        (ProblemType::GraphOutcomeUnknown, _) => format!(
+            "No answer from Graph while {what}; the reset may or may not have happened. Check the \
+             guest's externalUserState before retrying."
+        ),
+        (_, GraphError::Api { status, code, .. }) => format!("Graph answered {status} {code} while {what}."),
+        (_, GraphError::Token { error, codes, .. }) => format!(
+            "The token endpoint refused the service's credentials ({error}, AADSTS{}).",
+            codes.first().map_or(String::new(), u64::to_string)
+        ),
+        (_, other) => format!("Graph failed while {what}: {other}."),
+    }
+}

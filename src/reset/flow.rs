@@ -1,0 +1,155 @@
+//! The steps of one reset, in order: resolve the guest, refuse what Graph
+//! would refuse (non-guests, role holders), ask the policy, make sure the new
+//! email is on the user, then reset. Each Graph answer's `request-id` goes
+//! into the record as it arrives.
+
+use secrecy::SecretString;
+
+use super::{PlannedCall, ResetError, ResetService, Step, UserRef, ValidRequest};
+use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, request_body};
+use crate::policy::Question;
+use crate::record::{InvitationRecord, PolicyRecord, ResetRecord, Target};
+
+/// What a successful run produced.
+pub(super) enum Applied {
+    /// The redeem URL Graph returned (a credential; never stored).
+    Reset(Option<SecretString>),
+    Plan(Vec<PlannedCall>),
+}
+
+/// Keep Graph's request id (success or failure) and name the failing step.
+fn note<T>(record: &mut ResetRecord, step: Step, result: Result<Call<T>, GraphError>) -> Result<T, ResetError> {
+    match result {
+        Ok(call) => {
+            record.graph_request_ids.extend(call.request_id);
+            Ok(call.value)
+        }
+        Err(error) => {
+            record.graph_request_ids.extend(error.request_id().map(str::to_owned));
+            Err(ResetError::Graph { step, error })
+        }
+    }
+}
+
+fn email_on_user(user: &GraphUser, email: &str) -> bool {
+    let same = |m: &String| m.eq_ignore_ascii_case(email);
+    user.mail.iter().any(same) || user.other_mails.iter().any(same)
+}
+
+impl ResetService {
+    pub(super) async fn run(&self, req: &ValidRequest, record: &mut ResetRecord) -> Result<Applied, ResetError> {
+        let user = self.resolve(&req.user, record).await?;
+        if !user.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("Guest")) {
+            return Err(ResetError::NotAGuest(user.user_type.clone()));
+        }
+        let roles = note(record, Step::ReadRoles, self.graph.directory_roles(&user.id).await)?;
+        if !roles.is_empty() {
+            let names = roles.into_iter().map(|r| r.display_name.unwrap_or(r.id)).collect();
+            return Err(ResetError::HasDirectoryRole(names));
+        }
+        let new_email = req.new_email.clone().or_else(|| user.mail.clone()).ok_or(ResetError::NewEmailRequired)?;
+        record.new_email = Some(new_email.clone());
+        let decision = self.policy.decide(Question {
+            current_email: user.mail.as_deref(),
+            new_email: &new_email,
+        });
+        record.policy = Some(PolicyRecord {
+            allowed: decision.allowed,
+            rule: decision.rule.clone(),
+            reasons: decision.reasons.clone(),
+        });
+        if !decision.allowed {
+            return Err(ResetError::PolicyDenied(decision));
+        }
+        self.apply(req, record, &user, new_email).await
+    }
+
+    async fn apply(
+        &self,
+        req: &ValidRequest,
+        record: &mut ResetRecord,
+        user: &GraphUser,
+        new_email: String,
+    ) -> Result<Applied, ResetError> {
+        let other_mails = (!email_on_user(user, &new_email)).then(|| {
+            let mut list = user.other_mails.clone();
+            list.push(new_email.clone());
+            list
+        });
+        if other_mails.is_some() && !self.defaults.allow_other_mails_write {
+            return Err(ResetError::EmailNotOnUser);
+        }
+        let invitation = InvitationRequest {
+            user_id: user.id.clone(),
+            email: new_email,
+            redirect_url: req.redirect_url.clone(),
+            send_invitation_message: req.send_invitation_message,
+            message: req.message.clone(),
+        };
+        if req.dry_run {
+            return Ok(Applied::Plan(plan(user, other_mails.as_deref(), &invitation)));
+        }
+        if let Some(list) = &other_mails {
+            note(record, Step::AddOtherMail, self.graph.set_other_mails(&user.id, list).await)?;
+            record.other_mails_added = true;
+        }
+        let invited = note(record, Step::Invite, self.graph.reset_redemption(&invitation).await)?;
+        record.invitation = Some(InvitationRecord {
+            id: invited.id.clone(),
+            status: invited.status.clone(),
+        });
+        // Graph can answer 201 with status Error: that is a failure.
+        if invited.status.eq_ignore_ascii_case("Error") {
+            return Err(ResetError::InvitationStatus(invited.status));
+        }
+        Ok(Applied::Reset(invited.redeem_url))
+    }
+
+    /// Find exactly one user for the caller's identifier and record it.
+    async fn resolve(&self, user: &UserRef, record: &mut ResetRecord) -> Result<GraphUser, ResetError> {
+        let found = match user {
+            UserRef::ObjectId(id) | UserRef::Upn(id) => {
+                note(record, Step::ReadUser, self.graph.get_user(id).await)?.into_iter().collect()
+            }
+            UserRef::Email(email) => note(record, Step::ReadUser, self.graph.find_users_by_email(email).await)?,
+        };
+        let user = match <[GraphUser; 1]>::try_from(found) {
+            Ok([one]) => one,
+            Err(found) if found.is_empty() => return Err(ResetError::UserNotFound(label(user))),
+            Err(found) => {
+                return Err(ResetError::UserAmbiguous {
+                    email: label(user),
+                    count: found.len(),
+                });
+            }
+        };
+        record.target = Target {
+            id: Some(user.id.clone()),
+            user_principal_name: user.user_principal_name.clone(),
+            previous_email: user.mail.clone(),
+            user_type: user.user_type.clone(),
+            external_user_state: user.external_user_state.clone(),
+        };
+        Ok(user)
+    }
+}
+
+fn label(user: &UserRef) -> String {
+    match user {
+        UserRef::ObjectId(s) | UserRef::Upn(s) | UserRef::Email(s) => s.clone(),
+    }
+}
+
+fn plan(user: &GraphUser, other_mails: Option<&[String]>, invitation: &InvitationRequest) -> Vec<PlannedCall> {
+    let patch = other_mails.map(|list| PlannedCall {
+        method: "PATCH",
+        path: format!("/v1.0/users/{}", user.id),
+        body: serde_json::json!({ "otherMails": list }),
+    });
+    let invite = PlannedCall {
+        method: "POST",
+        path: "/v1.0/invitations".into(),
+        body: request_body(invitation),
+    };
+    patch.into_iter().chain([invite]).collect()
+}

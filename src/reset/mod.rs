@@ -1,0 +1,200 @@
+//! The reset use case: validate, record the intent, ask Graph and the policy,
+//! apply, and record the outcome. The only module that knows the Graph
+//! client, the policy and the audit store together.
+
+mod error;
+mod flow;
+mod request;
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use tracing::instrument;
+
+use crate::config::ResetDefaults;
+use crate::graph::GraphClient;
+use crate::policy::Policy;
+use crate::record::{ProblemRecord, Requester, ResetRecord, Status, Target};
+use crate::store::{ListFilter, Store, StoreError};
+
+pub use error::{ResetError, Step};
+pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
+
+/// A Graph write a dry run would make.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedCall {
+    pub method: &'static str,
+    pub path: String,
+    pub body: serde_json::Value,
+}
+
+/// A reset that went through (or a dry run that would).
+#[derive(Debug)]
+pub struct Outcome {
+    pub record: ResetRecord,
+    /// Only when no invitation email is sent: the caller must hand the link
+    /// over. Never stored.
+    pub redeem_url: Option<SecretString>,
+    /// For dry runs: what would be written to Graph.
+    pub plan: Option<Vec<PlannedCall>>,
+}
+
+/// A reset that did not go through, with its audit record when one exists.
+#[derive(Debug)]
+pub struct Failure {
+    pub record: Option<ResetRecord>,
+    pub error: ResetError,
+}
+
+/// The reset service shared by all requests.
+pub struct ResetService {
+    graph: GraphClient,
+    store: Store,
+    policy: Arc<Policy>,
+    defaults: ResetDefaults,
+}
+
+impl ResetService {
+    pub fn new(graph: GraphClient, store: Store, policy: Policy, defaults: ResetDefaults) -> ResetService {
+        ResetService {
+            graph,
+            store,
+            policy: Arc::new(policy),
+            defaults,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn graph(&self) -> &GraphClient {
+        &self.graph
+    }
+
+    /// Handle one reset request. `input` is the parsed body, or why it could
+    /// not be parsed: invalid requests are recorded too.
+    #[instrument(skip_all, fields(reset_id, requester = %requester.subject))]
+    pub async fn create(
+        &self,
+        requester: Requester,
+        request_id: Option<String>,
+        input: Result<ResetRequest, ResetError>,
+    ) -> Result<Outcome, Failure> {
+        let mut record = new_record(requester, request_id, input.as_ref().ok());
+        tracing::Span::current().record("reset_id", record.id.as_str());
+        let valid = input.and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid));
+        let valid = match valid {
+            Ok(v) => v,
+            Err(error) => return Err(self.finish_failed(record, error).await),
+        };
+        record.redirect_url = Some(valid.redirect_url.clone());
+        record.send_invitation_message = Some(valid.send_invitation_message);
+        // The intent is durable before Graph hears anything.
+        if let Err(e) = self.store.insert(&record).await {
+            return Err(Failure {
+                record: None,
+                error: e.into(),
+            });
+        }
+        match self.run(&valid, &mut record).await {
+            Ok(applied) => self.finish_ok(record, &valid, applied).await,
+            Err(error) => Err(self.finish_failed(record, error).await),
+        }
+    }
+
+    async fn finish_ok(
+        &self,
+        mut record: ResetRecord,
+        valid: &ValidRequest,
+        applied: flow::Applied,
+    ) -> Result<Outcome, Failure> {
+        crate::store::finalise(&mut record, Status::Succeeded, None);
+        if let Err(e) = self.store.update(&record).await {
+            tracing::error!(error = %e, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
+            return Err(Failure { record: Some(record), error: e.into() });
+        }
+        let (redeem_url, plan) = match applied {
+            flow::Applied::Reset(url) => (url.filter(|_| !valid.send_invitation_message), None),
+            flow::Applied::Plan(plan) => (None, Some(plan)),
+        };
+        Ok(Outcome { record, redeem_url, plan })
+    }
+
+    /// Finalise (or first record) a request that failed, keeping the error.
+    async fn finish_failed(&self, mut record: ResetRecord, error: ResetError) -> Failure {
+        let kind = error.problem_type();
+        let problem = ProblemRecord {
+            kind: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status(),
+            detail: error.detail(),
+        };
+        crate::store::finalise(&mut record, error.status(), Some(problem));
+        // An upsert: the row exists when validation passed, not before.
+        if let Err(e) = self.store.update(&record).await {
+            tracing::error!(error = %e, reset_id = %record.id, "could not record the failed reset");
+        }
+        Failure { record: Some(record), error }
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<ResetRecord>, StoreError> {
+        self.store.get(id).await
+    }
+
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ResetRecord>, StoreError> {
+        self.store.list(filter).await
+    }
+
+    /// Rows left `pending` by a previous process are marked `unknown` with
+    /// the `interrupted` problem, so no request silently stays in limbo.
+    /// Runs at start-up, before the listener accepts anything.
+    pub async fn reconcile_interrupted(&self, started_at: &str) -> Result<usize, StoreError> {
+        let stale = self.store.pending_before(started_at).await?;
+        for mut record in stale.iter().cloned() {
+            let kind = crate::problem::ProblemType::Interrupted;
+            let detail = "The service stopped while this reset was in flight; Graph may or may not have \
+                          applied it. Check the guest's externalUserState in Entra before retrying.";
+            let problem = ProblemRecord {
+                kind: kind.uri(),
+                title: kind.title().into(),
+                status: kind.status(),
+                detail: detail.into(),
+            };
+            crate::store::finalise(&mut record, Status::Unknown, Some(problem));
+            self.store.update(&record).await?;
+            tracing::warn!(reset_id = %record.id, "interrupted reset marked unknown");
+        }
+        Ok(stale.len())
+    }
+}
+
+fn new_record(requester: Requester, request_id: Option<String>, input: Option<&ResetRequest>) -> ResetRecord {
+    ResetRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        status: Status::Pending,
+        dry_run: input.is_some_and(|r| r.dry_run),
+        user: input.map(|r| clip(&r.user, 256)),
+        problem: None,
+        target: Target::default(),
+        new_email: input.and_then(|r| r.new_email.as_deref()).map(|e| clip(e, 256)),
+        other_mails_added: false,
+        send_invitation_message: None,
+        redirect_url: None,
+        invitation: None,
+        graph_request_ids: Vec::new(),
+        requested_by: requester,
+        ticket: input.and_then(|r| r.ticket.as_deref()).map(|t| clip(t, 128)),
+        reason: input.and_then(|r| r.reason.as_deref()).map(|t| clip(t, 1000)),
+        policy: None,
+        request_id,
+        created_at: crate::record::now_rfc3339(),
+        completed_at: None,
+    }
+}
+
+/// Unvalidated input is recorded too, so bound what an invalid request can
+/// make the audit store keep.
+fn clip(s: &str, max_chars: usize) -> String {
+    s.trim().chars().take(max_chars).collect()
+}

@@ -1,0 +1,133 @@
+//! The audit store: SQLite through sqlx, one writer connection (SQLite has one
+//! writer anyway; a pool of writers only produces `database is locked`), a
+//! small reader pool, WAL and `synchronous=FULL` so a committed row survives a
+//! power loss. Knows nothing of HTTP or Graph.
+
+mod list;
+mod row;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use tracing::instrument;
+
+use crate::record::{ProblemRecord, ResetRecord, Status};
+
+pub use list::{ListFilter, MAX_LIMIT};
+
+/// Errors of the audit store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot prepare the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored row {id} is corrupt: {what}")]
+    Corrupt { id: String, what: String },
+}
+
+/// Handle to the audit database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and run migrations.
+    #[instrument(skip_all, fields(path = %path.display()))]
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { writer, reader })
+    }
+
+    /// Cheap liveness check for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    /// Record a new request. Committed (and fsynced) before this returns, so
+    /// the row exists before any Graph call is made.
+    #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
+    pub async fn insert(&self, record: &ResetRecord) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        row::insert(record).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Write the final state of a request recorded with [`Store::insert`].
+    #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
+    pub async fn update(&self, record: &ResetRecord) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        row::update(record).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(reset_id = %id))]
+    pub async fn get(&self, id: &str) -> Result<Option<ResetRecord>, StoreError> {
+        let found = sqlx::query(row::SELECT_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        found.map(|r| row::from_row(&r)).transpose()
+    }
+
+    #[instrument(skip_all)]
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ResetRecord>, StoreError> {
+        let rows = list::query(filter).build().fetch_all(&self.reader).await?;
+        rows.iter().map(row::from_row).collect()
+    }
+
+    /// Rows still `pending` that were created before `before` (RFC 3339):
+    /// requests the service stopped handling midway.
+    #[instrument(skip_all)]
+    pub async fn pending_before(&self, before: &str) -> Result<Vec<ResetRecord>, StoreError> {
+        let rows = sqlx::query(row::SELECT_PENDING_BEFORE)
+            .bind(before)
+            .fetch_all(&self.writer)
+            .await?;
+        rows.iter().map(row::from_row).collect()
+    }
+}
+
+/// Mark a record final with `status` and `problem` at the current time.
+pub fn finalise(record: &mut ResetRecord, status: Status, problem: Option<ProblemRecord>) {
+    record.status = status;
+    record.problem = problem;
+    record.completed_at = Some(crate::record::now_rfc3339());
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! Mapping between [`ResetRecord`] and the `resets` table.
+
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Row, Sqlite};
+
+use super::StoreError;
+use crate::record::{
+    InvitationRecord, PolicyRecord, ProblemRecord, Requester, ResetRecord, Status, Target,
+};
+
+type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
+
+/// The columns in bind order; a macro so `concat!` can build `'static` SQL.
+macro_rules! columns {
+    () => {
+        "id, status, dry_run, requested_user, target_id, target_upn, target_previous_email, \
+         target_user_type, target_external_user_state, new_email, other_mails_added, \
+         send_invitation_message, redirect_url, invitation_id, invitation_status, \
+         graph_request_ids, requester_subject, requester_app, requester_name, ticket, reason, \
+         policy_allowed, policy_rule, policy_reasons, problem_type, problem_title, \
+         problem_status, problem_detail, request_id, created_at, completed_at"
+    };
+}
+pub(super) use columns;
+
+pub(super) const SELECT_BY_ID: &str = concat!("select ", columns!(), " from resets where id = $1");
+
+pub(super) const SELECT_PENDING_BEFORE: &str = concat!(
+    "select ",
+    columns!(),
+    " from resets where status = 'pending' and created_at < $1 order by id"
+);
+
+const INSERT: &str = concat!(
+    "insert into resets (",
+    columns!(),
+    ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+);
+
+// Same binds as INSERT; the id, requester and creation time never change.
+const UPDATE: &str = concat!(
+    "insert into resets (",
+    columns!(),
+    ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
+     on conflict (id) do update set status = excluded.status, dry_run = excluded.dry_run, \
+     requested_user = excluded.requested_user, target_id = excluded.target_id, \
+     target_upn = excluded.target_upn, target_previous_email = excluded.target_previous_email, \
+     target_user_type = excluded.target_user_type, \
+     target_external_user_state = excluded.target_external_user_state, \
+     new_email = excluded.new_email, other_mails_added = excluded.other_mails_added, \
+     send_invitation_message = excluded.send_invitation_message, \
+     redirect_url = excluded.redirect_url, invitation_id = excluded.invitation_id, \
+     invitation_status = excluded.invitation_status, \
+     graph_request_ids = excluded.graph_request_ids, ticket = excluded.ticket, \
+     reason = excluded.reason, policy_allowed = excluded.policy_allowed, \
+     policy_rule = excluded.policy_rule, policy_reasons = excluded.policy_reasons, \
+     problem_type = excluded.problem_type, problem_title = excluded.problem_title, \
+     problem_status = excluded.problem_status, problem_detail = excluded.problem_detail, \
+     request_id = excluded.request_id, completed_at = excluded.completed_at"
+);
+
+pub(super) fn insert(r: &ResetRecord) -> Query {
+    bind_all(sqlx::query(INSERT), r)
+}
+
+pub(super) fn update(r: &ResetRecord) -> Query {
+    bind_all(sqlx::query(UPDATE), r)
+}
+
+/// Bind all 31 columns in `columns!()` order, so insert and update share one
+/// numbering.
+fn bind_all(q: Query, r: &ResetRecord) -> Query {
+    let problem = r.problem.as_ref();
+    let policy = r.policy.as_ref();
+    let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    q.bind(r.id.clone())
+        .bind(r.status.as_str())
+        .bind(r.dry_run)
+        .bind(r.user.clone())
+        .bind(r.target.id.clone())
+        .bind(r.target.user_principal_name.clone())
+        .bind(r.target.previous_email.clone())
+        .bind(r.target.user_type.clone())
+        .bind(r.target.external_user_state.clone())
+        .bind(r.new_email.clone())
+        .bind(r.other_mails_added)
+        .bind(r.send_invitation_message)
+        .bind(r.redirect_url.clone())
+        .bind(r.invitation.as_ref().map(|i| i.id.clone()))
+        .bind(r.invitation.as_ref().map(|i| i.status.clone()))
+        .bind(json(&r.graph_request_ids))
+        .bind(r.requested_by.subject.clone())
+        .bind(r.requested_by.app.clone())
+        .bind(r.requested_by.name.clone())
+        .bind(r.ticket.clone())
+        .bind(r.reason.clone())
+        .bind(policy.map(|p| p.allowed))
+        .bind(policy.and_then(|p| p.rule.clone()))
+        .bind(policy.map(|p| json(&p.reasons)))
+        .bind(problem.map(|p| p.kind.clone()))
+        .bind(problem.map(|p| p.title.clone()))
+        .bind(problem.map(|p| i64::from(p.status)))
+        .bind(problem.map(|p| p.detail.clone()))
+        .bind(r.request_id.clone())
+        .bind(r.created_at.clone())
+        .bind(r.completed_at.clone())
+}
+
+pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| StoreError::Corrupt {
+        id: id.clone(),
+        what: what.to_owned(),
+    };
+    let status: String = row.try_get("status")?;
+    let list = |col: &str| -> Result<Vec<String>, StoreError> {
+        let raw: Option<String> = row.try_get(col)?;
+        raw.map_or(Ok(Vec::new()), |s| serde_json::from_str(&s).map_err(|_| corrupt(col)))
+    };
+    Ok(ResetRecord {
+        status: Status::parse(&status).ok_or_else(|| corrupt("status"))?,
+        dry_run: row.try_get("dry_run")?,
+        user: row.try_get("requested_user")?,
+        problem: problem(row)?,
+        target: Target {
+            id: row.try_get("target_id")?,
+            user_principal_name: row.try_get("target_upn")?,
+            previous_email: row.try_get("target_previous_email")?,
+            user_type: row.try_get("target_user_type")?,
+            external_user_state: row.try_get("target_external_user_state")?,
+        },
+        new_email: row.try_get("new_email")?,
+        other_mails_added: row.try_get("other_mails_added")?,
+        send_invitation_message: row.try_get("send_invitation_message")?,
+        redirect_url: row.try_get("redirect_url")?,
+        invitation: invitation(row)?,
+        graph_request_ids: list("graph_request_ids")?,
+        requested_by: Requester {
+            subject: row.try_get("requester_subject")?,
+            app: row.try_get("requester_app")?,
+            name: row.try_get("requester_name")?,
+        },
+        ticket: row.try_get("ticket")?,
+        reason: row.try_get("reason")?,
+        policy: policy(row, list("policy_reasons")?)?,
+        request_id: row.try_get("request_id")?,
+        created_at: row.try_get("created_at")?,
+        completed_at: row.try_get("completed_at")?,
+        id,
+    })
+}
+
+fn problem(row: &SqliteRow) -> Result<Option<ProblemRecord>, StoreError> {
+    let kind: Option<String> = row.try_get("problem_type")?;
+    let Some(kind) = kind else { return Ok(None) };
+    let status: Option<i64> = row.try_get("problem_status")?;
+    Ok(Some(ProblemRecord {
+        kind,
+        title: row.try_get::<Option<String>, _>("problem_title")?.unwrap_or_default(),
+        status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+        detail: row.try_get::<Option<String>, _>("problem_detail")?.unwrap_or_default(),
+    }))
+}
+
+fn invitation(row: &SqliteRow) -> Result<Option<InvitationRecord>, StoreError> {
+    let id: Option<String> = row.try_get("invitation_id")?;
+    let status: Option<String> = row.try_get("invitation_status")?;
+    Ok(id.map(|id| InvitationRecord {
+        id,
+        status: status.unwrap_or_default(),
+    }))
+}
+
+fn policy(row: &SqliteRow, reasons: Vec<String>) -> Result<Option<PolicyRecord>, StoreError> {
+    let allowed: Option<bool> = row.try_get("policy_allowed")?;
+    Ok(match allowed {
+        Some(allowed) => Some(PolicyRecord {
+            allowed,
+            rule: row.try_get("policy_rule")?,
+            reasons,
+        }),
+        None => None,
+    })
+}

@@ -1,0 +1,106 @@
+use super::*;
+use crate::record::{Requester, Target};
+
+fn record(id: &str, subject: &str) -> ResetRecord {
+    ResetRecord {
+        id: id.to_owned(),
+        status: Status::Pending,
+        dry_run: false,
+        user: Some("adele.vance@fabrikam.example".into()),
+        problem: None,
+        target: Target::default(),
+        new_email: Some("adele@northwind.example".into()),
+        other_mails_added: false,
+        send_invitation_message: Some(true),
+        redirect_url: None,
+        invitation: None,
+        graph_request_ids: vec![],
+        requested_by: Requester {
+            subject: subject.to_owned(),
+            app: None,
+            name: None,
+        },
+        ticket: Some("INC-1".into()),
+        reason: None,
+        policy: None,
+        request_id: None,
+        created_at: crate::record::now_rfc3339(),
+        completed_at: None,
+    }
+}
+
+async fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sub/audit.db")).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn insert_update_get_round_trip() {
+    let (_dir, store) = open().await;
+    let mut r = record("0001", "alice");
+    store.insert(&r).await.unwrap();
+    assert_eq!(store.get("0001").await.unwrap().unwrap().status, Status::Pending);
+    r.graph_request_ids = vec!["g1".into(), "g2".into()];
+    r.policy = Some(PolicyRecordFixture::allowed());
+    finalise(&mut r, Status::Succeeded, None);
+    store.update(&r).await.unwrap();
+    assert_eq!(store.get("0001").await.unwrap().unwrap(), r);
+    assert!(store.get("nope").await.unwrap().is_none());
+}
+
+struct PolicyRecordFixture;
+impl PolicyRecordFixture {
+    fn allowed() -> crate::record::PolicyRecord {
+        crate::record::PolicyRecord {
+            allowed: true,
+            rule: Some("helpdesk".into()),
+            reasons: vec!["domain ok".into()],
+        }
+    }
+}
+
+#[tokio::test]
+async fn list_filters_and_paginates_newest_first() {
+    let (_dir, store) = open().await;
+    for (id, who) in [("01", "alice"), ("02", "bob"), ("03", "alice"), ("04", "alice")] {
+        store.insert(&record(id, who)).await.unwrap();
+    }
+    let page = |before: Option<&str>| ListFilter {
+        requested_by: Some("alice".into()),
+        before_id: before.map(str::to_owned),
+        limit: 2,
+        ..ListFilter::default()
+    };
+    let first: Vec<_> = store.list(&page(None)).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(first, ["04", "03"]);
+    let second: Vec<_> = store.list(&page(Some("03"))).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(second, ["01"]);
+    let by_user = ListFilter {
+        user: Some("ADELE@northwind.example".into()),
+        limit: 10,
+        ..ListFilter::default()
+    };
+    assert_eq!(store.list(&by_user).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn database_uses_wal_and_full_sync() {
+    let (_dir, store) = open().await;
+    let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&store.writer).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("pragma synchronous").fetch_one(&store.writer).await.unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2));
+}
+
+#[tokio::test]
+async fn pending_before_finds_only_old_pending_rows() {
+    let (_dir, store) = open().await;
+    let mut done = record("01", "a");
+    finalise(&mut done, Status::Failed, None);
+    store.insert(&done).await.unwrap();
+    store.insert(&record("02", "a")).await.unwrap();
+    let later = crate::record::format_timestamp(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
+    let found: Vec<_> = store.pending_before(&later).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(found, ["02"]);
+    assert!(store.pending_before("2000-01-01T00:00:00.000000Z").await.unwrap().is_empty());
+}

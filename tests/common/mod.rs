@@ -1,0 +1,246 @@
+//! Test harness: the real service on 127.0.0.1:0 against the in-process
+//! Graph emulator, with its own temporary SQLite file.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use guest_reset::config::Config;
+use guest_reset::demo;
+use guest_reset::emulator::Emulator;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub use guest_reset::emulator::demo as tenant;
+
+pub struct TestApp {
+    pub base: String,
+    pub emulator: Emulator,
+    pub db_path: PathBuf,
+    pub client: reqwest::Client,
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Start with the demo configuration, adjusted by `tweak`.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let emulator = Emulator::demo();
+        let graph = emulator
+            .spawn("127.0.0.1:0")
+            .await
+            .expect("emulator starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
+        let mut config = demo::config(([127, 0, 0, 1], 0).into(), dir.path(), policy, graph);
+        tweak(&mut config);
+        Self::start(emulator, config, dir).await
+    }
+
+    async fn start(emulator: Emulator, config: Config, dir: tempfile::TempDir) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(guest_reset::app::run(config.clone(), listener, async {
+            let _ = rx.await;
+        }));
+        let app = TestApp {
+            base: format!("http://{addr}"),
+            emulator,
+            db_path: config.database_path.clone(),
+            client: reqwest::Client::new(),
+            config,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+            {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("service did not start");
+    }
+
+    /// Stop this instance and start a new one on the same database and
+    /// emulator (what an operator's restart does).
+    pub async fn restart(mut old: TestApp, config: Config) -> TestApp {
+        old.stop().await;
+        let dir = std::mem::replace(&mut old._dir, tempfile::tempdir().unwrap());
+        Self::start(old.emulator.clone(), config, dir).await
+    }
+
+    /// Stop the service and wait until it has closed.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+
+    /// A valid caller token (the demo issuer and audience).
+    pub fn token(&self) -> String {
+        self.token_with(json!({}))
+    }
+
+    /// A token with the standard claims overridden or extended by `extra`
+    /// (a `null` value removes the claim).
+    pub fn token_with(&self, extra: Value) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims = json!({
+            "iss": demo::DEMO_ISSUER, "aud": demo::DEMO_AUDIENCE, "sub": "helpdesk-agent-1",
+            "name": "Agent One", "azp": "portal-app", "iat": now, "nbf": now, "exp": now + 600,
+        });
+        let obj = claims.as_object_mut().unwrap();
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            if v.is_null() {
+                obj.remove(&k);
+            } else {
+                obj.insert(k, v);
+            }
+        }
+        sign(&claims, demo::DEMO_TOKEN_SECRET)
+    }
+
+    pub async fn post_reset(&self, body: Value) -> reqwest::Response {
+        self.post_reset_as(&self.token(), body).await
+    }
+
+    pub async fn post_reset_as(&self, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/resets", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Every audit row, read straight from the SQLite file (not via the API).
+    pub async fn audit_rows(&self) -> Vec<Value> {
+        use sqlx::{Column, Row};
+        let url = format!("sqlite://{}?mode=ro", self.db_path.display());
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        let rows = sqlx::query("select * from resets order by id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| {
+                let mut obj = serde_json::Map::new();
+                for (i, col) in row.columns().iter().enumerate() {
+                    let v: Option<String> = row.try_get::<Option<String>, _>(i).ok().flatten();
+                    let v = v.map(Value::String).unwrap_or_else(|| {
+                        row.try_get::<Option<i64>, _>(i)
+                            .ok()
+                            .flatten()
+                            .map_or(Value::Null, Value::from)
+                    });
+                    obj.insert(col.name().to_owned(), v);
+                }
+                Value::Object(obj)
+            })
+            .collect()
+    }
+
+    /// The requests the emulator received as "METHOD path" (token calls too).
+    pub fn graph_calls(&self) -> Vec<String> {
+        self.emulator
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    /// Only the calls that change state in Graph.
+    pub fn graph_writes(&self) -> Vec<String> {
+        self.graph_calls()
+            .into_iter()
+            .filter(|c| c.starts_with("PATCH") || c.starts_with("POST /v1.0"))
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn sign(claims: &Value, secret: &str) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).unwrap()
+}
+
+/// Assert a problem answer: status, `type` slug, content type, request id.
+pub async fn expect_problem(response: reqwest::Response, status: u16, slug: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status for {slug}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["type"],
+        format!("urn:guest-reset:problem:{slug}"),
+        "{body}"
+    );
+    assert_eq!(body["status"], status);
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "{body}");
+    body
+}
+
+pub fn demo_issuer() -> &'static str {
+    demo::DEMO_ISSUER
+}
+
+pub fn demo_audience() -> &'static str {
+    demo::DEMO_AUDIENCE
+}
