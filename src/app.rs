@@ -48,7 +48,11 @@ pub fn build_router(state: AppState) -> Router {
 
 fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    Problem::new(ProblemType::Internal, "Unexpected error; the request id identifies it in the logs.").into_response()
+    Problem::new(
+        ProblemType::Internal,
+        "Unexpected error; the request id identifies it in the logs.",
+    )
+    .into_response()
 }
 
 /// Open the store, load the policy, build the Graph client.
@@ -87,7 +91,9 @@ pub async fn run(
         tracing::warn!(count = interrupted, "marked interrupted resets as unknown");
     }
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
-    axum::serve(listener, build_router(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, build_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     tracing::info!("guest-reset stopped");
     Ok(())
 }

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, PREFIX};
 
 #[derive(Parser)]
-#[command(name = "guest-reset", version, about = "Reset the redemption status of Entra ID B2B guests, safely and audited")]
+#[command(
+    name = "guest-reset",
+    version,
+    about = "Reset the redemption status of Entra ID B2B guests, safely and audited"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -71,7 +75,12 @@ async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} ({PREFIX}LISTEN_ADDR): {e}", config.listen))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} ({PREFIX}LISTEN_ADDR): {e}",
+                config.listen
+            )
+        })?;
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
 
@@ -87,7 +96,8 @@ async fn emulator(listen: SocketAddr, seed: Option<PathBuf>) -> anyhow::Result<(
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let path = std::env::var(format!("{PREFIX}DATABASE_PATH")).unwrap_or_else(|_| "./data/guest-reset.db".into());
+    let path = std::env::var(format!("{PREFIX}DATABASE_PATH"))
+        .unwrap_or_else(|_| "./data/guest-reset.db".into());
     crate::store::Store::open(std::path::Path::new(&path)).await?;
     eprintln!("database {path} is migrated");
     Ok(())
@@ -103,8 +113,14 @@ fn check_config() -> ExitCode {
     };
     match crate::policy::Policy::load(&config.policy_file) {
         Ok(p) => {
-            println!("configuration OK: listen {}, database {}, Graph {} (tenant {}), {} policy rule(s)",
-                config.listen, config.database_path.display(), config.graph.graph_url, config.graph.tenant_id, p.rules.len());
+            println!(
+                "configuration OK: listen {}, database {}, Graph {} (tenant {}), {} policy rule(s)",
+                config.listen,
+                config.database_path.display(),
+                config.graph.graph_url,
+                config.graph.tenant_id,
+                p.rules.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -97,7 +97,9 @@ impl Config {
                 issuer: env.required("AUTH_ISSUER"),
                 audience: env.required("AUTH_AUDIENCE"),
                 hs256_secret: env.secret("AUTH_HS256_SECRET", 32),
-                leeway_secs: env.parsed("AUTH_LEEWAY_SECS", Some("60")).unwrap_or_default(),
+                leeway_secs: env
+                    .parsed("AUTH_LEEWAY_SECS", Some("60"))
+                    .unwrap_or_default(),
             },
             graph: env.graph(),
             reset: ResetDefaults {
@@ -201,7 +203,10 @@ impl Env<'_> {
 
     fn graph(&mut self) -> GraphConfig {
         GraphConfig {
-            authority_url: self.url("GRAPH_AUTHORITY_URL", Some("https://login.microsoftonline.com")),
+            authority_url: self.url(
+                "GRAPH_AUTHORITY_URL",
+                Some("https://login.microsoftonline.com"),
+            ),
             graph_url: self.url("GRAPH_URL", Some("https://graph.microsoft.com")),
             tenant_id: self.required("GRAPH_TENANT_ID"),
             client_id: self.required("GRAPH_CLIENT_ID"),
@@ -254,8 +259,16 @@ mod tests {
     fn every_missing_variable_is_named() {
         let err = load(&HashMap::new()).unwrap_err();
         let names: Vec<_> = err.0.iter().map(|i| i.variable.as_str()).collect();
-        for wanted in ["POLICY_FILE", "AUTH_ISSUER", "GRAPH_CLIENT_SECRET", "AUTH_HS256_SECRET"] {
-            assert!(names.contains(&format!("{PREFIX}{wanted}").as_str()), "{wanted} missing from {names:?}");
+        for wanted in [
+            "POLICY_FILE",
+            "AUTH_ISSUER",
+            "GRAPH_CLIENT_SECRET",
+            "AUTH_HS256_SECRET",
+        ] {
+            assert!(
+                names.contains(&format!("{PREFIX}{wanted}").as_str()),
+                "{wanted} missing from {names:?}"
+            );
         }
     }
 
@@ -265,7 +278,10 @@ mod tests {
         env.insert(format!("{PREFIX}AUTH_HS256_SECRET"), "short".into());
         env.insert(format!("{PREFIX}GRAPH_URL"), "graph.microsoft.com".into());
         let err = load(&env).unwrap_err().to_string();
-        assert!(err.contains("AUTH_HS256_SECRET: must be at least 32 bytes"), "{err}");
+        assert!(
+            err.contains("AUTH_HS256_SECRET: must be at least 32 bytes"),
+            "{err}"
+        );
         assert!(err.contains("GRAPH_URL"), "{err}");
     }
 
@@ -276,10 +292,16 @@ mod tests {
         std::fs::write(&path, "from-file\n").unwrap();
         let mut env = minimal();
         env.remove(&format!("{PREFIX}GRAPH_CLIENT_SECRET"));
-        env.insert(format!("{PREFIX}GRAPH_CLIENT_SECRET_FILE"), path.display().to_string());
+        env.insert(
+            format!("{PREFIX}GRAPH_CLIENT_SECRET_FILE"),
+            path.display().to_string(),
+        );
         let config = load(&env).expect("valid");
         assert_eq!(config.graph.client_secret.expose_secret(), "from-file");
-        assert!(!format!("{config:?}").contains("from-file"), "Debug leaks the secret");
+        assert!(
+            !format!("{config:?}").contains("from-file"),
+            "Debug leaks the secret"
+        );
         env.insert(format!("{PREFIX}GRAPH_CLIENT_SECRET"), "x".into());
         assert!(load(&env).unwrap_err().to_string().contains("not both"));
     }

@@ -26,16 +26,29 @@ pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let policy_file = data_dir.join("demo-policy.toml");
     std::fs::write(&policy_file, DEMO_POLICY)?;
     let config = config(listen, &data_dir, policy_file, graph_addr);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (use --listen to pick another address): {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {listen} (use --listen to pick another address): {e}")
+    })?;
     let addr = listener.local_addr()?;
-    println!("{}", banner(addr, graph_addr, &config.database_path, &mint_token(8 * 3600)?));
+    println!(
+        "{}",
+        banner(
+            addr,
+            graph_addr,
+            &config.database_path,
+            &mint_token(8 * 3600)?
+        )
+    );
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
 
 /// The service configuration that points at the in-process emulator.
-pub fn config(listen: SocketAddr, data_dir: &Path, policy_file: PathBuf, graph: SocketAddr) -> Config {
+pub fn config(
+    listen: SocketAddr,
+    data_dir: &Path,
+    policy_file: PathBuf,
+    graph: SocketAddr,
+) -> Config {
     let graph_url = format!("http://{graph}");
     Config {
         listen,
@@ -72,7 +85,11 @@ pub fn mint_token(secs: u64) -> anyhow::Result<String> {
         "iat": now, "nbf": now, "exp": now + secs,
     });
     let key = jsonwebtoken::EncodingKey::from_secret(DEMO_TOKEN_SECRET.as_bytes());
-    Ok(jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)?)
+    Ok(jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &key,
+    )?)
 }
 
 fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, token: &str) -> String {

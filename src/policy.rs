@@ -65,7 +65,10 @@ impl Policy {
         for rule in &policy.rules {
             let patterns = rule.target_domains.iter().chain(&rule.new_email_domains);
             if let Some(bad) = patterns.into_iter().find(|p| !valid_pattern(p)) {
-                return Err(invalid(format!("rule {:?}: invalid domain pattern {bad:?}", rule.name)));
+                return Err(invalid(format!(
+                    "rule {:?}: invalid domain pattern {bad:?}",
+                    rule.name
+                )));
             }
         }
         Ok(policy)
@@ -82,23 +85,44 @@ impl Policy {
     /// Evaluate the rules in order; the first that allows wins.
     pub fn decide(&self, q: Question<'_>) -> Decision {
         let Some(current) = q.current_email else {
-            return deny(vec!["the guest has no current email (mail) to match a rule".into()]);
+            return deny(vec![
+                "the guest has no current email (mail) to match a rule".into(),
+            ]);
         };
         let mut reasons = Vec::new();
         for rule in &self.rules {
-            let target_ok = rule.target_domains.iter().any(|p| domain_matches(p, current));
-            let new_ok = rule.new_email_domains.iter().any(|p| domain_matches(p, q.new_email));
+            let target_ok = rule
+                .target_domains
+                .iter()
+                .any(|p| domain_matches(p, current));
+            let new_ok = rule
+                .new_email_domains
+                .iter()
+                .any(|p| domain_matches(p, q.new_email));
             if target_ok && new_ok {
                 return Decision {
                     allowed: true,
                     rule: Some(rule.name.clone()),
-                    reasons: vec![format!("rule {:?} allows {} -> {}", rule.name, domain(current), domain(q.new_email))],
+                    reasons: vec![format!(
+                        "rule {:?} allows {} -> {}",
+                        rule.name,
+                        domain(current),
+                        domain(q.new_email)
+                    )],
                 };
             }
             if !target_ok {
-                reasons.push(format!("rule {:?}: guest domain {} not allowed", rule.name, domain(current)));
+                reasons.push(format!(
+                    "rule {:?}: guest domain {} not allowed",
+                    rule.name,
+                    domain(current)
+                ));
             } else {
-                reasons.push(format!("rule {:?}: new email domain {} not allowed", rule.name, domain(q.new_email)));
+                reasons.push(format!(
+                    "rule {:?}: new email domain {} not allowed",
+                    rule.name,
+                    domain(q.new_email)
+                ));
             }
         }
         if reasons.is_empty() {
@@ -117,7 +141,10 @@ fn deny(reasons: Vec<String>) -> Decision {
 }
 
 fn domain(email: &str) -> String {
-    email.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase()
+    email
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_ascii_lowercase()
 }
 
 fn valid_pattern(p: &str) -> bool {
@@ -152,13 +179,20 @@ mod tests {
         let cases = [
             (Some("a@fabrikam.example"), "a@northwind.example", true),
             (Some("a@EU.Fabrikam.example"), "a@NORTHWIND.example", true),
-            (Some("a@fabrikam.example.evil"), "a@northwind.example", false),
+            (
+                Some("a@fabrikam.example.evil"),
+                "a@northwind.example",
+                false,
+            ),
             (Some("a@notfabrikam.example"), "a@northwind.example", false),
             (Some("a@fabrikam.example"), "a@evil.example", false),
             (None, "a@northwind.example", false),
         ];
         for (current, new, allowed) in cases {
-            let d = policy.decide(Question { current_email: current, new_email: new });
+            let d = policy.decide(Question {
+                current_email: current,
+                new_email: new,
+            });
             assert_eq!(d.allowed, allowed, "{current:?} -> {new}: {d:?}");
             assert_eq!(d.rule.is_some(), allowed);
             assert!(!d.reasons.is_empty());
@@ -167,17 +201,34 @@ mod tests {
 
     #[test]
     fn empty_policy_denies_everything() {
-        let d = Policy::default().decide(Question { current_email: Some("a@b.example"), new_email: "a@b.example" });
+        let d = Policy::default().decide(Question {
+            current_email: Some("a@b.example"),
+            new_email: "a@b.example",
+        });
         assert!(!d.allowed);
         assert!(d.reasons[0].contains("deny by default"));
     }
 
     #[test]
     fn bad_files_name_the_problem() {
-        let unknown = Policy::parse("[[rule]]\nname='x'\ntarget_domains=[]\nnew_email_domains=[]\ncolour='red'\n", "p.toml");
+        let unknown = Policy::parse(
+            "[[rule]]\nname='x'\ntarget_domains=[]\nnew_email_domains=[]\ncolour='red'\n",
+            "p.toml",
+        );
         let err = unknown.unwrap_err().to_string();
-        assert!(err.contains("p.toml") && err.contains("colour") && err.contains("line 5"), "{err}");
-        let pattern = Policy::parse("[[rule]]\nname='x'\ntarget_domains=['a@b']\nnew_email_domains=[]\n", "p");
-        assert!(pattern.unwrap_err().to_string().contains("invalid domain pattern"));
+        assert!(
+            err.contains("p.toml") && err.contains("colour") && err.contains("line 5"),
+            "{err}"
+        );
+        let pattern = Policy::parse(
+            "[[rule]]\nname='x'\ntarget_domains=['a@b']\nnew_email_domains=[]\n",
+            "p",
+        );
+        assert!(
+            pattern
+                .unwrap_err()
+                .to_string()
+                .contains("invalid domain pattern")
+        );
     }
 }

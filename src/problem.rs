@@ -77,6 +77,10 @@ mod tests {
         slugs.sort_unstable();
         slugs.dedup();
         assert_eq!(slugs.len(), ProblemType::ALL.len());
-        assert!(ProblemType::ALL.iter().all(|p| (400..600).contains(&p.status())));
+        assert!(
+            ProblemType::ALL
+                .iter()
+                .all(|p| (400..600).contains(&p.status()))
+        );
     }
 }

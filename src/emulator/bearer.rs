@@ -14,8 +14,12 @@ use super::token::{AccessClaims, issuer};
 use super::{Emulator, GRAPH_AUDIENCE};
 
 /// Reading users and `$filter` (user-get / user-list least-privilege tables).
-pub(super) const READ_USERS: &[&str] =
-    &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+pub(super) const READ_USERS: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 /// Updating any user property.
 pub(super) const WRITE_USERS: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
 /// Least privilege for `mail` and `otherMails` only (graph.md §2.1).
@@ -30,7 +34,11 @@ pub(super) const READ_MEMBERSHIP: &[&str] = &[
     "GroupMember.Read.All",
 ];
 /// Creating invitations (graph.md §1.5).
-pub(super) const INVITE: &[&str] = &["User.Invite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
+pub(super) const INVITE: &[&str] = &[
+    "User.Invite.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
 /// Resetting redemption: User.Invite.All is not enough (graph.md §1.5, PR #9248).
 pub(super) const RESET_REDEMPTION: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
 
@@ -44,12 +52,18 @@ pub(super) struct Caller {
 
 impl Caller {
     pub fn may(&self, permissions: &[&str]) -> bool {
-        self.roles.iter().any(|role| permissions.contains(&role.as_str()))
+        self.roles
+            .iter()
+            .any(|role| permissions.contains(&role.as_str()))
     }
 }
 
 /// Middleware on Graph routes: rejects the request with 401 unless the token validates.
-pub(super) async fn authenticate(State(emulator): State<Emulator>, mut request: Request, next: Next) -> Response {
+pub(super) async fn authenticate(
+    State(emulator): State<Emulator>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     match validate(&emulator, request.headers()) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
@@ -60,7 +74,8 @@ pub(super) async fn authenticate(State(emulator): State<Emulator>, mut request: 
 }
 
 fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphError> {
-    let token = bearer_token(headers).ok_or_else(|| GraphError::invalid_token("Access token is empty."))?;
+    let token =
+        bearer_token(headers).ok_or_else(|| GraphError::invalid_token("Access token is empty."))?;
     let tenant_id = emulator.lock().tenant.id.clone();
     let mut validation = Validation::new(Algorithm::HS256);
     // No leeway: tests use lifetimes of a few seconds and expect expiry to bite on time.
@@ -73,7 +88,10 @@ fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphErr
     let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
         .map_err(|e| GraphError::invalid_token(rejection_message(e.kind())))?;
     let claims = data.claims;
-    Ok(Caller { roles: claims.roles, app_only: claims.idtyp == "app" })
+    Ok(Caller {
+        roles: claims.roles,
+        app_only: claims.idtyp == "app",
+    })
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {

@@ -25,7 +25,11 @@ async fn requests(State(emulator): State<Emulator>) -> Response {
 async fn user(State(emulator): State<Emulator>, Path(id): Path<String>) -> Response {
     match emulator.user(&id) {
         Some(user) => Json(user).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no user '{id}'") }))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no user '{id}'") })),
+        )
+            .into_response(),
     }
 }
 

@@ -11,8 +11,7 @@ use serde_json::Value;
 use super::errors::GraphError;
 
 /// The content type Graph sends with JSON (OData minimal metadata, streaming).
-pub(super) const GRAPH_JSON: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub(super) const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// A fixed diagnostic blob in Graph's format; clients are told to log it, never parse it.
 const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"West Europe","Slice":"E","Ring":"5","ScaleUnit":"000","RoleInstance":"AM2PEPF0000A1B2"}}"#;
@@ -41,7 +40,10 @@ pub(super) async fn graph_envelope(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     insert(headers, REQUEST_ID, &request_id);
     insert(headers, CLIENT_REQUEST_ID, &client_request_id);
-    headers.insert(AGS_DIAGNOSTIC_HEADER, HeaderValue::from_static(AGS_DIAGNOSTIC));
+    headers.insert(
+        AGS_DIAGNOSTIC_HEADER,
+        HeaderValue::from_static(AGS_DIAGNOSTIC),
+    );
     response
 }
 
@@ -74,7 +76,11 @@ pub(super) async fn unknown_segment(uri: Uri) -> GraphError {
 /// Graph's answer to a method a resource does not support (microsoft-graph-docs #119).
 pub(super) async fn method_not_allowed() -> GraphError {
     let message = "Specified HTTP method is not allowed for the request target.";
-    GraphError::new(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest", message)
+    GraphError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Request_BadRequest",
+        message,
+    )
 }
 
 /// Walks the path the way Graph's URI parser would and returns the first segment that is

@@ -25,7 +25,12 @@ pub(super) struct GraphError {
 impl GraphError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
-        GraphError { status, code, message, details: Vec::new() }
+        GraphError {
+            status,
+            code,
+            message,
+            details: Vec::new(),
+        }
     }
 
     /// `BadRequest`: the code Graph's OData layer and the invitation service use.
@@ -48,19 +53,33 @@ impl GraphError {
     /// The directory's answer when the token lacks the needed application permission.
     pub fn insufficient_privileges() -> Self {
         let message = "Insufficient privileges to complete the operation.";
-        Self::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", message)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            message,
+        )
     }
 
     pub fn invalid_token(message: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+        )
     }
 
     pub fn unsupported_query() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Unsupported query.")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            "Unsupported query.",
+        )
     }
 
     pub fn unknown_property(name: &str, type_name: &str) -> Self {
-        Self::bad_request(format!("Could not find a property named '{name}' on type '{type_name}'."))
+        Self::bad_request(format!(
+            "Could not find a property named '{name}' on type '{type_name}'."
+        ))
     }
 
     pub fn unreadable_body() -> Self {
@@ -95,7 +114,9 @@ impl IntoResponse for GraphError {
         let mut response = self.status.into_response();
         if self.status == StatusCode::UNAUTHORIZED && self.code == "InvalidAuthenticationToken" {
             let challenge = HeaderValue::from_static(GRAPH_CHALLENGE);
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response.extensions_mut().insert(self);
         response
@@ -113,7 +134,12 @@ pub(super) struct AadError {
 
 impl AadError {
     pub fn new(status: StatusCode, error: &'static str, code: u32, message: String) -> Self {
-        AadError { status, error, code, message }
+        AadError {
+            status,
+            error,
+            code,
+            message,
+        }
     }
 
     pub fn invalid_request(code: u32, message: String) -> Self {

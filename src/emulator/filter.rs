@@ -11,9 +11,15 @@ use super::state::{strings, text};
 #[derive(Debug, PartialEq)]
 pub(super) enum Clause {
     /// A single-valued string property equals the literal.
-    Equals { property: &'static str, value: String },
+    Equals {
+        property: &'static str,
+        value: String,
+    },
     /// Some item of a string collection equals the literal.
-    AnyEquals { collection: &'static str, value: String },
+    AnyEquals {
+        collection: &'static str,
+        value: String,
+    },
 }
 
 const EQ_PROPERTIES: &[&str] = &["mail", "userPrincipalName"];
@@ -21,7 +27,9 @@ const ANY_COLLECTIONS: &[&str] = &["otherMails", "proxyAddresses"];
 
 /// Parses a filter into clauses that are OR-ed together.
 pub(super) fn parse(filter: &str) -> Result<Vec<Clause>, GraphError> {
-    let mut cursor = Cursor { rest: filter.trim() };
+    let mut cursor = Cursor {
+        rest: filter.trim(),
+    };
     let mut clauses = vec![clause(&mut cursor)?];
     while !cursor.rest.is_empty() {
         let spaced = cursor.skip_spaces();
@@ -37,7 +45,9 @@ pub(super) fn parse(filter: &str) -> Result<Vec<Clause>, GraphError> {
 pub(super) fn matches(clauses: &[Clause], user: &Map<String, Value>) -> bool {
     clauses.iter().any(|clause| match clause {
         Clause::Equals { property, value } => text(user, property).is_some_and(|v| same(v, value)),
-        Clause::AnyEquals { collection, value } => strings(user, collection).any(|v| same(v, value)),
+        Clause::AnyEquals { collection, value } => {
+            strings(user, collection).any(|v| same(v, value))
+        }
     })
 }
 
@@ -81,11 +91,17 @@ fn lambda(cursor: &mut Cursor<'_>) -> Option<String> {
 /// ` eq 'x'` after a property or lambda variable.
 fn equals_literal(cursor: &mut Cursor<'_>) -> Option<String> {
     let spaced = cursor.skip_spaces() && cursor.word("eq") && cursor.skip_spaces();
-    if spaced { cursor.string_literal() } else { None }
+    if spaced {
+        cursor.string_literal()
+    } else {
+        None
+    }
 }
 
 fn canonical(list: &[&'static str], name: &str) -> Option<&'static str> {
-    list.iter().copied().find(|known| known.eq_ignore_ascii_case(name))
+    list.iter()
+        .copied()
+        .find(|known| known.eq_ignore_ascii_case(name))
 }
 
 struct Cursor<'a> {
@@ -102,7 +118,10 @@ impl<'a> Cursor<'a> {
     }
 
     fn identifier(&mut self) -> Option<&'a str> {
-        let end = self.rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(self.rest.len());
+        let end = self
+            .rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.rest.len());
         let (name, rest) = self.rest.split_at(end);
         self.rest = rest;
         (!name.is_empty()).then_some(name)
@@ -111,7 +130,9 @@ impl<'a> Cursor<'a> {
     /// A keyword, case-insensitive, not followed by more identifier characters.
     fn word(&mut self, keyword: &str) -> bool {
         let mut probe = Cursor { rest: self.rest };
-        let matched = probe.identifier().is_some_and(|w| w.eq_ignore_ascii_case(keyword));
+        let matched = probe
+            .identifier()
+            .is_some_and(|w| w.eq_ignore_ascii_case(keyword));
         if matched {
             self.rest = probe.rest;
         }
@@ -151,15 +172,30 @@ mod tests {
     use super::*;
 
     fn eq(property: &'static str, value: &str) -> Clause {
-        Clause::Equals { property, value: value.to_owned() }
+        Clause::Equals {
+            property,
+            value: value.to_owned(),
+        }
     }
 
     #[test]
     fn supported_forms_parse() {
-        assert_eq!(parse("mail eq 'a@b.example'").ok(), Some(vec![eq("mail", "a@b.example")]));
-        assert_eq!(parse("UserPrincipalName EQ 'x'").ok(), Some(vec![eq("userPrincipalName", "x")]));
-        let any = Clause::AnyEquals { collection: "otherMails", value: "o'b@x".to_owned() };
-        assert_eq!(parse("otherMails/any(m: m eq 'o''b@x')").ok(), Some(vec![any]));
+        assert_eq!(
+            parse("mail eq 'a@b.example'").ok(),
+            Some(vec![eq("mail", "a@b.example")])
+        );
+        assert_eq!(
+            parse("UserPrincipalName EQ 'x'").ok(),
+            Some(vec![eq("userPrincipalName", "x")])
+        );
+        let any = Clause::AnyEquals {
+            collection: "otherMails",
+            value: "o'b@x".to_owned(),
+        };
+        assert_eq!(
+            parse("otherMails/any(m: m eq 'o''b@x')").ok(),
+            Some(vec![any])
+        );
         let joined = parse("mail eq 'a' or otherMails/any(x:x eq 'a') or userPrincipalName eq 'a'");
         assert_eq!(joined.map(|c| c.len()).ok(), Some(3));
     }

@@ -18,7 +18,9 @@ pub(super) fn parse_form(body: &[u8]) -> Vec<(String, String)> {
 
 /// The first value of `name`, if present.
 pub(super) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    form.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Decodes one form-encoded component: `+` is a space, `%XX` a byte.
@@ -28,7 +30,10 @@ pub(super) fn form_decode(input: &[u8]) -> String {
     while i < input.len() {
         match input[i] {
             b'+' => out.push(b' '),
-            b'%' => match (input.get(i + 1).and_then(hex), input.get(i + 2).and_then(hex)) {
+            b'%' => match (
+                input.get(i + 1).and_then(hex),
+                input.get(i + 2).and_then(hex),
+            ) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi * 16 + lo);
                     i += 2;
@@ -43,7 +48,9 @@ pub(super) fn form_decode(input: &[u8]) -> String {
 }
 
 fn hex(byte: &u8) -> Option<u8> {
-    char::from(*byte).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(*byte)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Client id and secret from an `Authorization: Basic ...` value, if it is one.
@@ -88,7 +95,9 @@ mod tests {
 
     #[test]
     fn form_pairs_are_decoded_in_order() {
-        let form = parse_form(b"grant_type=client_credentials&scope=https%3A%2F%2Fg%2F.default&x=a+b&flag");
+        let form = parse_form(
+            b"grant_type=client_credentials&scope=https%3A%2F%2Fg%2F.default&x=a+b&flag",
+        );
         assert_eq!(field(&form, "scope"), Some("https://g/.default"));
         assert_eq!(field(&form, "x"), Some("a b"));
         assert_eq!(field(&form, "flag"), Some(""));
@@ -99,7 +108,10 @@ mod tests {
     fn basic_credentials_are_base64_then_form_decoded() {
         // "id:se%2Bcret~" -> secret "se+cret~"
         let header = "Basic aWQ6c2UlMkJjcmV0fg==";
-        assert_eq!(basic_credentials(header), Some(("id".to_owned(), "se+cret~".to_owned())));
+        assert_eq!(
+            basic_credentials(header),
+            Some(("id".to_owned(), "se+cret~".to_owned()))
+        );
         assert_eq!(basic_credentials("Bearer abc"), None);
         assert_eq!(basic_credentials("Basic !!!"), None);
     }

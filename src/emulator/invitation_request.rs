@@ -79,14 +79,20 @@ pub(super) fn validate(body: &[u8]) -> Result<ValidInvitation, GraphError> {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
         return Err(GraphError::unreadable_body());
     };
-    if let Some(unknown) = object.keys().find(|k| !INVITATION_PROPERTIES.contains(&k.as_str())) {
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !INVITATION_PROPERTIES.contains(&k.as_str()))
+    {
         return Err(GraphError::bad_request(format!(
             "The property '{unknown}' does not exist on type 'microsoft.graph.invitation'. Make sure to only use property names that are defined by the type or mark the type as open type."
         )));
     }
     let request: InvitationRequest = serde_json::from_value(Value::Object(object))
         .map_err(|e| GraphError::bad_request(format!("Invalid request payload: {e}")))?;
-    let email = required(request.invited_user_email_address.as_deref(), "invitedUserEmailAddress")?;
+    let email = required(
+        request.invited_user_email_address.as_deref(),
+        "invitedUserEmailAddress",
+    )?;
     let redirect_url = required(request.invite_redirect_url.as_deref(), "inviteRedirectUrl")?;
     check_email(&email)?;
     check_user_type(request.invited_user_type.as_deref())?;
@@ -96,7 +102,11 @@ pub(super) fn validate(body: &[u8]) -> Result<ValidInvitation, GraphError> {
         let message = "The invitedUser.id property is required when resetRedemption is true.";
         return Err(GraphError::bad_request(message));
     }
-    Ok(ValidInvitation { email, redirect_url, request })
+    Ok(ValidInvitation {
+        email,
+        redirect_url,
+        request,
+    })
 }
 
 /// The object id named in `invitedUser.id`, if any.
@@ -109,7 +119,9 @@ fn required(value: Option<&str>, name: &str) -> Result<String, GraphError> {
     match value.map(str::trim) {
         Some(value) if !value.is_empty() => Ok(value.to_owned()),
         // Wording UNVERIFIED; status and code are documented.
-        _ => Err(GraphError::bad_request(format!("The '{name}' property is required."))),
+        _ => Err(GraphError::bad_request(format!(
+            "The '{name}' property is required."
+        ))),
     }
 }
 
@@ -117,15 +129,20 @@ fn required(value: Option<&str>, name: &str) -> Result<String, GraphError> {
 /// at the start or end of the local part (`_` is fine anywhere).
 pub(super) fn check_email(email: &str) -> Result<(), GraphError> {
     let (local, domain) = email.rsplit_once('@').unwrap_or_default();
-    let bad_char = email.chars().any(|c| c.is_whitespace() || FORBIDDEN_EMAIL_CHARS.contains(c));
+    let bad_char = email
+        .chars()
+        .any(|c| c.is_whitespace() || FORBIDDEN_EMAIL_CHARS.contains(c));
     let bad_edge = [local.chars().next(), local.chars().last()]
         .into_iter()
         .flatten()
         .any(|c| c == '.' || c == '-');
-    let bad_shape = local.is_empty() || domain.is_empty() || local.contains('@') || !domain.contains('.');
+    let bad_shape =
+        local.is_empty() || domain.is_empty() || local.contains('@') || !domain.contains('.');
     if bad_char || bad_edge || bad_shape {
         // The message reported for such addresses (msgraph-sdk-dotnet #2786).
-        return Err(GraphError::bad_request("The Primary SMTP Address is an invalid value"));
+        return Err(GraphError::bad_request(
+            "The Primary SMTP Address is an invalid value",
+        ));
     }
     Ok(())
 }
@@ -134,7 +151,9 @@ fn check_user_type(user_type: Option<&str>) -> Result<(), GraphError> {
     match user_type {
         None => Ok(()),
         Some(t) if t.eq_ignore_ascii_case("Guest") || t.eq_ignore_ascii_case("Member") => Ok(()),
-        Some(t) => Err(GraphError::bad_request(format!("Invalid invitedUserType '{t}'. Allowed values are 'Guest' and 'Member'."))),
+        Some(t) => Err(GraphError::bad_request(format!(
+            "Invalid invitedUserType '{t}'. Allowed values are 'Guest' and 'Member'."
+        ))),
     }
 }
 
@@ -143,7 +162,9 @@ fn check_user_type(user_type: Option<&str>) -> Result<(), GraphError> {
 fn check_cc_recipients(info: Option<&MessageInfo>) -> Result<(), GraphError> {
     let count = info.map_or(0, |i| i.cc_recipients.len());
     if count > 1 {
-        return Err(GraphError::bad_request("Only one ccRecipient is supported."));
+        return Err(GraphError::bad_request(
+            "Only one ccRecipient is supported.",
+        ));
     }
     Ok(())
 }
@@ -154,7 +175,12 @@ mod tests {
 
     #[test]
     fn special_character_rule() {
-        for ok in ["a@b.example", "a.b-c_d@b.example", "_a_@b.example", "o'neil@b.example"] {
+        for ok in [
+            "a@b.example",
+            "a.b-c_d@b.example",
+            "_a_@b.example",
+            "o'neil@b.example",
+        ] {
             assert!(check_email(ok).is_ok(), "{ok} should pass");
         }
         for bad in [

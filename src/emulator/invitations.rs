@@ -25,7 +25,11 @@ fn no_invite_permission(tenant_id: &str) -> GraphError {
 }
 
 fn generic_forbidden() -> GraphError {
-    GraphError::new(StatusCode::FORBIDDEN, "Forbidden", "Generic authorization exception.")
+    GraphError::new(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        "Generic authorization exception.",
+    )
 }
 
 pub(super) async fn create_invitation(
@@ -59,13 +63,26 @@ pub(super) async fn list_invitations() -> GraphError {
 
 /// Checks for an invitation naming `invitedUser.id`: the user exists, holds no directory
 /// role (app-only resets only), and the address is one of the user's emails.
-fn existing_target(state: &Directory, id: &str, invitation: &ValidInvitation, caller: &Caller) -> Result<usize, GraphError> {
-    let index = state.user_index(id).ok_or_else(|| GraphError::resource_not_found(id))?;
-    let user = state.users.get(index).ok_or_else(|| GraphError::resource_not_found(id))?;
+fn existing_target(
+    state: &Directory,
+    id: &str,
+    invitation: &ValidInvitation,
+    caller: &Caller,
+) -> Result<usize, GraphError> {
+    let index = state
+        .user_index(id)
+        .ok_or_else(|| GraphError::resource_not_found(id))?;
+    let user = state
+        .users
+        .get(index)
+        .ok_or_else(|| GraphError::resource_not_found(id))?;
     let object_id = text(user, "id").unwrap_or(id);
     // App-only resets are refused for targets holding any role, directly or via a group
     // (graph.md §1.5); the status and message are the documented 403 neighbour.
-    if invitation.request.reset_redemption && caller.app_only && state.holds_directory_role(object_id) {
+    if invitation.request.reset_redemption
+        && caller.app_only
+        && state.holds_directory_role(object_id)
+    {
         return Err(generic_forbidden());
     }
     let wanted = invitation.email.to_lowercase();
@@ -116,7 +133,10 @@ fn invite(state: &mut Directory, index: usize, invitation: &ValidInvitation) -> 
 }
 
 fn set_pending(user: &mut Map<String, Value>) {
-    user.insert("externalUserState".to_owned(), Value::from("PendingAcceptance"));
+    user.insert(
+        "externalUserState".to_owned(),
+        Value::from("PendingAcceptance"),
+    );
     let now = Value::from(clock::graph_date_time());
     user.insert("externalUserStateChangeDateTime".to_owned(), now);
 }
@@ -135,7 +155,10 @@ fn message_info(request: &InvitationRequest) -> Value {
         .cc_recipients
         .iter()
         .map(|r| {
-            let (name, address) = r.email_address.as_ref().map_or((None, None), |e| (e.name.clone(), e.address.clone()));
+            let (name, address) = r
+                .email_address
+                .as_ref()
+                .map_or((None, None), |e| (e.name.clone(), e.address.clone()));
             json!({ "emailAddress": { "name": name, "address": address } })
         })
         .collect();
@@ -169,14 +192,19 @@ fn redeem_url(tenant_id: &str, invitation_id: &str) -> String {
     let inner = format!(
         "https://invitations.microsoft.com/redeem/?tenant={tenant_id}&user={invitation_id}&ticket={ticket}&ver=2.0"
     );
-    format!("https://login.microsoftonline.com/redeem?rd={}", url_encode(&inner))
+    format!(
+        "https://login.microsoftonline.com/redeem?rd={}",
+        url_encode(&inner)
+    )
 }
 
 fn url_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
             _ => format!("%{b:02x}"),
         })
         .collect()
@@ -189,7 +217,9 @@ mod tests {
     #[test]
     fn redeem_url_has_the_current_shape() {
         let url = redeem_url("t-1", "inv-2");
-        let rest = url.strip_prefix("https://login.microsoftonline.com/redeem?rd=").unwrap_or_default();
+        let rest = url
+            .strip_prefix("https://login.microsoftonline.com/redeem?rd=")
+            .unwrap_or_default();
         assert!(rest.starts_with("https%3a%2f%2finvitations.microsoft.com%2fredeem%2f%3ftenant%3dt-1%26user%3dinv-2%26ticket%3d"), "{url}");
         assert!(rest.ends_with("%26ver%3d2.0"), "{url}");
     }

@@ -33,7 +33,15 @@ pub(super) async fn list_memberships(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, GraphError> {
-    respond(&emulator, &caller, &key, Cast::None, raw.as_deref(), &headers, &uri)
+    respond(
+        &emulator,
+        &caller,
+        &key,
+        Cast::None,
+        raw.as_deref(),
+        &headers,
+        &uri,
+    )
 }
 
 pub(super) async fn list_cast_memberships(
@@ -49,7 +57,15 @@ pub(super) async fn list_cast_memberships(
         "microsoft.graph.directoryRole" => Cast::Roles,
         _ => return Err(super::envelope::unknown_segment(uri).await),
     };
-    respond(&emulator, &caller, &key, cast, raw.as_deref(), &headers, &uri)
+    respond(
+        &emulator,
+        &caller,
+        &key,
+        cast,
+        raw.as_deref(),
+        &headers,
+        &uri,
+    )
 }
 
 fn respond(
@@ -63,17 +79,28 @@ fn respond(
 ) -> Result<Response, GraphError> {
     require(caller, READ_MEMBERSHIP)?;
     let query = ODataQuery::parse(raw);
-    let selected = query.selected(schema::membership_property, "microsoft.graph.directoryObject")?;
+    let selected = query.selected(
+        schema::membership_property,
+        "microsoft.graph.directoryObject",
+    )?;
     let items: Vec<Value> = {
         let state = emulator.lock();
-        let user = state.user(key).ok_or_else(|| GraphError::resource_not_found(key))?;
-        let id = user.get("id").and_then(Value::as_str).unwrap_or(key).to_owned();
+        let user = state
+            .user(key)
+            .ok_or_else(|| GraphError::resource_not_found(key))?;
+        let id = user
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(key)
+            .to_owned();
         let memberships = state.transitive_memberships(&id);
         let wanted = memberships.iter().filter(|m| match m {
             Membership::Group(_) => cast != Cast::Roles,
             Membership::Role(_) => cast != Cast::Groups,
         });
-        wanted.map(|m| Value::Object(render(m, selected.as_deref()))).collect()
+        wanted
+            .map(|m| Value::Object(render(m, selected.as_deref())))
+            .collect()
     };
     let (page, next) = query.page(items)?;
     let entity_set = match cast {
@@ -85,7 +112,10 @@ fn respond(
     let context = context(entity_set, selected.as_deref(), false);
     body.insert("@odata.context".to_owned(), Value::String(context));
     if let Some(offset) = next {
-        body.insert("@odata.nextLink".to_owned(), Value::String(next_link(headers, uri, offset)));
+        body.insert(
+            "@odata.nextLink".to_owned(),
+            Value::String(next_link(headers, uri, offset)),
+        );
     }
     body.insert("value".to_owned(), Value::Array(page));
     Ok(graph_json(StatusCode::OK, Value::Object(body)))

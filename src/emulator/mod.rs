@@ -10,6 +10,7 @@
 mod bearer;
 mod clock;
 mod control;
+pub mod demo;
 mod envelope;
 mod errors;
 mod faults;
@@ -43,7 +44,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use recording::RecordedRequest;
-pub use seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed, demo};
+pub use seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 
 use state::State;
 
@@ -74,16 +75,25 @@ impl Emulator {
 
     /// An emulator over `seed`, used as given; [`Emulator::from_seed_file`] validates.
     pub fn from_seed(seed: Seed) -> Emulator {
-        let signing_key = (0..4).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
-        let inner = Inner { state: Mutex::new(State::from_seed(seed)), signing_key };
-        Emulator { inner: Arc::new(inner) }
+        let signing_key = (0..4)
+            .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+            .collect();
+        let inner = Inner {
+            state: Mutex::new(State::from_seed(seed)),
+            signing_key,
+        };
+        Emulator {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Loads and validates a JSON seed; errors name the file and the problem.
     pub fn from_seed_file(path: &Path) -> anyhow::Result<Emulator> {
         let shown = path.display();
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading seed file {shown}"))?;
-        let seed: Seed = serde_json::from_str(&text).with_context(|| format!("parsing seed file {shown}"))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading seed file {shown}"))?;
+        let seed: Seed =
+            serde_json::from_str(&text).with_context(|| format!("parsing seed file {shown}"))?;
         seed.validate()
             .map_err(|problem| anyhow::anyhow!("invalid seed file {shown}: {problem}"))?;
         Ok(Emulator::from_seed(seed))
@@ -95,16 +105,29 @@ impl Emulator {
     pub fn router(&self) -> Router {
         let graph = Router::new()
             .route("/v1.0/users", get(users::list_users))
-            .route("/v1.0/users/{id}", get(users::get_user).patch(user_update::patch_user))
-            .route("/v1.0/users/{id}/transitiveMemberOf", get(membership::list_memberships))
-            .route("/v1.0/users/{id}/transitiveMemberOf/{cast}", get(membership::list_cast_memberships))
-            .route("/v1.0/invitations", post(invitations::create_invitation).get(invitations::list_invitations))
+            .route(
+                "/v1.0/users/{id}",
+                get(users::get_user).patch(user_update::patch_user),
+            )
+            .route(
+                "/v1.0/users/{id}/transitiveMemberOf",
+                get(membership::list_memberships),
+            )
+            .route(
+                "/v1.0/users/{id}/transitiveMemberOf/{cast}",
+                get(membership::list_cast_memberships),
+            )
+            .route(
+                "/v1.0/invitations",
+                post(invitations::create_invitation).get(invitations::list_invitations),
+            )
             .method_not_allowed_fallback(envelope::method_not_allowed)
             .route_layer(from_fn_with_state(self.clone(), bearer::authenticate))
             .route_layer(from_fn(faults::inject))
             .fallback(envelope::unknown_segment)
             .layer(from_fn(envelope::graph_envelope));
-        let authority = Router::new().route("/{tenant}/oauth2/v2.0/token", post(token::issue_token));
+        let authority =
+            Router::new().route("/{tenant}/oauth2/v2.0/token", post(token::issue_token));
         graph
             .merge(authority)
             .merge(control::router())
@@ -128,7 +151,11 @@ impl Emulator {
 
     /// Every request received (control surface excluded), in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.iter().map(|(_, r)| r.clone()).collect()
+        self.lock()
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     pub fn clear_requests(&self) {
@@ -163,7 +190,10 @@ impl Emulator {
     /// The directory lock. A panic while holding it cannot leave the plain data
     /// half-updated in a way later requests must not see, so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn signing_key(&self) -> &[u8] {
@@ -193,5 +223,7 @@ pub async fn run_standalone(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, emulator.router()).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, emulator.router())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -51,7 +51,8 @@ impl ODataQuery {
         };
         let mut names = Vec::new();
         for name in select.split(',').map(str::trim) {
-            let known = canonical(name).ok_or_else(|| GraphError::unknown_property(name, type_name))?;
+            let known =
+                canonical(name).ok_or_else(|| GraphError::unknown_property(name, type_name))?;
             if !names.contains(&known) {
                 names.push(known);
             }
@@ -94,7 +95,9 @@ impl ODataQuery {
 
 /// `@odata.context` for a collection or entity, with the `$select` list when given.
 pub(super) fn context(entity_set: &str, selected: Option<&[&str]>, entity: bool) -> String {
-    let select = selected.map(|names| format!("({})", names.join(","))).unwrap_or_default();
+    let select = selected
+        .map(|names| format!("({})", names.join(",")))
+        .unwrap_or_default();
     let suffix = if entity { "/$entity" } else { "" };
     format!("{METADATA}#{entity_set}{select}{suffix}")
 }
@@ -143,10 +146,20 @@ mod tests {
 
     #[test]
     fn next_link_replaces_the_skiptoken() {
-        let uri: Uri = "/v1.0/users?$top=1&$skiptoken=emu-1".parse().unwrap_or_default();
+        let uri: Uri = "/v1.0/users?$top=1&$skiptoken=emu-1"
+            .parse()
+            .unwrap_or_default();
         let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, "127.0.0.1:9".parse().unwrap_or(header::HeaderValue::from_static("x")));
+        headers.insert(
+            header::HOST,
+            "127.0.0.1:9"
+                .parse()
+                .unwrap_or(header::HeaderValue::from_static("x")),
+        );
         let link = next_link(&headers, &uri, 2);
-        assert_eq!(link, "http://127.0.0.1:9/v1.0/users?$top=1&$skiptoken=emu-2");
+        assert_eq!(
+            link,
+            "http://127.0.0.1:9/v1.0/users?$top=1&$skiptoken=emu-2"
+        );
     }
 }

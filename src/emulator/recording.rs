@@ -37,7 +37,11 @@ pub struct RecordedRequest {
 
 /// Outermost middleware. The control surface (`/_emulator/…`) is not recorded: the log
 /// describes traffic to the emulated services, and reading it must not grow it.
-pub(super) async fn record(State(emulator): State<Emulator>, request: Request, next: Next) -> Response {
+pub(super) async fn record(
+    State(emulator): State<Emulator>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.uri().path().starts_with("/_emulator/") {
         return next.run(request).await;
     }
@@ -50,7 +54,9 @@ pub(super) async fn record(State(emulator): State<Emulator>, request: Request, n
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let seq = emulator.log_request(entry);
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     emulator.set_request_status(seq, response.status().as_u16());
     response
 }
@@ -69,7 +75,11 @@ fn describe(parts: &Parts, body: &[u8]) -> RecordedRequest {
         })
         .collect();
     let path = parts.uri.path();
-    let body = if path.ends_with("/oauth2/v2.0/token") { token_form(body) } else { json_body(body) };
+    let body = if path.ends_with("/oauth2/v2.0/token") {
+        token_form(body)
+    } else {
+        json_body(body)
+    };
     RecordedRequest {
         method: parts.method.as_str().to_owned(),
         path: path.to_owned(),
@@ -100,7 +110,11 @@ fn json_body(body: &[u8]) -> Option<Value> {
 fn redact_query(query: &str) -> String {
     let redact = |pair: &str| {
         let name = pair.split('=').next().unwrap_or_default();
-        if SECRET_PARAMETERS.contains(&name) { format!("{name}={REDACTED}") } else { pair.to_owned() }
+        if SECRET_PARAMETERS.contains(&name) {
+            format!("{name}={REDACTED}")
+        } else {
+            pair.to_owned()
+        }
     };
     query.split('&').map(redact).collect::<Vec<_>>().join("&")
 }

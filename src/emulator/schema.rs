@@ -182,5 +182,7 @@ pub(super) fn is_user_read_only(name: &str) -> bool {
 }
 
 fn canonical(list: &[&'static str], name: &str) -> Option<&'static str> {
-    list.iter().copied().find(|known| known.eq_ignore_ascii_case(name))
+    list.iter()
+        .copied()
+        .find(|known| known.eq_ignore_ascii_case(name))
 }

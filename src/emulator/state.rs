@@ -60,11 +60,15 @@ impl State {
     }
 
     pub fn app(&self, client_id: &str) -> Option<&App> {
-        self.apps.iter().find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+        self.apps
+            .iter()
+            .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
     }
 
     pub fn app_mut(&mut self, client_id: &str) -> Option<&mut App> {
-        self.apps.iter_mut().find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+        self.apps
+            .iter_mut()
+            .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
     }
 
     /// A user by object id or userPrincipalName; Graph matches both case-insensitively.
@@ -88,7 +92,11 @@ impl State {
         let mut seen = HashSet::new();
         let mut found = Vec::new();
         while let Some(member) = holders.pop() {
-            for group in self.groups.iter().filter(|g| has_member(&g.members, &member)) {
+            for group in self
+                .groups
+                .iter()
+                .filter(|g| has_member(&g.members, &member))
+            {
                 if seen.insert(group.id.to_ascii_lowercase()) {
                     holders.push(group.id.to_ascii_lowercase());
                     found.push(Membership::Group(group));
@@ -98,7 +106,11 @@ impl State {
         let mut everyone: HashSet<String> = seen;
         everyone.insert(object_id.to_ascii_lowercase());
         for role in &self.roles {
-            if role.members.iter().any(|m| everyone.contains(&m.to_ascii_lowercase())) {
+            if role
+                .members
+                .iter()
+                .any(|m| everyone.contains(&m.to_ascii_lowercase()))
+            {
                 found.push(Membership::Role(role));
             }
         }
@@ -118,9 +130,16 @@ impl State {
             text(user, "mail").is_some_and(|m| m.eq_ignore_ascii_case(address))
                 || strings(user, "proxyAddresses").any(|p| p.eq_ignore_ascii_case(&smtp))
         };
-        let is_self = |user: &&Map<String, Value>| text(user, "id").is_some_and(|id| id.eq_ignore_ascii_case(except_user_id));
-        let group_uses = |g: &GroupSeed| g.mail.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(address));
-        self.users.iter().filter(|u| !is_self(u)).any(user_uses) || self.groups.iter().any(group_uses)
+        let is_self = |user: &&Map<String, Value>| {
+            text(user, "id").is_some_and(|id| id.eq_ignore_ascii_case(except_user_id))
+        };
+        let group_uses = |g: &GroupSeed| {
+            g.mail
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(address))
+        };
+        self.users.iter().filter(|u| !is_self(u)).any(user_uses)
+            || self.groups.iter().any(group_uses)
     }
 }
 
@@ -149,7 +168,10 @@ pub(super) fn text<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a 
 }
 
 /// The string items of a collection property (absent or non-array: none).
-pub(super) fn strings<'a>(object: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a str> + Clone {
+pub(super) fn strings<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a str> + Clone {
     object
         .get(key)
         .and_then(Value::as_array)
@@ -160,5 +182,7 @@ pub(super) fn strings<'a>(object: &'a Map<String, Value>, key: &str) -> impl Ite
 
 /// The addresses an invitation may be sent to for this user: `mail` and `otherMails`.
 pub(super) fn user_emails(user: &Map<String, Value>) -> impl Iterator<Item = &str> {
-    text(user, "mail").into_iter().chain(strings(user, "otherMails"))
+    text(user, "mail")
+        .into_iter()
+        .chain(strings(user, "otherMails"))
 }

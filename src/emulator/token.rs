@@ -13,7 +13,7 @@ use super::Emulator;
 use super::errors::AadError;
 use super::form::{basic_credentials, field, parse_form};
 use super::state::{App, State as Directory};
-use super::{clock, GRAPH_APP_ID, GRAPH_AUDIENCE};
+use super::{GRAPH_APP_ID, GRAPH_AUDIENCE, clock};
 
 /// Claims of the access tokens the emulator issues, in the v1.0 shape Graph receives for
 /// app-only calls (graph.md §6.6): `roles` carries the application permissions.
@@ -58,14 +58,26 @@ pub(super) async fn issue_token(
     }
 }
 
-fn grant(emulator: &Emulator, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, AadError> {
+fn grant(
+    emulator: &Emulator,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, AadError> {
     let directory = emulator.lock();
     check_tenant(&directory, tenant)?;
     let form = parse_form(body);
     let grant_type = required(&form, "grant_type")?;
     if grant_type != "client_credentials" {
-        let message = format!("The provided value for the input parameter 'grant_type' is not valid. Grant type '{grant_type}' is not supported.");
-        return Err(AadError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, message));
+        let message = format!(
+            "The provided value for the input parameter 'grant_type' is not valid. Grant type '{grant_type}' is not supported."
+        );
+        return Err(AadError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            message,
+        ));
     }
     let (client_id, secret) = client_credentials(&form, headers)?;
     let scope = required(&form, "scope")?;
@@ -88,7 +100,10 @@ fn grant(emulator: &Emulator, tenant: &str, headers: &HeaderMap, body: &[u8]) ->
 /// Headers the token service sets on every answer; tokens must never be cached.
 pub(super) fn add_token_headers(response: &mut Response, trace_id: &str) {
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     let json = HeaderValue::from_static("application/json; charset=utf-8");
     headers.insert(header::CONTENT_TYPE, json);
@@ -100,14 +115,19 @@ pub(super) fn add_token_headers(response: &mut Response, trace_id: &str) {
 fn check_tenant(directory: &Directory, tenant: &str) -> Result<(), AadError> {
     // The client-credentials grant needs a concrete tenant; AAD refuses the multi-tenant
     // aliases. For /organizations the exact code is UNVERIFIED; the /common one is used.
-    if ["common", "consumers", "organizations"].iter().any(|a| a.eq_ignore_ascii_case(tenant)) {
+    if ["common", "consumers", "organizations"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(tenant))
+    {
         let message = "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.";
         return Err(AadError::invalid_request(9001023, message.to_owned()));
     }
     if directory.is_tenant(tenant) {
         return Ok(());
     }
-    let message = format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.");
+    let message = format!(
+        "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+    );
     Err(AadError::invalid_request(90002, message))
 }
 
@@ -119,7 +139,10 @@ fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, Aad
 }
 
 /// Client id and secret from the form body, falling back to HTTP Basic (RFC 6749 §2.3.1).
-fn client_credentials(form: &[(String, String)], headers: &HeaderMap) -> Result<(String, String), AadError> {
+fn client_credentials(
+    form: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<(String, String), AadError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -141,17 +164,35 @@ fn client_credentials(form: &[(String, String)], headers: &HeaderMap) -> Result<
     Ok((client_id, secret))
 }
 
-fn authenticate<'a>(directory: &'a Directory, tenant: &str, client_id: &str, secret: &str) -> Result<&'a App, AadError> {
+fn authenticate<'a>(
+    directory: &'a Directory,
+    tenant: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<&'a App, AadError> {
     let Some(app) = directory.app(client_id) else {
-        let message = format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.");
-        return Err(AadError::new(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, message));
+        let message = format!(
+            "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+        );
+        return Err(AadError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            message,
+        ));
     };
     if app.client_secret != secret {
-        let message = format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id);
+        let message = format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+            app.client_id
+        );
         return Err(AadError::invalid_client(7000215, message));
     }
     if app.secret_expired {
-        let message = format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.client_id);
+        let message = format!(
+            "The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+            app.client_id
+        );
         return Err(AadError::invalid_client(7000222, message));
     }
     Ok(app)
@@ -164,20 +205,47 @@ fn check_scope(scope: &str, host: Option<&str>, directory: &Directory) -> Result
     let own = host.map(|h| format!("http://{h}"));
     for item in scope.split_whitespace() {
         let Some(resource) = item.strip_suffix("/.default") else {
-            let message = format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.");
-            return Err(AadError::new(StatusCode::BAD_REQUEST, "invalid_scope", 70011, message));
+            let message = format!(
+                "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+            );
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                70011,
+                message,
+            ));
         };
         let known = [Some(GRAPH_AUDIENCE), Some(GRAPH_APP_ID), own.as_deref()];
-        if !known.into_iter().flatten().any(|r| r.eq_ignore_ascii_case(resource)) {
-            let tenant = directory.tenant.display_name.as_deref().unwrap_or(&directory.tenant.domain);
-            let message = format!("The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.");
-            return Err(AadError::new(StatusCode::BAD_REQUEST, "invalid_resource", 500011, message));
+        if !known
+            .into_iter()
+            .flatten()
+            .any(|r| r.eq_ignore_ascii_case(resource))
+        {
+            let tenant = directory
+                .tenant
+                .display_name
+                .as_deref()
+                .unwrap_or(&directory.tenant.domain);
+            let message = format!(
+                "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+            );
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_resource",
+                500011,
+                message,
+            ));
         }
     }
     Ok(())
 }
 
-fn mint(emulator: &Emulator, directory: &Directory, app: &App, lifetime: u64) -> Result<String, AadError> {
+fn mint(
+    emulator: &Emulator,
+    directory: &Directory,
+    app: &App,
+    lifetime: u64,
+) -> Result<String, AadError> {
     let now = clock::unix_seconds();
     let claims = AccessClaims {
         aud: GRAPH_AUDIENCE.to_owned(),
@@ -197,6 +265,11 @@ fn mint(emulator: &Emulator, directory: &Directory, app: &App, lifetime: u64) ->
     let key = EncodingKey::from_secret(emulator.signing_key());
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).map_err(|e| {
         let message = format!("Token signing failed: {e}");
-        AadError::new(StatusCode::INTERNAL_SERVER_ERROR, "temporarily_unavailable", 50000, message)
+        AadError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            50000,
+            message,
+        )
     })
 }

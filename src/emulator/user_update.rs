@@ -31,11 +31,16 @@ pub(super) async fn patch_user(
         return Err(GraphError::insufficient_privileges());
     }
     let changes = parse_changes(&body)?;
-    if !changes.keys().all(|k| MAIL_PROPERTIES.contains(&k.as_str())) {
+    if !changes
+        .keys()
+        .all(|k| MAIL_PROPERTIES.contains(&k.as_str()))
+    {
         require(&caller, WRITE_USERS)?;
     }
     let mut state = emulator.lock();
-    let index = state.user_index(&key).ok_or_else(|| GraphError::resource_not_found(&key))?;
+    let index = state
+        .user_index(&key)
+        .ok_or_else(|| GraphError::resource_not_found(&key))?;
     check_mail_conflict(&state, index, &changes)?;
     if let Some(user) = state.users.get_mut(index) {
         apply(user, changes);
@@ -70,8 +75,12 @@ fn parse_changes(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
 
 fn check_value(property: &str, value: &Value) -> Result<(), GraphError> {
     let valid = match property {
-        "otherMails" => value.as_array().is_some_and(|items| valid_other_mails(items)),
-        "displayName" => value.as_str().is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= 256),
+        "otherMails" => value
+            .as_array()
+            .is_some_and(|items| valid_other_mails(items)),
+        "displayName" => value
+            .as_str()
+            .is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= 256),
         "mail" => value.is_null() || value.as_str().is_some_and(looks_like_address),
         "accountEnabled" => value.is_boolean(),
         _ => true, // other writable properties are stored as given
@@ -88,7 +97,8 @@ fn check_value(property: &str, value: &Value) -> Result<(), GraphError> {
 fn valid_other_mails(items: &[Value]) -> bool {
     items.len() <= MAX_OTHER_MAILS
         && items.iter().all(|item| {
-            item.as_str().is_some_and(|s| s.is_ascii() && !s.is_empty() && s.len() <= MAX_OTHER_MAIL_LEN)
+            item.as_str()
+                .is_some_and(|s| s.is_ascii() && !s.is_empty() && s.len() <= MAX_OTHER_MAIL_LEN)
         })
 }
 
@@ -96,15 +106,27 @@ fn looks_like_address(value: &str) -> bool {
     let mut parts = value.splitn(2, '@');
     let local = parts.next().unwrap_or_default();
     let domain = parts.next().unwrap_or_default();
-    !local.is_empty() && domain.contains('.') && !domain.contains('@') && !value.contains(char::is_whitespace)
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.contains('@')
+        && !value.contains(char::is_whitespace)
 }
 
 /// A new `mail` must not already be another object's mail or proxy address.
-fn check_mail_conflict(state: &Directory, index: usize, changes: &Map<String, Value>) -> Result<(), GraphError> {
+fn check_mail_conflict(
+    state: &Directory,
+    index: usize,
+    changes: &Map<String, Value>,
+) -> Result<(), GraphError> {
     let Some(mail) = changes.get("mail").and_then(Value::as_str) else {
         return Ok(());
     };
-    let own_id = state.users.get(index).and_then(|u| u.get("id")).and_then(Value::as_str).unwrap_or_default();
+    let own_id = state
+        .users
+        .get(index)
+        .and_then(|u| u.get("id"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !state.address_taken_by_other(mail, own_id) {
         return Ok(());
     }
@@ -120,7 +142,10 @@ fn apply(user: &mut Map<String, Value>, changes: Map<String, Value>) {
             .filter(|p| !p.starts_with("SMTP:"))
             .map(Value::from)
             .collect();
-        let old_primary = user.get("mail").and_then(Value::as_str).map(|m| format!("smtp:{m}"));
+        let old_primary = user
+            .get("mail")
+            .and_then(Value::as_str)
+            .map(|m| format!("smtp:{m}"));
         proxies.extend(old_primary.map(Value::from));
         if let Some(mail) = mail.as_str() {
             proxies.insert(0, Value::from(format!("SMTP:{mail}")));

@@ -1,10 +1,10 @@
 //! `GET /v1.0/users/{id | userPrincipalName}` and `GET /v1.0/users?$filter=…`, with
 //! Graph's default property set, `$select` projection and `@odata.context`.
 
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use axum::Extension;
 use serde_json::{Map, Value};
 
 use super::Emulator;
@@ -29,7 +29,9 @@ pub(super) async fn get_user(
     let query = ODataQuery::parse(raw.as_deref());
     let selected = query.selected(schema::user_property, USER_TYPE)?;
     let state = emulator.lock();
-    let user = state.user(&key).ok_or_else(|| GraphError::resource_not_found(&key))?;
+    let user = state
+        .user(&key)
+        .ok_or_else(|| GraphError::resource_not_found(&key))?;
     let mut body = Map::new();
     let context = context("users", selected.as_deref(), true);
     body.insert("@odata.context".to_owned(), Value::String(context));
@@ -51,16 +53,23 @@ pub(super) async fn list_users(
     let clauses = query.filter.as_deref().map(filter::parse).transpose()?;
     let matching: Vec<Value> = {
         let state = emulator.lock();
-        let keep = |user: &&Map<String, Value>| clauses.as_deref().is_none_or(|c| filter::matches(c, user));
+        let keep = |user: &&Map<String, Value>| {
+            clauses.as_deref().is_none_or(|c| filter::matches(c, user))
+        };
         let found = state.users.iter().filter(keep);
-        found.map(|user| Value::Object(project(user, selected.as_deref()))).collect()
+        found
+            .map(|user| Value::Object(project(user, selected.as_deref())))
+            .collect()
     };
     let (page, next) = query.page(matching)?;
     let mut body = Map::new();
     let context = context("users", selected.as_deref(), false);
     body.insert("@odata.context".to_owned(), Value::String(context));
     if let Some(offset) = next {
-        body.insert("@odata.nextLink".to_owned(), Value::String(next_link(&headers, &uri, offset)));
+        body.insert(
+            "@odata.nextLink".to_owned(),
+            Value::String(next_link(&headers, &uri, offset)),
+        );
     }
     body.insert("value".to_owned(), Value::Array(page));
     Ok(graph_json(StatusCode::OK, Value::Object(body)))
@@ -73,16 +82,27 @@ pub(super) fn project(user: &Map<String, Value>, selected: Option<&[&str]>) -> M
     names
         .iter()
         .map(|name| {
-            let value = user.get(*name).cloned().unwrap_or_else(|| empty_value(name));
+            let value = user
+                .get(*name)
+                .cloned()
+                .unwrap_or_else(|| empty_value(name));
             ((*name).to_owned(), value)
         })
         .collect()
 }
 
 fn empty_value(name: &str) -> Value {
-    if schema::is_user_collection(name) { Value::Array(Vec::new()) } else { Value::Null }
+    if schema::is_user_collection(name) {
+        Value::Array(Vec::new())
+    } else {
+        Value::Null
+    }
 }
 
 pub(super) fn require(caller: &Caller, permissions: &[&str]) -> Result<(), GraphError> {
-    if caller.may(permissions) { Ok(()) } else { Err(GraphError::insufficient_privileges()) }
+    if caller.may(permissions) {
+        Ok(())
+    } else {
+        Err(GraphError::insufficient_privileges())
+    }
 }

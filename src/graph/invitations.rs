@@ -107,9 +107,14 @@ impl GraphClient {
     /// Reset the guest's redemption status. A 201 whose `status` is `Error`
     /// is reported as success here; the caller treats it as a failure.
     #[instrument(skip_all)]
-    pub async fn reset_redemption(&self, req: &InvitationRequest) -> Result<Call<Invitation>, GraphError> {
+    pub async fn reset_redemption(
+        &self,
+        req: &InvitationRequest,
+    ) -> Result<Call<Invitation>, GraphError> {
         let body = request_body(req);
-        let answer = self.send(Method::POST, self.url(&["invitations"]), Some(&body)).await?;
+        let answer = self
+            .send(Method::POST, self.url(&["invitations"]), Some(&body))
+            .await?;
         let parsed: Response = decode(&answer, "invitation")?;
         Ok(Call {
             value: Invitation {

@@ -106,8 +106,11 @@ struct ErrorBody {
 
 impl GraphClient {
     pub fn new(settings: GraphSettings) -> Result<GraphClient, GraphError> {
-        let base = Url::parse(&format!("{}/v1.0/", settings.graph_url.trim_end_matches('/')))
-            .map_err(|e| GraphError::Decode(format!("Graph URL: {e}")))?;
+        let base = Url::parse(&format!(
+            "{}/v1.0/",
+            settings.graph_url.trim_end_matches('/')
+        ))
+        .map_err(|e| GraphError::Decode(format!("Graph URL: {e}")))?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(settings.timeout)
@@ -190,7 +193,8 @@ impl GraphClient {
             });
         }
         let parsed = serde_json::from_slice::<ErrorEnvelope>(&body).ok();
-        let (code, message) = parsed.map_or_else(Default::default, |e| (e.error.code, e.error.message));
+        let (code, message) =
+            parsed.map_or_else(Default::default, |e| (e.error.code, e.error.message));
         Err(GraphError::Api {
             status: status.as_u16(),
             code,
@@ -227,7 +231,10 @@ mod tests {
     #[test]
     fn retry_after_accepts_integer_and_fraction() {
         assert_eq!(parse_retry_after("10"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after(" 2.128"), Some(Duration::from_millis(2128)));
+        assert_eq!(
+            parse_retry_after(" 2.128"),
+            Some(Duration::from_millis(2128))
+        );
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }

@@ -87,7 +87,12 @@ impl TokenSource {
             ("scope", c.scope.as_str()),
         ];
         let started = Instant::now();
-        let response = http.post(url).form(&form).send().await.map_err(GraphError::transport)?;
+        let response = http
+            .post(url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(GraphError::transport)?;
         let status = response.status();
         let body = response.bytes().await.map_err(GraphError::transport)?;
         if !status.is_success() {

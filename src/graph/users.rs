@@ -71,14 +71,24 @@ impl GraphClient {
                 value: Some(decode(&answer, "user")?),
                 request_id: answer.request_id,
             }),
-            Err(GraphError::Api { status: 404, request_id, .. }) => Ok(Call { value: None, request_id }),
+            Err(GraphError::Api {
+                status: 404,
+                request_id,
+                ..
+            }) => Ok(Call {
+                value: None,
+                request_id,
+            }),
             Err(e) => Err(e),
         }
     }
 
     /// Users whose `mail`, `otherMails` or UPN equals `email`.
     #[instrument(skip_all)]
-    pub async fn find_users_by_email(&self, email: &str) -> Result<Call<Vec<GraphUser>>, GraphError> {
+    pub async fn find_users_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Call<Vec<GraphUser>>, GraphError> {
         let quoted = odata_string(email);
         let filter = format!(
             "mail eq {quoted} or otherMails/any(m:m eq {quoted}) or userPrincipalName eq {quoted}"
@@ -98,7 +108,10 @@ impl GraphClient {
     /// Directory roles held by the user, directly or through role-assignable
     /// groups (`transitiveMemberOf`), following every page.
     #[instrument(skip_all)]
-    pub async fn directory_roles(&self, user_id: &str) -> Result<Call<Vec<DirectoryRole>>, GraphError> {
+    pub async fn directory_roles(
+        &self,
+        user_id: &str,
+    ) -> Result<Call<Vec<DirectoryRole>>, GraphError> {
         let mut url = self.url(&["users", user_id, "transitiveMemberOf"]);
         let (mut roles, mut request_id) = (Vec::new(), None);
         loop {
@@ -109,11 +122,19 @@ impl GraphClient {
                 page.value
                     .into_iter()
                     .filter(|o| o.odata_type == "#microsoft.graph.directoryRole")
-                    .map(|o| DirectoryRole { id: o.id, display_name: o.display_name }),
+                    .map(|o| DirectoryRole {
+                        id: o.id,
+                        display_name: o.display_name,
+                    }),
             );
             match page.next_link {
                 Some(next) => url = self.same_origin(&next)?,
-                None => return Ok(Call { value: roles, request_id }),
+                None => {
+                    return Ok(Call {
+                        value: roles,
+                        request_id,
+                    });
+                }
             }
         }
     }
@@ -130,9 +151,15 @@ impl GraphClient {
 
     /// Replace `otherMails` with `other_mails` (Graph has no append).
     #[instrument(skip_all)]
-    pub async fn set_other_mails(&self, user_id: &str, other_mails: &[String]) -> Result<Call<()>, GraphError> {
+    pub async fn set_other_mails(
+        &self,
+        user_id: &str,
+        other_mails: &[String],
+    ) -> Result<Call<()>, GraphError> {
         let body = serde_json::json!({ "otherMails": other_mails });
-        let answer = self.send(Method::PATCH, self.url(&["users", user_id]), Some(&body)).await?;
+        let answer = self
+            .send(Method::PATCH, self.url(&["users", user_id]), Some(&body))
+            .await?;
         Ok(Call {
             value: (),
             request_id: answer.request_id,

@@ -64,11 +64,15 @@ impl Authenticator {
 
     /// The caller a token identifies, or why it does not.
     pub fn verify(&self, token: &str) -> Result<Requester, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        if let Some(typ) = header.typ.as_deref() {
-            if !typ.eq_ignore_ascii_case("JWT") && !typ.eq_ignore_ascii_case("at+jwt") {
-                return Err(AuthError::Invalid(format!("typ {typ:?} is not an access token")));
-            }
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if let Some(typ) = header.typ.as_deref()
+            && !typ.eq_ignore_ascii_case("JWT")
+            && !typ.eq_ignore_ascii_case("at+jwt")
+        {
+            return Err(AuthError::Invalid(format!(
+                "typ {typ:?} is not an access token"
+            )));
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;

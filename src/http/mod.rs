@@ -52,7 +52,9 @@ pub fn routes() -> Router<AppState> {
             _ => unreachable!("route {method} {path} has no handler"),
         }
     };
-    ROUTES.iter().fold(Router::new(), |router, (method, path)| router.route(path, handler(method, path)))
+    ROUTES.iter().fold(Router::new(), |router, (method, path)| {
+        router.route(path, handler(method, path))
+    })
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -61,7 +63,10 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.resets.store().ping().await {
-        Ok(()) => axum::Json(serde_json::json!({ "status": "ready", "checks": { "database": "ok" } })).into_response(),
+        Ok(()) => {
+            axum::Json(serde_json::json!({ "status": "ready", "checks": { "database": "ok" } }))
+                .into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
             problem::Problem::new(ProblemType::NotReady, "The audit database is unreachable.")

@@ -67,7 +67,8 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::warn!(problem = self.kind.slug(), detail = %self.detail, "answering with a server-side problem");
         }
@@ -84,8 +85,14 @@ impl From<Failure> for Problem {
         let mut problem = Problem::from(&error);
         if let Some(record) = record {
             problem = problem.with("reset_id", record.id.clone());
-            if let Some(policy) = record.policy.filter(|_| matches!(error, ResetError::PolicyDenied(_))) {
-                problem = problem.with("policy", json!({ "rule": policy.rule, "reasons": policy.reasons }));
+            if let Some(policy) = record
+                .policy
+                .filter(|_| matches!(error, ResetError::PolicyDenied(_)))
+            {
+                problem = problem.with(
+                    "policy",
+                    json!({ "rule": policy.rule, "reasons": policy.reasons }),
+                );
             }
         }
         problem
@@ -112,9 +119,18 @@ impl From<&ResetError> for Problem {
 pub fn for_status(status: StatusCode) -> Option<Problem> {
     let (kind, detail) = match status {
         StatusCode::NOT_FOUND => (ProblemType::NotFound, "No such resource."),
-        StatusCode::METHOD_NOT_ALLOWED => (ProblemType::MethodNotAllowed, "This resource does not support the method."),
-        StatusCode::PAYLOAD_TOO_LARGE => (ProblemType::PayloadTooLarge, "The request body is larger than 64 KiB."),
-        StatusCode::INTERNAL_SERVER_ERROR => (ProblemType::Internal, "Unexpected error; the request id identifies it in the logs."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ProblemType::MethodNotAllowed,
+            "This resource does not support the method.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ProblemType::PayloadTooLarge,
+            "The request body is larger than 64 KiB.",
+        ),
+        StatusCode::INTERNAL_SERVER_ERROR => (
+            ProblemType::Internal,
+            "Unexpected error; the request id identifies it in the logs.",
+        ),
         _ => return None,
     };
     Some(Problem::new(kind, detail))

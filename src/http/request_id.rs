@@ -37,7 +37,9 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     request.headers_mut().insert(X_REQUEST_ID, value.clone());
     let mut response = REQUEST_ID
-        .scope(id, async move { problems_for_bare_errors(next.run(request).await) })
+        .scope(id, async move {
+            problems_for_bare_errors(next.run(request).await)
+        })
         .await;
     response.headers_mut().insert(X_REQUEST_ID, value);
     response
@@ -59,7 +61,10 @@ fn problems_for_bare_errors(response: Response) -> Response {
     let (mut parts, _) = response.into_parts();
     let replacement = problem.into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(problem::CONTENT_TYPE));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(problem::CONTENT_TYPE),
+    );
     let (_, body) = replacement.into_parts();
     Response::from_parts(parts, Body::new(body))
 }

@@ -32,15 +32,28 @@ struct ResetView<'a> {
 }
 
 #[instrument(skip_all, fields(requester = %caller.subject))]
-pub async fn create(State(state): State<AppState>, Caller(caller): Caller, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !is_json(&headers) {
-        return Problem::new(ProblemType::UnsupportedMediaType, "Send the body as application/json.").into_response();
+        return Problem::new(
+            ProblemType::UnsupportedMediaType,
+            "Send the body as application/json.",
+        )
+        .into_response();
     }
     let input = serde_json::from_slice::<ResetRequest>(&body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
         _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
     });
-    match state.resets.create(caller, request_id::current(), input).await {
+    match state
+        .resets
+        .create(caller, request_id::current(), input)
+        .await
+    {
         Ok(outcome) => created(&outcome),
         Err(failure) => Problem::from(failure).into_response(),
     }
@@ -61,21 +74,40 @@ fn created(outcome: &Outcome) -> Response {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[instrument(skip_all, fields(reset_id = %id))]
-pub async fn get(State(state): State<AppState>, Caller(_caller): Caller, Path(id): Path<String>) -> Response {
-    let not_found = || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    Path(id): Path<String>,
+) -> Response {
+    let not_found =
+        || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
     if uuid::Uuid::try_parse(&id).is_err() {
         return not_found();
     }
     match state.resets.get(&id).await {
-        Ok(Some(record)) => Json(ResetView { record: &record, invite_redeem_url: None, plan: None }).into_response(),
+        Ok(Some(record)) => Json(ResetView {
+            record: &record,
+            invite_redeem_url: None,
+            plan: None,
+        })
+        .into_response(),
         Ok(None) => not_found(),
         Err(e) => Problem::from(&ResetError::Store(e)).into_response(),
     }
@@ -107,7 +139,10 @@ pub async fn list(
     Caller(_caller): Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
-    let filter = match params.map_err(|e| e.body_text()).and_then(|Query(p)| filter(p)) {
+    let filter = match params
+        .map_err(|e| e.body_text())
+        .and_then(|Query(p)| filter(p))
+    {
         Ok(f) => f,
         Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
     };
@@ -117,7 +152,14 @@ pub async fn list(
     };
     let full = records.len() == filter.limit as usize;
     let page = Page {
-        items: records.iter().map(|record| ResetView { record, invite_redeem_url: None, plan: None }).collect(),
+        items: records
+            .iter()
+            .map(|record| ResetView {
+                record,
+                invite_redeem_url: None,
+                plan: None,
+            })
+            .collect(),
         next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
     };
     Json(page).into_response()
@@ -129,14 +171,25 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         return Err(format!("limit: between 1 and {MAX_LIMIT}"));
     }
     if let Some(s) = p.status.as_deref().filter(|s| Status::parse(s).is_none()) {
-        return Err(format!("status: {s:?} is not one of pending, succeeded, failed, denied, unknown"));
+        return Err(format!(
+            "status: {s:?} is not one of pending, succeeded, failed, denied, unknown"
+        ));
     }
     let time = |v: Option<String>, name: &str| {
-        v.map(|t| normalise_timestamp(&t).ok_or_else(|| format!("{name}: {t:?} is not an RFC 3339 timestamp")))
-            .transpose()
+        v.map(|t| {
+            normalise_timestamp(&t)
+                .ok_or_else(|| format!("{name}: {t:?} is not an RFC 3339 timestamp"))
+        })
+        .transpose()
     };
-    if let Some(c) = p.cursor.as_deref().filter(|c| uuid::Uuid::try_parse(c).is_err()) {
-        return Err(format!("cursor: {c:?} is not a cursor from a previous page"));
+    if let Some(c) = p
+        .cursor
+        .as_deref()
+        .filter(|c| uuid::Uuid::try_parse(c).is_err())
+    {
+        return Err(format!(
+            "cursor: {c:?} is not a cursor from a previous page"
+        ));
     }
     Ok(ListFilter {
         user: p.user,

@@ -142,25 +142,40 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
     match error {
         GraphError::Token { codes, .. } if codes.contains(&7000222) => P::GraphCredentialsExpired,
         GraphError::Token { codes, .. }
-            if codes.iter().any(|c| [7000215, 700016, 700011, 90002, 7000216].contains(c)) =>
+            if codes
+                .iter()
+                .any(|c| [7000215, 700016, 700011, 90002, 7000216].contains(c)) =>
         {
             P::GraphCredentialsInvalid
         }
         GraphError::Token { status: 429, .. } => P::GraphThrottled,
         GraphError::Token { .. } => P::GraphAuthFailed,
         GraphError::Api { status: 429, .. } => P::GraphThrottled,
-        GraphError::Api { status: 503 | 504, .. } => P::GraphUnavailable,
+        GraphError::Api {
+            status: 503 | 504, ..
+        } => P::GraphUnavailable,
         GraphError::Api { status: 404, .. } => P::UserNotFound,
-        GraphError::Api { status: 401, code, .. } if code == "InvalidAuthenticationToken" => P::GraphAuthFailed,
-        GraphError::Api { status: 401 | 403, code, .. }
-            if code == "Authorization_RequestDenied" || code == "Unauthorized" =>
-        {
+        GraphError::Api {
+            status: 401, code, ..
+        } if code == "InvalidAuthenticationToken" => P::GraphAuthFailed,
+        GraphError::Api {
+            status: 401 | 403,
+            code,
+            ..
+        } if code == "Authorization_RequestDenied" || code == "Unauthorized" => {
             P::GraphPermissionMissing
         }
         GraphError::Api { status: 403, .. } if step == Step::Invite => P::GraphForbidden,
-        GraphError::Api { status: 400..=499, .. } => P::GraphRejected,
+        GraphError::Api {
+            status: 400..=499, ..
+        } => P::GraphRejected,
         GraphError::Api { .. } => P::GraphError,
-        GraphError::Transport { maybe_sent: true, .. } | GraphError::Decode(_) if step == Step::Invite => {
+        GraphError::Transport {
+            maybe_sent: true, ..
+        }
+        | GraphError::Decode(_)
+            if step == Step::Invite =>
+        {
             P::GraphOutcomeUnknown
         }
         GraphError::Transport { .. } => P::GraphUnavailable,
@@ -183,7 +198,9 @@ fn graph_detail(step: Step, error: &GraphError) -> String {
             "No answer from Graph while {what}; the reset may or may not have happened. Check the \
              guest's externalUserState before retrying."
         ),
-        (_, GraphError::Api { status, code, .. }) => format!("Graph answered {status} {code} while {what}."),
+        (_, GraphError::Api { status, code, .. }) => {
+            format!("Graph answered {status} {code} while {what}.")
+        }
         (_, GraphError::Token { error, codes, .. }) => format!(
             "The token endpoint refused the service's credentials ({error}, AADSTS{}).",
             codes.first().map_or(String::new(), u64::to_string)

@@ -18,14 +18,20 @@ pub(super) enum Applied {
 }
 
 /// Keep Graph's request id (success or failure) and name the failing step.
-fn note<T>(record: &mut ResetRecord, step: Step, result: Result<Call<T>, GraphError>) -> Result<T, ResetError> {
+fn note<T>(
+    record: &mut ResetRecord,
+    step: Step,
+    result: Result<Call<T>, GraphError>,
+) -> Result<T, ResetError> {
     match result {
         Ok(call) => {
             record.graph_request_ids.extend(call.request_id);
             Ok(call.value)
         }
         Err(error) => {
-            record.graph_request_ids.extend(error.request_id().map(str::to_owned));
+            record
+                .graph_request_ids
+                .extend(error.request_id().map(str::to_owned));
             Err(ResetError::Graph { step, error })
         }
     }
@@ -37,17 +43,36 @@ fn email_on_user(user: &GraphUser, email: &str) -> bool {
 }
 
 impl ResetService {
-    pub(super) async fn run(&self, req: &ValidRequest, record: &mut ResetRecord) -> Result<Applied, ResetError> {
+    pub(super) async fn run(
+        &self,
+        req: &ValidRequest,
+        record: &mut ResetRecord,
+    ) -> Result<Applied, ResetError> {
         let user = self.resolve(&req.user, record).await?;
-        if !user.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("Guest")) {
+        if !user
+            .user_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("Guest"))
+        {
             return Err(ResetError::NotAGuest(user.user_type.clone()));
         }
-        let roles = note(record, Step::ReadRoles, self.graph.directory_roles(&user.id).await)?;
+        let roles = note(
+            record,
+            Step::ReadRoles,
+            self.graph.directory_roles(&user.id).await,
+        )?;
         if !roles.is_empty() {
-            let names = roles.into_iter().map(|r| r.display_name.unwrap_or(r.id)).collect();
+            let names = roles
+                .into_iter()
+                .map(|r| r.display_name.unwrap_or(r.id))
+                .collect();
             return Err(ResetError::HasDirectoryRole(names));
         }
-        let new_email = req.new_email.clone().or_else(|| user.mail.clone()).ok_or(ResetError::NewEmailRequired)?;
+        let new_email = req
+            .new_email
+            .clone()
+            .or_else(|| user.mail.clone())
+            .ok_or(ResetError::NewEmailRequired)?;
         record.new_email = Some(new_email.clone());
         let decision = self.policy.decide(Question {
             current_email: user.mail.as_deref(),
@@ -87,13 +112,25 @@ impl ResetService {
             message: req.message.clone(),
         };
         if req.dry_run {
-            return Ok(Applied::Plan(plan(user, other_mails.as_deref(), &invitation)));
+            return Ok(Applied::Plan(plan(
+                user,
+                other_mails.as_deref(),
+                &invitation,
+            )));
         }
         if let Some(list) = &other_mails {
-            note(record, Step::AddOtherMail, self.graph.set_other_mails(&user.id, list).await)?;
+            note(
+                record,
+                Step::AddOtherMail,
+                self.graph.set_other_mails(&user.id, list).await,
+            )?;
             record.other_mails_added = true;
         }
-        let invited = note(record, Step::Invite, self.graph.reset_redemption(&invitation).await)?;
+        let invited = note(
+            record,
+            Step::Invite,
+            self.graph.reset_redemption(&invitation).await,
+        )?;
         record.invitation = Some(InvitationRecord {
             id: invited.id.clone(),
             status: invited.status.clone(),
@@ -106,12 +143,22 @@ impl ResetService {
     }
 
     /// Find exactly one user for the caller's identifier and record it.
-    async fn resolve(&self, user: &UserRef, record: &mut ResetRecord) -> Result<GraphUser, ResetError> {
+    async fn resolve(
+        &self,
+        user: &UserRef,
+        record: &mut ResetRecord,
+    ) -> Result<GraphUser, ResetError> {
         let found = match user {
             UserRef::ObjectId(id) | UserRef::Upn(id) => {
-                note(record, Step::ReadUser, self.graph.get_user(id).await)?.into_iter().collect()
+                note(record, Step::ReadUser, self.graph.get_user(id).await)?
+                    .into_iter()
+                    .collect()
             }
-            UserRef::Email(email) => note(record, Step::ReadUser, self.graph.find_users_by_email(email).await)?,
+            UserRef::Email(email) => note(
+                record,
+                Step::ReadUser,
+                self.graph.find_users_by_email(email).await,
+            )?,
         };
         let user = match <[GraphUser; 1]>::try_from(found) {
             Ok([one]) => one,
@@ -140,7 +187,11 @@ fn label(user: &UserRef) -> String {
     }
 }
 
-fn plan(user: &GraphUser, other_mails: Option<&[String]>, invitation: &InvitationRequest) -> Vec<PlannedCall> {
+fn plan(
+    user: &GraphUser,
+    other_mails: Option<&[String]>,
+    invitation: &InvitationRequest,
+) -> Vec<PlannedCall> {
     let patch = other_mails.map(|list| PlannedCall {
         method: "PATCH",
         path: format!("/v1.0/users/{}", user.id),

@@ -55,7 +55,12 @@ pub struct ResetService {
 }
 
 impl ResetService {
-    pub fn new(graph: GraphClient, store: Store, policy: Policy, defaults: ResetDefaults) -> ResetService {
+    pub fn new(
+        graph: GraphClient,
+        store: Store,
+        policy: Policy,
+        defaults: ResetDefaults,
+    ) -> ResetService {
         ResetService {
             graph,
             store,
@@ -112,13 +117,20 @@ impl ResetService {
         crate::store::finalise(&mut record, Status::Succeeded, None);
         if let Err(e) = self.store.update(&record).await {
             tracing::error!(error = %e, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
-            return Err(Failure { record: Some(record), error: e.into() });
+            return Err(Failure {
+                record: Some(record),
+                error: e.into(),
+            });
         }
         let (redeem_url, plan) = match applied {
             flow::Applied::Reset(url) => (url.filter(|_| !valid.send_invitation_message), None),
             flow::Applied::Plan(plan) => (None, Some(plan)),
         };
-        Ok(Outcome { record, redeem_url, plan })
+        Ok(Outcome {
+            record,
+            redeem_url,
+            plan,
+        })
     }
 
     /// Finalise (or first record) a request that failed, keeping the error.
@@ -135,7 +147,10 @@ impl ResetService {
         if let Err(e) = self.store.update(&record).await {
             tracing::error!(error = %e, reset_id = %record.id, "could not record the failed reset");
         }
-        Failure { record: Some(record), error }
+        Failure {
+            record: Some(record),
+            error,
+        }
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<ResetRecord>, StoreError> {
@@ -169,7 +184,11 @@ impl ResetService {
     }
 }
 
-fn new_record(requester: Requester, request_id: Option<String>, input: Option<&ResetRequest>) -> ResetRecord {
+fn new_record(
+    requester: Requester,
+    request_id: Option<String>,
+    input: Option<&ResetRequest>,
+) -> ResetRecord {
     ResetRecord {
         id: uuid::Uuid::now_v7().to_string(),
         status: Status::Pending,
@@ -177,15 +196,21 @@ fn new_record(requester: Requester, request_id: Option<String>, input: Option<&R
         user: input.map(|r| clip(&r.user, 256)),
         problem: None,
         target: Target::default(),
-        new_email: input.and_then(|r| r.new_email.as_deref()).map(|e| clip(e, 256)),
+        new_email: input
+            .and_then(|r| r.new_email.as_deref())
+            .map(|e| clip(e, 256)),
         other_mails_added: false,
         send_invitation_message: None,
         redirect_url: None,
         invitation: None,
         graph_request_ids: Vec::new(),
         requested_by: requester,
-        ticket: input.and_then(|r| r.ticket.as_deref()).map(|t| clip(t, 128)),
-        reason: input.and_then(|r| r.reason.as_deref()).map(|t| clip(t, 1000)),
+        ticket: input
+            .and_then(|r| r.ticket.as_deref())
+            .map(|t| clip(t, 128)),
+        reason: input
+            .and_then(|r| r.reason.as_deref())
+            .map(|t| clip(t, 1000)),
         policy: None,
         request_id,
         created_at: crate::record::now_rfc3339(),

@@ -67,16 +67,30 @@ const MAX_TEXT: usize = 1000;
 impl ResetRequest {
     /// Check every field; the error says which field and why.
     pub fn validate(&self, defaults: &ResetDefaults) -> Result<ValidRequest, String> {
-        let send = self.send_invitation_message.unwrap_or(defaults.send_invitation_message);
+        let send = self
+            .send_invitation_message
+            .unwrap_or(defaults.send_invitation_message);
         if self.message.is_some() && !send {
             return Err("message: only used when send_invitation_message is true".into());
         }
         Ok(ValidRequest {
             user: parse_user(&self.user)?,
-            new_email: self.new_email.as_deref().map(|e| invitable_email(e, "new_email")).transpose()?,
-            redirect_url: redirect_url(self.redirect_url.as_deref().unwrap_or(&defaults.redirect_url))?,
+            new_email: self
+                .new_email
+                .as_deref()
+                .map(|e| invitable_email(e, "new_email"))
+                .transpose()?,
+            redirect_url: redirect_url(
+                self.redirect_url
+                    .as_deref()
+                    .unwrap_or(&defaults.redirect_url),
+            )?,
             send_invitation_message: send,
-            message: self.message.as_ref().map(MessageRequest::validate).transpose()?,
+            message: self
+                .message
+                .as_ref()
+                .map(MessageRequest::validate)
+                .transpose()?,
             ticket: bounded(self.ticket.as_deref(), "ticket", 128)?,
             reason: bounded(self.reason.as_deref(), "reason", MAX_TEXT)?,
             dry_run: self.dry_run,
@@ -91,11 +105,17 @@ impl MessageRequest {
         }
         let language = self.language.as_deref().map(str::trim);
         if let Some(lang) = language.filter(|l| !valid_language(l)) {
-            return Err(format!("message.language: {lang:?} is not a language tag like en-US"));
+            return Err(format!(
+                "message.language: {lang:?} is not a language tag like en-US"
+            ));
         }
         Ok(MessageInfo {
             language: language.map(str::to_owned),
-            cc: self.cc.first().map(|c| plain_email(c, "message.cc")).transpose()?,
+            cc: self
+                .cc
+                .first()
+                .map(|c| plain_email(c, "message.cc"))
+                .transpose()?,
             body: bounded(self.body.as_deref(), "message.body", 4000)?,
         })
     }
@@ -139,10 +159,14 @@ fn invitable_email(raw: &str, field: &str) -> Result<String, String> {
         return Err(format!("{field}: must be ASCII and at most 250 characters"));
     }
     if let Some(c) = local.chars().find(|c| FORBIDDEN.contains(*c)) {
-        return Err(format!("{field}: Graph refuses {c:?} in an invited email address"));
+        return Err(format!(
+            "{field}: Graph refuses {c:?} in an invited email address"
+        ));
     }
     if local.starts_with(['.', '-']) || local.ends_with(['.', '-']) {
-        return Err(format!("{field}: '.' and '-' may not start or end the local part"));
+        return Err(format!(
+            "{field}: '.' and '-' may not start or end the local part"
+        ));
     }
     Ok(email)
 }
@@ -150,7 +174,9 @@ fn invitable_email(raw: &str, field: &str) -> Result<String, String> {
 fn redirect_url(raw: &str) -> Result<String, String> {
     match reqwest::Url::parse(raw.trim()) {
         Ok(u) if u.scheme() == "https" && u.host().is_some() => Ok(u.to_string()),
-        _ => Err(format!("redirect_url: {raw:?} is not an absolute https URL")),
+        _ => Err(format!(
+            "redirect_url: {raw:?} is not an absolute https URL"
+        )),
     }
 }
 

@@ -30,14 +30,22 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
     let mut q = QueryBuilder::new(concat!("select ", columns!(), " from resets where 1 = 1"));
     if let Some(user) = &f.user {
         q.push(" and (");
-        for (i, col) in ["requested_user", "target_id", "target_upn", "target_previous_email", "new_email"]
-            .iter()
-            .enumerate()
+        for (i, col) in [
+            "requested_user",
+            "target_id",
+            "target_upn",
+            "target_previous_email",
+            "new_email",
+        ]
+        .iter()
+        .enumerate()
         {
             if i > 0 {
                 q.push(" or ");
             }
-            q.push(format_args!("lower({col}) = lower(")).push_bind(user).push(")");
+            q.push(format_args!("lower({col}) = lower("))
+                .push_bind(user)
+                .push(")");
         }
         q.push(")");
     }
@@ -54,6 +62,7 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
             q.push(" and ").push(clause).push_bind(v);
         }
     }
-    q.push(" order by id desc limit ").push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)));
+    q.push(" order by id desc limit ")
+        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)));
     q
 }

@@ -117,7 +117,9 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
     let status: String = row.try_get("status")?;
     let list = |col: &str| -> Result<Vec<String>, StoreError> {
         let raw: Option<String> = row.try_get(col)?;
-        raw.map_or(Ok(Vec::new()), |s| serde_json::from_str(&s).map_err(|_| corrupt(col)))
+        raw.map_or(Ok(Vec::new()), |s| {
+            serde_json::from_str(&s).map_err(|_| corrupt(col))
+        })
     };
     Ok(ResetRecord {
         status: Status::parse(&status).ok_or_else(|| corrupt("status"))?,
@@ -158,9 +160,13 @@ fn problem(row: &SqliteRow) -> Result<Option<ProblemRecord>, StoreError> {
     let status: Option<i64> = row.try_get("problem_status")?;
     Ok(Some(ProblemRecord {
         kind,
-        title: row.try_get::<Option<String>, _>("problem_title")?.unwrap_or_default(),
+        title: row
+            .try_get::<Option<String>, _>("problem_title")?
+            .unwrap_or_default(),
         status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
-        detail: row.try_get::<Option<String>, _>("problem_detail")?.unwrap_or_default(),
+        detail: row
+            .try_get::<Option<String>, _>("problem_detail")?
+            .unwrap_or_default(),
     }))
 }
 

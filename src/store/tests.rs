@@ -40,7 +40,10 @@ async fn insert_update_get_round_trip() {
     let (_dir, store) = open().await;
     let mut r = record("0001", "alice");
     store.insert(&r).await.unwrap();
-    assert_eq!(store.get("0001").await.unwrap().unwrap().status, Status::Pending);
+    assert_eq!(
+        store.get("0001").await.unwrap().unwrap().status,
+        Status::Pending
+    );
     r.graph_request_ids = vec!["g1".into(), "g2".into()];
     r.policy = Some(PolicyRecordFixture::allowed());
     finalise(&mut r, Status::Succeeded, None);
@@ -63,7 +66,12 @@ impl PolicyRecordFixture {
 #[tokio::test]
 async fn list_filters_and_paginates_newest_first() {
     let (_dir, store) = open().await;
-    for (id, who) in [("01", "alice"), ("02", "bob"), ("03", "alice"), ("04", "alice")] {
+    for (id, who) in [
+        ("01", "alice"),
+        ("02", "bob"),
+        ("03", "alice"),
+        ("04", "alice"),
+    ] {
         store.insert(&record(id, who)).await.unwrap();
     }
     let page = |before: Option<&str>| ListFilter {
@@ -72,9 +80,21 @@ async fn list_filters_and_paginates_newest_first() {
         limit: 2,
         ..ListFilter::default()
     };
-    let first: Vec<_> = store.list(&page(None)).await.unwrap().into_iter().map(|r| r.id).collect();
+    let first: Vec<_> = store
+        .list(&page(None))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(first, ["04", "03"]);
-    let second: Vec<_> = store.list(&page(Some("03"))).await.unwrap().into_iter().map(|r| r.id).collect();
+    let second: Vec<_> = store
+        .list(&page(Some("03")))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(second, ["01"]);
     let by_user = ListFilter {
         user: Some("ADELE@northwind.example".into()),
@@ -87,8 +107,14 @@ async fn list_filters_and_paginates_newest_first() {
 #[tokio::test]
 async fn database_uses_wal_and_full_sync() {
     let (_dir, store) = open().await;
-    let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&store.writer).await.unwrap();
-    let sync: i64 = sqlx::query_scalar("pragma synchronous").fetch_one(&store.writer).await.unwrap();
+    let mode: String = sqlx::query_scalar("pragma journal_mode")
+        .fetch_one(&store.writer)
+        .await
+        .unwrap();
+    let sync: i64 = sqlx::query_scalar("pragma synchronous")
+        .fetch_one(&store.writer)
+        .await
+        .unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2));
 }
 
@@ -99,8 +125,22 @@ async fn pending_before_finds_only_old_pending_rows() {
     finalise(&mut done, Status::Failed, None);
     store.insert(&done).await.unwrap();
     store.insert(&record("02", "a")).await.unwrap();
-    let later = crate::record::format_timestamp(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
-    let found: Vec<_> = store.pending_before(&later).await.unwrap().into_iter().map(|r| r.id).collect();
+    let later = crate::record::format_timestamp(
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+    );
+    let found: Vec<_> = store
+        .pending_before(&later)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(found, ["02"]);
-    assert!(store.pending_before("2000-01-01T00:00:00.000000Z").await.unwrap().is_empty());
+    assert!(
+        store
+            .pending_before("2000-01-01T00:00:00.000000Z")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

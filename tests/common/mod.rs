@@ -67,15 +67,13 @@ impl TestApp {
 
     async fn wait_ready(&self) {
         for _ in 0..200 {
-            if let Ok(r) = self
+            let probe = self
                 .client
                 .get(format!("{}/healthz", self.base))
                 .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return;
-                }
+                .await;
+            if probe.is_ok_and(|r| r.status().is_success()) {
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

@@ -4,7 +4,9 @@
 mod envelope;
 mod invitations;
 mod membership;
+mod seed;
 mod token;
+mod user_update;
 mod users;
 
 use reqwest::header::HeaderMap;
@@ -38,7 +40,10 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 }
 
@@ -51,7 +56,11 @@ impl Harness {
         let addr = emulator.spawn("127.0.0.1:0").await.expect("emulator binds");
         // No proxy: a proxy from the environment must not intercept loopback traffic.
         let http = Client::builder().no_proxy().build().expect("client builds");
-        Harness { emulator, base: format!("http://{addr}"), http }
+        Harness {
+            emulator,
+            base: format!("http://{addr}"),
+            http,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -72,8 +81,16 @@ impl Harness {
             ("scope", GRAPH_SCOPE),
         ];
         let reply = send(self.token_request(demo::TENANT_ID, &form)).await;
-        assert_eq!(reply.status, StatusCode::OK, "token for {client_id}: {}", reply.body);
-        reply.body["access_token"].as_str().expect("access_token").to_owned()
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "token for {client_id}: {}",
+            reply.body
+        );
+        reply.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// A token for the demo service app (User.ReadWrite.All + User.Read.All).
@@ -86,11 +103,21 @@ impl Harness {
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
-        send(self.http.patch(self.url(path)).bearer_auth(token).json(&body)).await
+        send(
+            self.http
+                .patch(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
     }
 
     pub async fn invite(&self, token: &str, body: Value) -> Reply {
-        let request = self.http.post(self.url("/v1.0/invitations")).bearer_auth(token).json(&body);
+        let request = self
+            .http
+            .post(self.url("/v1.0/invitations"))
+            .bearer_auth(token)
+            .json(&body);
         send(request).await
     }
 }
@@ -100,8 +127,16 @@ pub(super) async fn send(request: RequestBuilder) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("body reads");
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
-    Reply { status, headers, body }
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// A reset request body for `user_id` with `email`, as the service would send it.

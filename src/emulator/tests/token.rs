@@ -7,7 +7,9 @@ use super::super::demo;
 use super::{GRAPH_SCOPE, Harness, send};
 
 fn claims(token: &str) -> Value {
-    jsonwebtoken::dangerous::insecure_decode::<Value>(token).expect("token decodes").claims
+    jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .expect("token decodes")
+        .claims
 }
 
 #[tokio::test]
@@ -27,11 +29,17 @@ async fn client_credentials_grant_issues_a_v1_graph_token() {
     assert_eq!(reply.body["ext_expires_in"], 3599);
     let claims = claims(reply.body["access_token"].as_str().unwrap_or_default());
     assert_eq!(claims["aud"], "https://graph.microsoft.com");
-    assert_eq!(claims["iss"], format!("https://sts.windows.net/{}/", demo::TENANT_ID));
+    assert_eq!(
+        claims["iss"],
+        format!("https://sts.windows.net/{}/", demo::TENANT_ID)
+    );
     assert_eq!(claims["tid"], demo::TENANT_ID);
     assert_eq!(claims["appid"], demo::CLIENT_ID);
     assert_eq!(claims["idtyp"], "app");
-    assert_eq!(claims["roles"], serde_json::json!(["User.ReadWrite.All", "User.Read.All"]));
+    assert_eq!(
+        claims["roles"],
+        serde_json::json!(["User.ReadWrite.All", "User.Read.All"])
+    );
     let exp = claims["exp"].as_u64().unwrap_or_default();
     assert_eq!(exp - claims["iat"].as_u64().unwrap_or_default(), 3599);
 }
@@ -40,13 +48,21 @@ async fn client_credentials_grant_issues_a_v1_graph_token() {
 async fn domain_tenant_basic_auth_and_emulator_scope_are_accepted() {
     let harness = Harness::start().await;
     let own_scope = format!("{}/.default", harness.base);
-    for scope in [own_scope.as_str(), "00000003-0000-0000-c000-000000000000/.default"] {
+    for scope in [
+        own_scope.as_str(),
+        "00000003-0000-0000-c000-000000000000/.default",
+    ] {
         let form = [("grant_type", "client_credentials"), ("scope", scope)];
         let request = harness
             .token_request(demo::TENANT_DOMAIN, &form)
             .basic_auth(demo::CLIENT_ID, Some(demo::CLIENT_SECRET));
         let reply = send(request).await;
-        assert_eq!(reply.status, StatusCode::OK, "scope {scope}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "scope {scope}: {}",
+            reply.body
+        );
     }
 }
 
@@ -60,33 +76,114 @@ async fn token_errors_have_the_aad_shape_status_and_code() {
         _ => "client_credentials",
     };
     let cases: &[(&str, &str, &str, u16, &str, u64)] = &[
-        ("unknown tenant", "00000000-0000-0000-0000-0000000000aa", "", 400, "invalid_request", 90002),
+        (
+            "unknown tenant",
+            "00000000-0000-0000-0000-0000000000aa",
+            "",
+            400,
+            "invalid_request",
+            90002,
+        ),
         ("common", "common", "", 400, "invalid_request", 9001023),
-        ("consumers", "consumers", "", 400, "invalid_request", 9001023),
-        ("unknown client", demo::TENANT_ID, "client_id=00000000-0000-0000-0000-000000000001", 400, "unauthorized_client", 700016),
-        ("wrong secret", demo::TENANT_ID, "client_secret=0d9a5c3e-secret-id-not-value", 401, "invalid_client", 7000215),
-        ("expired secret", demo::TENANT_ID, "expired", 401, "invalid_client", 7000222),
-        ("missing scope", demo::TENANT_ID, "scope=", 400, "invalid_request", 900144),
-        ("missing grant_type", demo::TENANT_ID, "grant_type=", 400, "invalid_request", 900144),
-        ("wrong grant_type", demo::TENANT_ID, "grant_type=password", 400, "unsupported_grant_type", 70003),
-        ("scope without .default", demo::TENANT_ID, "scope=https://graph.microsoft.com/User.Read.All", 400, "invalid_scope", 70011),
-        ("unknown resource", demo::TENANT_ID, "scope=https://management.azure.com/.default", 400, "invalid_resource", 500011),
+        (
+            "consumers",
+            "consumers",
+            "",
+            400,
+            "invalid_request",
+            9001023,
+        ),
+        (
+            "unknown client",
+            demo::TENANT_ID,
+            "client_id=00000000-0000-0000-0000-000000000001",
+            400,
+            "unauthorized_client",
+            700016,
+        ),
+        (
+            "wrong secret",
+            demo::TENANT_ID,
+            "client_secret=0d9a5c3e-secret-id-not-value",
+            401,
+            "invalid_client",
+            7000215,
+        ),
+        (
+            "expired secret",
+            demo::TENANT_ID,
+            "expired",
+            401,
+            "invalid_client",
+            7000222,
+        ),
+        (
+            "missing scope",
+            demo::TENANT_ID,
+            "scope=",
+            400,
+            "invalid_request",
+            900144,
+        ),
+        (
+            "missing grant_type",
+            demo::TENANT_ID,
+            "grant_type=",
+            400,
+            "invalid_request",
+            900144,
+        ),
+        (
+            "wrong grant_type",
+            demo::TENANT_ID,
+            "grant_type=password",
+            400,
+            "unsupported_grant_type",
+            70003,
+        ),
+        (
+            "scope without .default",
+            demo::TENANT_ID,
+            "scope=https://graph.microsoft.com/User.Read.All",
+            400,
+            "invalid_scope",
+            70011,
+        ),
+        (
+            "unknown resource",
+            demo::TENANT_ID,
+            "scope=https://management.azure.com/.default",
+            400,
+            "invalid_resource",
+            500011,
+        ),
     ];
     for (name, tenant, change, status, error, code) in cases {
-        let mut form: Vec<(&str, &str)> =
-            ["grant_type", "client_id", "client_secret", "scope"].iter().map(|n| (*n, good(n))).collect();
+        let mut form: Vec<(&str, &str)> = ["grant_type", "client_id", "client_secret", "scope"]
+            .iter()
+            .map(|n| (*n, good(n)))
+            .collect();
         if *change == "expired" {
             form[1].1 = demo::EXPIRED_CLIENT_ID;
             form[2].1 = demo::EXPIRED_CLIENT_SECRET;
         } else if let Some((field, value)) = change.split_once('=') {
-            form.iter_mut().filter(|(n, _)| *n == field).for_each(|pair| pair.1 = value);
+            form.iter_mut()
+                .filter(|(n, _)| *n == field)
+                .for_each(|pair| pair.1 = value);
         }
         let reply = send(harness.token_request(tenant, &form)).await;
         assert_eq!(reply.status.as_u16(), *status, "{name}: {}", reply.body);
         assert_eq!(reply.body["error"], *error, "{name}");
-        assert_eq!(reply.body["error_codes"], serde_json::json!([code]), "{name}");
+        assert_eq!(
+            reply.body["error_codes"],
+            serde_json::json!([code]),
+            "{name}"
+        );
         let description = reply.body["error_description"].as_str().unwrap_or_default();
-        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{name}: {description}");
+        assert!(
+            description.starts_with(&format!("AADSTS{code}: ")),
+            "{name}: {description}"
+        );
         for part in ["\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "] {
             assert!(description.contains(part), "{name}: {description}");
         }
@@ -107,7 +204,10 @@ async fn wrong_secret_message_mentions_the_secret_id_mistake() {
     ];
     let reply = send(harness.token_request(demo::TENANT_ID, &form)).await;
     let description = reply.body["error_description"].as_str().unwrap_or_default();
-    assert!(description.contains("not the client secret ID"), "{description}");
+    assert!(
+        description.contains("not the client secret ID"),
+        "{description}"
+    );
 }
 
 #[tokio::test]
@@ -118,14 +218,20 @@ async fn graph_rejects_a_missing_or_garbled_token() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "InvalidAuthenticationToken");
     assert_eq!(reply.message(), "Access token is empty.");
-    assert!(reply.header("www-authenticate").starts_with("Bearer "), "{:?}", reply.headers);
+    assert!(
+        reply.header("www-authenticate").starts_with("Bearer "),
+        "{:?}",
+        reply.headers
+    );
 
     let token = harness.token().await;
     // Flip the signature's first character: still valid base64url, wrong signature.
     let (signed, signature) = token.rsplit_once('.').expect("three JWT parts");
     let first = if signature.starts_with('A') { 'B' } else { 'A' };
     let tampered = format!("{signed}.{first}{}", &signature[1..]);
-    let reply = harness.get(&tampered, &format!("/v1.0/users/{}", demo::ADELE_ID)).await;
+    let reply = harness
+        .get(&tampered, &format!("/v1.0/users/{}", demo::ADELE_ID))
+        .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.message(), "Invalid signature.");
 }
@@ -143,7 +249,10 @@ async fn graph_rejects_an_expired_token() {
 
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "InvalidAuthenticationToken");
-    assert_eq!(reply.message(), "Lifetime validation failed, the token is expired.");
+    assert_eq!(
+        reply.message(),
+        "Lifetime validation failed, the token is expired."
+    );
 }
 
 #[tokio::test]
@@ -151,6 +260,8 @@ async fn a_token_from_another_emulator_is_rejected() {
     let first = Harness::start().await;
     let second = Harness::start().await;
     let token = first.token().await;
-    let reply = second.get(&token, &format!("/v1.0/users/{}", demo::ADELE_ID)).await;
+    let reply = second
+        .get(&token, &format!("/v1.0/users/{}", demo::ADELE_ID))
+        .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }

@@ -23,13 +23,23 @@ fn user_forms_are_recognised() {
             "adele_fabrikam.example#EXT#@contoso.onmicrosoft.com",
             UserRef::Upn("adele_fabrikam.example#EXT#@contoso.onmicrosoft.com".into()),
         ),
-        (" adele@fabrikam.example ", UserRef::Email("adele@fabrikam.example".into())),
+        (
+            " adele@fabrikam.example ",
+            UserRef::Email("adele@fabrikam.example".into()),
+        ),
     ];
     for (raw, want) in cases {
-        assert_eq!(request(raw).validate(&defaults()).unwrap().user, want, "{raw}");
+        assert_eq!(
+            request(raw).validate(&defaults()).unwrap().user,
+            want,
+            "{raw}"
+        );
     }
     for bad in ["", "adele", "a\u{7}@b.example", "Adele <a@b.example>"] {
-        assert!(request(bad).validate(&defaults()).is_err(), "{bad:?} accepted");
+        assert!(
+            request(bad).validate(&defaults()).is_err(),
+            "{bad:?} accepted"
+        );
     }
 }
 
@@ -43,7 +53,14 @@ fn new_email_follows_graph_character_rules() {
     for ok in ["a.b-c_d@x.example", "_a_@x.example"] {
         assert!(check(ok).is_ok(), "{ok} refused");
     }
-    for bad in ["a+b@x.example", ".a@x.example", "a-@x.example", "a#b@x.example", "é@x.example", "nodomain"] {
+    for bad in [
+        "a+b@x.example",
+        ".a@x.example",
+        "a-@x.example",
+        "a#b@x.example",
+        "é@x.example",
+        "nodomain",
+    ] {
         assert!(check(bad).is_err(), "{bad} accepted");
     }
 }
@@ -55,12 +72,21 @@ fn defaults_apply_and_limits_hold() {
     assert!(valid.send_invitation_message);
     let mut r = request("a@b.example");
     r.redirect_url = Some("http://insecure.example".into());
-    assert!(r.validate(&defaults()).unwrap_err().starts_with("redirect_url"));
+    assert!(
+        r.validate(&defaults())
+            .unwrap_err()
+            .starts_with("redirect_url")
+    );
     let two_cc: ResetRequest = serde_json::from_value(serde_json::json!({
         "user": "a@b.example", "message": { "cc": ["x@y.example", "z@y.example"] }
     }))
     .unwrap();
-    assert!(two_cc.validate(&defaults()).unwrap_err().contains("at most one"));
+    assert!(
+        two_cc
+            .validate(&defaults())
+            .unwrap_err()
+            .contains("at most one")
+    );
     let no_send: ResetRequest = serde_json::from_value(serde_json::json!({
         "user": "a@b.example", "send_invitation_message": false, "message": { "body": "hi" }
     }))
@@ -70,6 +96,8 @@ fn defaults_apply_and_limits_hold() {
 
 #[test]
 fn unknown_fields_are_refused() {
-    let err = serde_json::from_value::<ResetRequest>(serde_json::json!({ "user": "a@b.example", "usr": 1 }));
+    let err = serde_json::from_value::<ResetRequest>(
+        serde_json::json!({ "user": "a@b.example", "usr": 1 }),
+    );
     assert!(err.unwrap_err().to_string().contains("unknown field `usr`"));
 }

@@ -1,0 +1,208 @@
+//! The spec is the contract: the router and `openapi.yaml` list the same
+//! routes, every problem type is documented, and real answers validate
+//! against the documented schemas.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{TestApp, tenant};
+use guest_reset::http::{OPENAPI, ROUTES};
+use guest_reset::problem::ProblemType;
+use serde_json::{Value, json};
+
+fn spec() -> Value {
+    yaml_serde::from_str(OPENAPI).expect("openapi.yaml parses")
+}
+
+#[test]
+fn router_and_spec_have_the_same_routes() {
+    let spec = spec();
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete", "head", "options"]
+                .contains(&method.as_str())
+            {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let routed: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(routed, documented);
+}
+
+#[test]
+fn every_problem_type_is_documented_and_nothing_else() {
+    let spec = spec();
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["ProblemType"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let catalogue: BTreeSet<String> = ProblemType::ALL.iter().map(|p| p.uri()).collect();
+    assert_eq!(catalogue, documented);
+}
+
+/// Validate `body` against the schema the spec gives for this answer.
+fn conforms(spec: &Value, path: &str, method: &str, status: u16, content_type: &str, body: &Value) {
+    let response = &spec["paths"][path][method]["responses"][status.to_string()];
+    let response = match response["$ref"].as_str() {
+        Some(r) => &spec["components"]["responses"][r.rsplit('/').next().unwrap()],
+        None => response,
+    };
+    let media = content_type.split(';').next().unwrap().trim();
+    let schema = &response["content"][media]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {path} {status} {media} is not documented"
+    );
+    let registry = jsonschema::Registry::new()
+        .add("urn:openapi", spec.clone())
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let pointer = schema_pointer(spec, schema, path, method, status, media);
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&json!({ "$ref": pointer }))
+        .expect("schema builds");
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status}: {errors:?}\n{body}"
+    );
+}
+
+/// A `urn:openapi#...` reference to the schema inside the spec document.
+fn schema_pointer(
+    spec: &Value,
+    schema: &Value,
+    path: &str,
+    method: &str,
+    status: u16,
+    media: &str,
+) -> String {
+    if let Some(r) = schema["$ref"].as_str() {
+        return format!("urn:openapi{r}");
+    }
+    let escaped = path.replace('~', "~0").replace('/', "~1");
+    let inline = format!(
+        "/paths/{escaped}/{method}/responses/{status}/content/{}/schema",
+        media.replace('/', "~1")
+    );
+    assert_eq!(
+        spec.pointer(&inline),
+        Some(schema),
+        "inline schemas live in the path item"
+    );
+    format!("urn:openapi#{inline}")
+}
+
+async fn check(spec: &Value, method: &str, path: &str, request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = if content_type.contains("json") {
+        response.json().await.unwrap()
+    } else {
+        Value::String(response.text().await.unwrap())
+    };
+    conforms(spec, path, method, status, &content_type, &body);
+    body
+}
+
+#[tokio::test]
+async fn every_route_answers_as_documented() {
+    let app = TestApp::spawn().await;
+    let spec = spec();
+    let url = |p: &str| format!("{}{p}", app.base);
+    let post = |body: Value| {
+        app.client
+            .post(url("/v1/resets"))
+            .bearer_auth(app.token())
+            .json(&body)
+    };
+    let created = check(
+        &spec,
+        "post",
+        "/v1/resets",
+        post(json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL })),
+    )
+    .await;
+    check(
+        &spec,
+        "post",
+        "/v1/resets",
+        post(json!({ "user": tenant::PENDING_GUEST_MAIL, "send_invitation_message": false })),
+    )
+    .await;
+    check(
+        &spec,
+        "post",
+        "/v1/resets",
+        post(json!({ "user": tenant::PENDING_GUEST_MAIL, "dry_run": true })),
+    )
+    .await;
+    for refused in [
+        json!({ "user": tenant::MEMBER_MAIL }),
+        json!({ "user": "lee.gu@tailspin.example" }),
+        json!({ "usr": 1 }),
+    ] {
+        check(&spec, "post", "/v1/resets", post(refused)).await;
+    }
+    check(
+        &spec,
+        "post",
+        "/v1/resets",
+        app.client.post(url("/v1/resets")).json(&json!({})),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    check(
+        &spec,
+        "get",
+        "/v1/resets/{id}",
+        app.client
+            .get(url(&format!("/v1/resets/{id}")))
+            .bearer_auth(app.token()),
+    )
+    .await;
+    check(
+        &spec,
+        "get",
+        "/v1/resets/{id}",
+        app.client
+            .get(url("/v1/resets/nope"))
+            .bearer_auth(app.token()),
+    )
+    .await;
+    check(
+        &spec,
+        "get",
+        "/v1/resets",
+        app.client
+            .get(url("/v1/resets?limit=2"))
+            .bearer_auth(app.token()),
+    )
+    .await;
+    check(
+        &spec,
+        "get",
+        "/v1/resets",
+        app.client
+            .get(url("/v1/resets?limit=0"))
+            .bearer_auth(app.token()),
+    )
+    .await;
+    for path in ["/healthz", "/readyz", "/openapi.yaml"] {
+        check(&spec, "get", path, app.client.get(url(path))).await;
+    }
+}
