@@ -45,13 +45,13 @@ pub(super) const RESET_REDEMPTION: &[&str] = &["User.ReadWrite.All", "Directory.
 /// Who is calling, from a validated token.
 #[derive(Clone, Debug)]
 pub(super) struct Caller {
-    pub roles: Vec<String>,
+    pub(super) roles: Vec<String>,
     /// App-only token (`idtyp` = app); the emulator issues no other kind today.
-    pub app_only: bool,
+    pub(super) app_only: bool,
 }
 
 impl Caller {
-    pub fn may(&self, permissions: &[&str]) -> bool {
+    pub(super) fn may(&self, permissions: &[&str]) -> bool {
         self.roles
             .iter()
             .any(|role| permissions.contains(&role.as_str()))

@@ -16,14 +16,14 @@ const GRAPH_CHALLENGE: &str = "Bearer realm=\"\", authorization_uri=\"https://lo
 /// that belong in `innerError`; handlers only say what went wrong.
 #[derive(Clone, Debug)]
 pub(super) struct GraphError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub details: Vec<Value>,
+    pub(super) status: StatusCode,
+    pub(super) code: &'static str,
+    pub(super) message: String,
+    pub(super) details: Vec<Value>,
 }
 
 impl GraphError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
         GraphError {
             status,
@@ -34,16 +34,16 @@ impl GraphError {
     }
 
     /// `BadRequest`: the code Graph's OData layer and the invitation service use.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
     /// `Request_BadRequest`: the directory service's validation code.
-    pub fn directory_bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn directory_bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
     }
 
-    pub fn resource_not_found(id: &str) -> Self {
+    pub(super) fn resource_not_found(id: &str) -> Self {
         let message = format!(
             "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
         );
@@ -51,7 +51,7 @@ impl GraphError {
     }
 
     /// The directory's answer when the token lacks the needed application permission.
-    pub fn insufficient_privileges() -> Self {
+    pub(super) fn insufficient_privileges() -> Self {
         let message = "Insufficient privileges to complete the operation.";
         Self::new(
             StatusCode::FORBIDDEN,
@@ -60,7 +60,7 @@ impl GraphError {
         )
     }
 
-    pub fn invalid_token(message: &str) -> Self {
+    pub(super) fn invalid_token(message: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",
@@ -68,7 +68,7 @@ impl GraphError {
         )
     }
 
-    pub fn unsupported_query() -> Self {
+    pub(super) fn unsupported_query() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "Request_UnsupportedQuery",
@@ -76,26 +76,26 @@ impl GraphError {
         )
     }
 
-    pub fn unknown_property(name: &str, type_name: &str) -> Self {
+    pub(super) fn unknown_property(name: &str, type_name: &str) -> Self {
         Self::bad_request(format!(
             "Could not find a property named '{name}' on type '{type_name}'."
         ))
     }
 
-    pub fn unreadable_body() -> Self {
+    pub(super) fn unreadable_body() -> Self {
         Self::bad_request(
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
         )
     }
 
-    pub fn with_detail(mut self, code: &str, target: &str) -> Self {
+    pub(super) fn with_detail(mut self, code: &str, target: &str) -> Self {
         let detail = json!({ "code": code, "message": self.message, "target": target });
         self.details.push(detail);
         self
     }
 
     /// The full body, once the request ids are known.
-    pub fn body(&self, request_id: &str, client_request_id: &str) -> Value {
+    pub(super) fn body(&self, request_id: &str, client_request_id: &str) -> Value {
         let mut error = json!({ "code": self.code, "message": self.message });
         if !self.details.is_empty() {
             error["details"] = Value::Array(self.details.clone());
@@ -126,14 +126,14 @@ impl IntoResponse for GraphError {
 /// A token-endpoint error: `error` is the OAuth 2.0 code, `code` the AADSTS number.
 #[derive(Clone, Debug)]
 pub(super) struct AadError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub code: u32,
-    pub message: String,
+    pub(super) status: StatusCode,
+    pub(super) error: &'static str,
+    pub(super) code: u32,
+    pub(super) message: String,
 }
 
 impl AadError {
-    pub fn new(status: StatusCode, error: &'static str, code: u32, message: String) -> Self {
+    pub(super) fn new(status: StatusCode, error: &'static str, code: u32, message: String) -> Self {
         AadError {
             status,
             error,
@@ -142,24 +142,24 @@ impl AadError {
         }
     }
 
-    pub fn invalid_request(code: u32, message: String) -> Self {
+    pub(super) fn invalid_request(code: u32, message: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", code, message)
     }
 
     /// RFC 6749 §5.2 allows 401 for `invalid_client`; observed AAD behaviour uses it
     /// (graph.md §6.3 marks the status UNVERIFIED).
-    pub fn invalid_client(code: u32, message: String) -> Self {
+    pub(super) fn invalid_client(code: u32, message: String) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", code, message)
     }
 
-    pub fn missing_parameter(name: &str) -> Self {
+    pub(super) fn missing_parameter(name: &str) -> Self {
         let message = format!("The request body must contain the following parameter: '{name}'.");
         Self::invalid_request(900144, message)
     }
 
     /// Renders the documented body; `correlation_id` echoes the caller's
     /// `client-request-id` when it sent one, as the token service does.
-    pub fn render(&self, correlation_id: &str) -> Response {
+    pub(super) fn render(&self, correlation_id: &str) -> Response {
         let trace_id = uuid::Uuid::new_v4().to_string();
         let timestamp = clock::aad_timestamp();
         let description = format!(

@@ -12,7 +12,7 @@ use super::Emulator;
 use super::bearer::{Caller, READ_MEMBERSHIP};
 use super::envelope::graph_json;
 use super::errors::GraphError;
-use super::query::{ODataQuery, context, next_link};
+use super::query::{ODataQuery, collection, context, next_link};
 use super::schema;
 use super::state::Membership;
 use super::users::require;
@@ -83,42 +83,40 @@ fn respond(
         schema::membership_property,
         "microsoft.graph.directoryObject",
     )?;
-    let items: Vec<Value> = {
-        let state = emulator.lock();
-        let user = state
-            .user(key)
-            .ok_or_else(|| GraphError::resource_not_found(key))?;
-        let id = user
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or(key)
-            .to_owned();
-        let memberships = state.transitive_memberships(&id);
-        let wanted = memberships.iter().filter(|m| match m {
-            Membership::Group(_) => cast != Cast::Roles,
-            Membership::Role(_) => cast != Cast::Groups,
-        });
-        wanted
-            .map(|m| Value::Object(render(m, selected.as_deref())))
-            .collect()
-    };
+    let items = memberships_of(emulator, key, cast, selected.as_deref())?;
     let (page, next) = query.page(items)?;
     let entity_set = match cast {
         Cast::None => "directoryObjects",
         Cast::Groups => "groups",
         Cast::Roles => "directoryRoles",
     };
-    let mut body = Map::new();
     let context = context(entity_set, selected.as_deref(), false);
-    body.insert("@odata.context".to_owned(), Value::String(context));
-    if let Some(offset) = next {
-        body.insert(
-            "@odata.nextLink".to_owned(),
-            Value::String(next_link(headers, uri, offset)),
-        );
-    }
-    body.insert("value".to_owned(), Value::Array(page));
-    Ok(graph_json(StatusCode::OK, Value::Object(body)))
+    let link = next.map(|offset| next_link(headers, uri, offset));
+    Ok(graph_json(StatusCode::OK, collection(context, page, link)))
+}
+
+/// The user's transitive memberships of the wanted kind, rendered.
+fn memberships_of(
+    emulator: &Emulator,
+    key: &str,
+    cast: Cast,
+    selected: Option<&[&str]>,
+) -> Result<Vec<Value>, GraphError> {
+    let state = emulator.lock();
+    let user = state
+        .user(key)
+        .ok_or_else(|| GraphError::resource_not_found(key))?;
+    let id = user
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(key)
+        .to_owned();
+    let memberships = state.transitive_memberships(&id);
+    let wanted = memberships.iter().filter(|m| match m {
+        Membership::Group(_) => cast != Cast::Roles,
+        Membership::Role(_) => cast != Cast::Groups,
+    });
+    Ok(wanted.map(|m| Value::Object(render(m, selected))).collect())
 }
 
 /// One item, always with `@odata.type` (a mixed collection needs it to be decoded), then

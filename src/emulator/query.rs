@@ -17,15 +17,15 @@ const SKIPTOKEN_PREFIX: &str = "emu-";
 
 #[derive(Debug, Default)]
 pub(super) struct ODataQuery {
-    pub select: Option<String>,
-    pub filter: Option<String>,
+    pub(super) select: Option<String>,
+    pub(super) filter: Option<String>,
     top: Option<String>,
     skiptoken: Option<String>,
 }
 
 impl ODataQuery {
     /// Reads the options from the raw query string (`+` decodes to a space, as in Graph).
-    pub fn parse(raw: Option<&str>) -> ODataQuery {
+    pub(super) fn parse(raw: Option<&str>) -> ODataQuery {
         let mut query = ODataQuery::default();
         for (name, value) in parse_form(raw.unwrap_or_default().as_bytes()) {
             let slot = match name.as_str() {
@@ -41,7 +41,7 @@ impl ODataQuery {
     }
 
     /// `$select` names, checked by `canonical`; `None` when no (or an empty) `$select`.
-    pub fn selected(
+    pub(super) fn selected(
         &self,
         canonical: fn(&str) -> Option<&'static str>,
         type_name: &str,
@@ -61,7 +61,10 @@ impl ODataQuery {
     }
 
     /// One page of `items` and the offset of the next page, if any.
-    pub fn page(&self, items: Vec<Value>) -> Result<(Vec<Value>, Option<usize>), GraphError> {
+    pub(super) fn page(
+        &self,
+        items: Vec<Value>,
+    ) -> Result<(Vec<Value>, Option<usize>), GraphError> {
         let size = self.page_size()?;
         let start = self.offset()?;
         let total = items.len();
@@ -100,6 +103,17 @@ pub(super) fn context(entity_set: &str, selected: Option<&[&str]>, entity: bool)
         .unwrap_or_default();
     let suffix = if entity { "/$entity" } else { "" };
     format!("{METADATA}#{entity_set}{select}{suffix}")
+}
+
+/// A collection response: context, nextLink when there is a next page, then the items.
+pub(super) fn collection(context: String, page: Vec<Value>, next_link: Option<String>) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert("@odata.context".to_owned(), Value::String(context));
+    if let Some(link) = next_link {
+        body.insert("@odata.nextLink".to_owned(), Value::String(link));
+    }
+    body.insert("value".to_owned(), Value::Array(page));
+    Value::Object(body)
 }
 
 /// The next page's URL. It points at the emulator as the caller reached it (not at

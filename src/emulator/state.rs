@@ -12,25 +12,25 @@ use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 pub(super) const DEFAULT_TOKEN_LIFETIME: u64 = 3599;
 
 pub(super) struct App {
-    pub client_id: String,
-    pub client_secret: String,
-    pub roles: Vec<String>,
-    pub secret_expired: bool,
-    pub service_principal_id: String,
+    pub(super) client_id: String,
+    pub(super) client_secret: String,
+    pub(super) roles: Vec<String>,
+    pub(super) secret_expired: bool,
+    pub(super) service_principal_id: String,
 }
 
 pub(super) struct State {
-    pub tenant: TenantSeed,
-    pub apps: Vec<App>,
-    pub users: Vec<Map<String, Value>>,
-    pub groups: Vec<GroupSeed>,
-    pub roles: Vec<DirectoryRoleSeed>,
+    pub(super) tenant: TenantSeed,
+    pub(super) apps: Vec<App>,
+    pub(super) users: Vec<Map<String, Value>>,
+    pub(super) groups: Vec<GroupSeed>,
+    pub(super) roles: Vec<DirectoryRoleSeed>,
     /// Requests with an arrival sequence number, so a response can find its entry even
     /// after `clear_requests` or while other requests are in flight.
-    pub requests: Vec<(u64, RecordedRequest)>,
-    pub next_request_seq: u64,
-    pub outbox: Vec<Value>,
-    pub token_lifetime: u64,
+    pub(super) requests: Vec<(u64, RecordedRequest)>,
+    pub(super) next_request_seq: u64,
+    pub(super) outbox: Vec<Value>,
+    pub(super) token_lifetime: u64,
 }
 
 /// One object `transitiveMemberOf` reports.
@@ -40,7 +40,7 @@ pub(super) enum Membership<'a> {
 }
 
 impl State {
-    pub fn from_seed(seed: Seed) -> State {
+    pub(super) fn from_seed(seed: Seed) -> State {
         State {
             tenant: seed.tenant,
             apps: seed.apps.into_iter().map(App::from_seed).collect(),
@@ -55,24 +55,24 @@ impl State {
     }
 
     /// Tenant by GUID or verified domain, both case-insensitive.
-    pub fn is_tenant(&self, key: &str) -> bool {
+    pub(super) fn is_tenant(&self, key: &str) -> bool {
         self.tenant.id.eq_ignore_ascii_case(key) || self.tenant.domain.eq_ignore_ascii_case(key)
     }
 
-    pub fn app(&self, client_id: &str) -> Option<&App> {
+    pub(super) fn app(&self, client_id: &str) -> Option<&App> {
         self.apps
             .iter()
             .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
     }
 
-    pub fn app_mut(&mut self, client_id: &str) -> Option<&mut App> {
+    pub(super) fn app_mut(&mut self, client_id: &str) -> Option<&mut App> {
         self.apps
             .iter_mut()
             .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
     }
 
     /// A user by object id or userPrincipalName; Graph matches both case-insensitively.
-    pub fn user_index(&self, key: &str) -> Option<usize> {
+    pub(super) fn user_index(&self, key: &str) -> Option<usize> {
         let key = key.to_lowercase();
         self.users.iter().position(|user| {
             let id = text(user, "id").map(str::to_lowercase);
@@ -81,13 +81,13 @@ impl State {
         })
     }
 
-    pub fn user(&self, key: &str) -> Option<&Map<String, Value>> {
+    pub(super) fn user(&self, key: &str) -> Option<&Map<String, Value>> {
         self.user_index(key).and_then(|i| self.users.get(i))
     }
 
     /// Groups the object belongs to directly or through nested groups, then the directory
     /// roles held by the object or by any of those groups.
-    pub fn transitive_memberships(&self, object_id: &str) -> Vec<Membership<'_>> {
+    pub(super) fn transitive_memberships(&self, object_id: &str) -> Vec<Membership<'_>> {
         let mut holders = vec![object_id.to_ascii_lowercase()];
         let mut seen = HashSet::new();
         let mut found = Vec::new();
@@ -117,14 +117,14 @@ impl State {
         found
     }
 
-    pub fn holds_directory_role(&self, object_id: &str) -> bool {
+    pub(super) fn holds_directory_role(&self, object_id: &str) -> bool {
         let memberships = self.transitive_memberships(object_id);
         memberships.iter().any(|m| matches!(m, Membership::Role(_)))
     }
 
     /// Whether another object already uses `address` as mail or proxy address; Graph keeps
     /// proxyAddresses unique across users, groups and contacts (graph.md §2.1).
-    pub fn address_taken_by_other(&self, address: &str, except_user_id: &str) -> bool {
+    pub(super) fn address_taken_by_other(&self, address: &str, except_user_id: &str) -> bool {
         let smtp = format!("smtp:{address}");
         let user_uses = |user: &Map<String, Value>| {
             text(user, "mail").is_some_and(|m| m.eq_ignore_ascii_case(address))

@@ -67,18 +67,7 @@ fn grant(
     let directory = emulator.lock();
     check_tenant(&directory, tenant)?;
     let form = parse_form(body);
-    let grant_type = required(&form, "grant_type")?;
-    if grant_type != "client_credentials" {
-        let message = format!(
-            "The provided value for the input parameter 'grant_type' is not valid. Grant type '{grant_type}' is not supported."
-        );
-        return Err(AadError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            70003,
-            message,
-        ));
-    }
+    check_grant_type(required(&form, "grant_type")?)?;
     let (client_id, secret) = client_credentials(&form, headers)?;
     let scope = required(&form, "scope")?;
     let app = authenticate(&directory, tenant, &client_id, &secret)?;
@@ -86,6 +75,10 @@ fn grant(
     check_scope(scope, host, &directory)?;
     let lifetime = directory.token_lifetime;
     let token = mint(emulator, &directory, app, lifetime)?;
+    Ok(token_response(&token, lifetime))
+}
+
+fn token_response(token: &str, lifetime: u64) -> Response {
     let body = json!({
         "token_type": "Bearer",
         "expires_in": lifetime,
@@ -94,7 +87,22 @@ fn grant(
     });
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     add_token_headers(&mut response, &uuid::Uuid::new_v4().to_string());
-    Ok(response)
+    response
+}
+
+fn check_grant_type(grant_type: &str) -> Result<(), AadError> {
+    if grant_type == "client_credentials" {
+        return Ok(());
+    }
+    let message = format!(
+        "The provided value for the input parameter 'grant_type' is not valid. Grant type '{grant_type}' is not supported."
+    );
+    Err(AadError::new(
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+        70003,
+        message,
+    ))
 }
 
 /// Headers the token service sets on every answer; tokens must never be cached.

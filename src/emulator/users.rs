@@ -12,7 +12,7 @@ use super::bearer::{Caller, READ_USERS};
 use super::envelope::graph_json;
 use super::errors::GraphError;
 use super::filter;
-use super::query::{ODataQuery, context, next_link};
+use super::query::{ODataQuery, collection, context, next_link};
 use super::schema::{self, USER_DEFAULT_PROPERTIES};
 
 const USER_TYPE: &str = "microsoft.graph.user";
@@ -62,17 +62,9 @@ pub(super) async fn list_users(
             .collect()
     };
     let (page, next) = query.page(matching)?;
-    let mut body = Map::new();
     let context = context("users", selected.as_deref(), false);
-    body.insert("@odata.context".to_owned(), Value::String(context));
-    if let Some(offset) = next {
-        body.insert(
-            "@odata.nextLink".to_owned(),
-            Value::String(next_link(&headers, &uri, offset)),
-        );
-    }
-    body.insert("value".to_owned(), Value::Array(page));
-    Ok(graph_json(StatusCode::OK, Value::Object(body)))
+    let link = next.map(|offset| next_link(&headers, &uri, offset));
+    Ok(graph_json(StatusCode::OK, collection(context, page, link)))
 }
 
 /// The user as Graph renders it: the default set without `$select`, otherwise exactly the

@@ -18,28 +18,28 @@ use super::{Emulator, demo};
 pub(super) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 pub(super) struct Harness {
-    pub emulator: Emulator,
-    pub base: String,
-    pub http: Client,
+    pub(super) emulator: Emulator,
+    pub(super) base: String,
+    pub(super) http: Client,
 }
 
 pub(super) struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Value,
 }
 
 impl Reply {
     /// `error.code` of a Graph error body.
-    pub fn code(&self) -> &str {
+    pub(super) fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()
     }
 
-    pub fn message(&self) -> &str {
+    pub(super) fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
     }
 
-    pub fn header(&self, name: &str) -> &str {
+    pub(super) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -48,11 +48,11 @@ impl Reply {
 }
 
 impl Harness {
-    pub async fn start() -> Harness {
+    pub(super) async fn start() -> Harness {
         Harness::over(Emulator::demo()).await
     }
 
-    pub async fn over(emulator: Emulator) -> Harness {
+    pub(super) async fn over(emulator: Emulator) -> Harness {
         let addr = emulator.spawn("127.0.0.1:0").await.expect("emulator binds");
         // No proxy: a proxy from the environment must not intercept loopback traffic.
         let http = Client::builder().no_proxy().build().expect("client builds");
@@ -63,17 +63,17 @@ impl Harness {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    pub fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> RequestBuilder {
+    pub(super) fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> RequestBuilder {
         let url = self.url(&format!("/{tenant}/oauth2/v2.0/token"));
         self.http.post(url).form(form)
     }
 
     /// A token for an app, asserting the grant succeeds.
-    pub async fn token_for(&self, client_id: &str, secret: &str) -> String {
+    pub(super) async fn token_for(&self, client_id: &str, secret: &str) -> String {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
@@ -94,15 +94,15 @@ impl Harness {
     }
 
     /// A token for the demo service app (User.ReadWrite.All + User.Read.All).
-    pub async fn token(&self) -> String {
+    pub(super) async fn token(&self) -> String {
         self.token_for(demo::CLIENT_ID, demo::CLIENT_SECRET).await
     }
 
-    pub async fn get(&self, token: &str, path: &str) -> Reply {
+    pub(super) async fn get(&self, token: &str, path: &str) -> Reply {
         send(self.http.get(self.url(path)).bearer_auth(token)).await
     }
 
-    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
+    pub(super) async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
         send(
             self.http
                 .patch(self.url(path))
@@ -112,7 +112,7 @@ impl Harness {
         .await
     }
 
-    pub async fn invite(&self, token: &str, body: Value) -> Reply {
+    pub(super) async fn invite(&self, token: &str, body: Value) -> Reply {
         let request = self
             .http
             .post(self.url("/v1.0/invitations"))

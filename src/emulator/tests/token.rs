@@ -66,130 +66,172 @@ async fn domain_tenant_basic_auth_and_emulator_scope_are_accepted() {
     }
 }
 
+/// One token-error case: a change to an otherwise valid request and the expected answer.
+struct ErrorCase {
+    name: &'static str,
+    tenant: &'static str,
+    /// `field=value` to override, or "expired" for the expired-secret app.
+    change: &'static str,
+    status: u16,
+    error: &'static str,
+    code: u64,
+}
+
+const fn case(
+    name: &'static str,
+    tenant: &'static str,
+    change: &'static str,
+    status: u16,
+    error: &'static str,
+    code: u64,
+) -> ErrorCase {
+    ErrorCase {
+        name,
+        tenant,
+        change,
+        status,
+        error,
+        code,
+    }
+}
+
+const TENANT: &str = demo::TENANT_ID;
+const ERROR_CASES: &[ErrorCase] = &[
+    case(
+        "unknown tenant",
+        "00000000-0000-0000-0000-0000000000aa",
+        "",
+        400,
+        "invalid_request",
+        90002,
+    ),
+    case("common", "common", "", 400, "invalid_request", 9001023),
+    case(
+        "consumers",
+        "consumers",
+        "",
+        400,
+        "invalid_request",
+        9001023,
+    ),
+    case(
+        "unknown client",
+        TENANT,
+        "client_id=00000000-0000-0000-0000-000000000001",
+        400,
+        "unauthorized_client",
+        700016,
+    ),
+    case(
+        "wrong secret",
+        TENANT,
+        "client_secret=0d9a5c3e-secret-id-not-value",
+        401,
+        "invalid_client",
+        7000215,
+    ),
+    case(
+        "expired secret",
+        TENANT,
+        "expired",
+        401,
+        "invalid_client",
+        7000222,
+    ),
+    case(
+        "missing scope",
+        TENANT,
+        "scope=",
+        400,
+        "invalid_request",
+        900144,
+    ),
+    case(
+        "missing grant_type",
+        TENANT,
+        "grant_type=",
+        400,
+        "invalid_request",
+        900144,
+    ),
+    case(
+        "wrong grant_type",
+        TENANT,
+        "grant_type=password",
+        400,
+        "unsupported_grant_type",
+        70003,
+    ),
+    case(
+        "scope without .default",
+        TENANT,
+        "scope=https://graph.microsoft.com/User.Read.All",
+        400,
+        "invalid_scope",
+        70011,
+    ),
+    case(
+        "unknown resource",
+        TENANT,
+        "scope=https://management.azure.com/.default",
+        400,
+        "invalid_resource",
+        500011,
+    ),
+];
+
+fn form_for(change: &str) -> Vec<(&str, &str)> {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", demo::CLIENT_ID),
+        ("client_secret", demo::CLIENT_SECRET),
+        ("scope", GRAPH_SCOPE),
+    ];
+    if change == "expired" {
+        form[1].1 = demo::EXPIRED_CLIENT_ID;
+        form[2].1 = demo::EXPIRED_CLIENT_SECRET;
+    } else if let Some((field, value)) = change.split_once('=') {
+        form.iter_mut()
+            .filter(|(n, _)| *n == field)
+            .for_each(|pair| pair.1 = value);
+    }
+    form
+}
+
+fn assert_aad_shape(case: &ErrorCase, body: &Value) {
+    let name = case.name;
+    assert_eq!(body["error"], case.error, "{name}");
+    assert_eq!(
+        body["error_codes"],
+        serde_json::json!([case.code]),
+        "{name}"
+    );
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with(&format!("AADSTS{}: ", case.code)),
+        "{name}: {description}"
+    );
+    for part in ["\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "] {
+        assert!(description.contains(part), "{name}: {description}");
+    }
+    for field in ["timestamp", "trace_id", "correlation_id", "error_uri"] {
+        assert!(body[field].is_string(), "{name}: {field}");
+    }
+}
+
 #[tokio::test]
 async fn token_errors_have_the_aad_shape_status_and_code() {
     let harness = Harness::start().await;
-    let good = |name: &str| match name {
-        "client_id" => demo::CLIENT_ID,
-        "client_secret" => demo::CLIENT_SECRET,
-        "scope" => GRAPH_SCOPE,
-        _ => "client_credentials",
-    };
-    let cases: &[(&str, &str, &str, u16, &str, u64)] = &[
-        (
-            "unknown tenant",
-            "00000000-0000-0000-0000-0000000000aa",
-            "",
-            400,
-            "invalid_request",
-            90002,
-        ),
-        ("common", "common", "", 400, "invalid_request", 9001023),
-        (
-            "consumers",
-            "consumers",
-            "",
-            400,
-            "invalid_request",
-            9001023,
-        ),
-        (
-            "unknown client",
-            demo::TENANT_ID,
-            "client_id=00000000-0000-0000-0000-000000000001",
-            400,
-            "unauthorized_client",
-            700016,
-        ),
-        (
-            "wrong secret",
-            demo::TENANT_ID,
-            "client_secret=0d9a5c3e-secret-id-not-value",
-            401,
-            "invalid_client",
-            7000215,
-        ),
-        (
-            "expired secret",
-            demo::TENANT_ID,
-            "expired",
-            401,
-            "invalid_client",
-            7000222,
-        ),
-        (
-            "missing scope",
-            demo::TENANT_ID,
-            "scope=",
-            400,
-            "invalid_request",
-            900144,
-        ),
-        (
-            "missing grant_type",
-            demo::TENANT_ID,
-            "grant_type=",
-            400,
-            "invalid_request",
-            900144,
-        ),
-        (
-            "wrong grant_type",
-            demo::TENANT_ID,
-            "grant_type=password",
-            400,
-            "unsupported_grant_type",
-            70003,
-        ),
-        (
-            "scope without .default",
-            demo::TENANT_ID,
-            "scope=https://graph.microsoft.com/User.Read.All",
-            400,
-            "invalid_scope",
-            70011,
-        ),
-        (
-            "unknown resource",
-            demo::TENANT_ID,
-            "scope=https://management.azure.com/.default",
-            400,
-            "invalid_resource",
-            500011,
-        ),
-    ];
-    for (name, tenant, change, status, error, code) in cases {
-        let mut form: Vec<(&str, &str)> = ["grant_type", "client_id", "client_secret", "scope"]
-            .iter()
-            .map(|n| (*n, good(n)))
-            .collect();
-        if *change == "expired" {
-            form[1].1 = demo::EXPIRED_CLIENT_ID;
-            form[2].1 = demo::EXPIRED_CLIENT_SECRET;
-        } else if let Some((field, value)) = change.split_once('=') {
-            form.iter_mut()
-                .filter(|(n, _)| *n == field)
-                .for_each(|pair| pair.1 = value);
-        }
-        let reply = send(harness.token_request(tenant, &form)).await;
-        assert_eq!(reply.status.as_u16(), *status, "{name}: {}", reply.body);
-        assert_eq!(reply.body["error"], *error, "{name}");
+    for case in ERROR_CASES {
+        let reply = send(harness.token_request(case.tenant, &form_for(case.change))).await;
         assert_eq!(
-            reply.body["error_codes"],
-            serde_json::json!([code]),
-            "{name}"
+            reply.status.as_u16(),
+            case.status,
+            "{}: {}",
+            case.name,
+            reply.body
         );
-        let description = reply.body["error_description"].as_str().unwrap_or_default();
-        assert!(
-            description.starts_with(&format!("AADSTS{code}: ")),
-            "{name}: {description}"
-        );
-        for part in ["\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "] {
-            assert!(description.contains(part), "{name}: {description}");
-        }
-        for field in ["timestamp", "trace_id", "correlation_id", "error_uri"] {
-            assert!(reply.body[field].is_string(), "{name}: {field}");
-        }
+        assert_aad_shape(case, &reply.body);
     }
 }
 
