@@ -103,6 +103,33 @@ async fn every_graph_call_carries_a_fresh_client_request_id() {
 }
 
 #[tokio::test]
+async fn graph_token_is_fetched_once_and_reused() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        let r = app
+            .post_reset(json!({ "user": tenant::PENDING_GUEST_MAIL }))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let token_calls = app
+        .graph_calls()
+        .iter()
+        .filter(|c| c.ends_with("/oauth2/v2.0/token"))
+        .count();
+    assert_eq!(token_calls, 1, "{:?}", app.graph_calls());
+    let token_request = app
+        .emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/token"))
+        .unwrap();
+    assert_eq!(
+        token_request.body.unwrap()["scope"],
+        format!("{}/.default", app.config.graph.graph_url)
+    );
+}
+
+#[tokio::test]
 async fn guest_can_be_named_by_object_id_or_upn() {
     let app = TestApp::spawn().await;
     let by_id = app
