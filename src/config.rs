@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 /// Prefix of every variable the service reads.
 pub const PREFIX: &str = "GUEST_RESET_";
@@ -218,14 +218,10 @@ impl Env<'_> {
     }
 }
 
-/// True when `secret` holds nothing (used by tests and `check-config`).
-pub fn is_blank(secret: &SecretString) -> bool {
-    secret.expose_secret().is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn minimal() -> HashMap<String, String> {

@@ -134,11 +134,6 @@ impl GraphClient {
         url
     }
 
-    /// Fetch a token (used by readiness checks and the doctor).
-    pub async fn check_token(&self) -> Result<(), GraphError> {
-        self.tokens.token(&self.http).await.map(|_| ())
-    }
-
     /// Send one request with a fresh `client-request-id`. A 401 from Graph
     /// means it did not act, so the token is renewed and the call made once more.
     #[instrument(skip_all, fields(method = %method, path = url.path(), status, request_id))]

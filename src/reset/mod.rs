@@ -73,10 +73,6 @@ impl ResetService {
         &self.store
     }
 
-    pub fn graph(&self) -> &GraphClient {
-        &self.graph
-    }
-
     /// Handle one reset request. `input` is the parsed body, or why it could
     /// not be parsed: invalid requests are recorded too.
     #[instrument(skip_all, fields(reset_id, requester = %requester.subject))]
