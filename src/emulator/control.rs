@@ -3,10 +3,11 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::Emulator;
@@ -16,6 +17,28 @@ pub(super) fn router() -> Router<Emulator> {
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/users/{id}", get(user))
         .route("/_emulator/outbox", get(outbox))
+        .route("/_emulator/keys/rotate", post(rotate_keys))
+}
+
+#[derive(Deserialize)]
+struct RotateQuery {
+    #[serde(default)]
+    drop_old: bool,
+}
+
+/// `POST /_emulator/keys/rotate[?drop_old=true]`: a new key signs from now on.
+async fn rotate_keys(
+    State(emulator): State<Emulator>,
+    Query(query): Query<RotateQuery>,
+) -> Response {
+    match emulator.rotate_signing_key(!query.drop_old) {
+        Ok(kid) => Json(json!({ "kid": kid })).into_response(),
+        Err(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response(),
+    }
 }
 
 async fn requests(State(emulator): State<Emulator>) -> Response {

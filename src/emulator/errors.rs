@@ -2,7 +2,7 @@
 //! (`{"error":{"code","message","innerError"}}`) and the token service's AAD error
 //! (`error`, `error_description` with `AADSTSnnnn`, trace and correlation ids).
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -123,6 +123,16 @@ impl IntoResponse for GraphError {
     }
 }
 
+/// The token service reports the caller's `client-request-id` as its correlation id.
+pub(super) fn correlation_id(headers: &HeaderMap) -> String {
+    headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4)
+        .to_string()
+}
+
 /// A token-endpoint error: `error` is the OAuth 2.0 code, `code` the AADSTS number.
 #[derive(Clone, Debug)]
 pub(super) struct AadError {
@@ -150,6 +160,25 @@ impl AadError {
     /// (graph.md §6.3 marks the status UNVERIFIED).
     pub(super) fn invalid_client(code: u32, message: String) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", code, message)
+    }
+
+    /// AADSTS90002. The token endpoint reports it as `invalid_request`, the metadata
+    /// endpoints as `invalid_tenant` (observed answers; the docs show neither body).
+    pub(super) fn tenant_not_found(error: &'static str, tenant: &str) -> Self {
+        let message = format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+        );
+        Self::new(StatusCode::BAD_REQUEST, error, 90002, message)
+    }
+
+    pub(super) fn signing_failed(error: impl std::fmt::Display) -> Self {
+        let message = format!("Token signing failed: {error}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            50000,
+            message,
+        )
     }
 
     pub(super) fn missing_parameter(name: &str) -> Self {

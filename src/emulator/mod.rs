@@ -1,12 +1,16 @@
 //! A stateful Microsoft Graph emulator: the token authority
 //! (`POST /{tenant}/oauth2/v2.0/token`) and the Graph endpoints guest-reset uses
 //! (users, `$filter`, PATCH, transitiveMemberOf, invitations), on one router and port.
+//! The same authority is also the OpenID Connect issuer of v2.0 access tokens for the
+//! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
+//! token validation can run against it.
 //!
 //! It follows the documented behaviour in `docs/graph.md` (shapes, codes, headers) and
 //! deliberately shares no types with the project's Graph client, so a wrong JSON shape
 //! cannot hide in both. Where the docs are silent, the comment at the rule says which
 //! documented neighbour was picked.
 
+mod api_token;
 mod bearer;
 mod clock;
 mod control;
@@ -19,10 +23,13 @@ mod form;
 mod guests;
 mod invitation_request;
 mod invitations;
+mod keys;
 mod membership;
+mod oidc;
 mod query;
 mod recording;
 mod schema;
+mod scope;
 mod seed;
 mod state;
 mod token;
@@ -43,9 +50,11 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub use keys::KeyError;
 pub use recording::RecordedRequest;
-pub use seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+pub use seed::{AppRoleSeed, AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 
+use keys::SigningKeys;
 use state::State;
 
 /// The audience of Graph access tokens, and one accepted scope resource.
@@ -62,9 +71,13 @@ pub struct Emulator {
 
 struct Inner {
     state: Mutex<State>,
-    /// HS256 key for the access tokens this emulator issues; random per instance, so a
-    /// token from one emulator never validates at another.
+    /// HS256 key for the Graph access tokens this emulator issues; random per instance,
+    /// so a token from one emulator never validates at another.
     signing_key: Vec<u8>,
+    /// RSA keys for API access tokens, published as JWKs. A lock of its own: key
+    /// generation is slow and must not hold up Graph requests. When both locks are
+    /// needed, the directory lock is taken first.
+    signing_keys: Mutex<SigningKeys>,
 }
 
 impl Emulator {
@@ -81,6 +94,7 @@ impl Emulator {
         let inner = Inner {
             state: Mutex::new(State::from_seed(seed)),
             signing_key,
+            signing_keys: Mutex::new(SigningKeys::default()),
         };
         Emulator {
             inner: Arc::new(inner),
@@ -126,8 +140,13 @@ impl Emulator {
             .route_layer(from_fn(faults::inject))
             .fallback(envelope::unknown_segment)
             .layer(from_fn(envelope::graph_envelope));
-        let authority =
-            Router::new().route("/{tenant}/oauth2/v2.0/token", post(token::issue_token));
+        let authority = Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(token::issue_token))
+            .route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                get(oidc::openid_configuration),
+            )
+            .route("/{tenant}/discovery/v2.0/keys", get(oidc::keys));
         graph
             .merge(authority)
             .merge(control::router())
@@ -187,6 +206,32 @@ impl Emulator {
         self.lock().token_lifetime = secs;
     }
 
+    /// Adds a new RSA key that signs API tokens from now on and returns its `kid`. The
+    /// older keys stay published unless `keep_old` is false (Entra lists several keys
+    /// during a rollover).
+    pub fn rotate_signing_key(&self, keep_old: bool) -> Result<String, KeyError> {
+        self.signing_keys().rotate(keep_old)
+    }
+
+    /// The `iss` of API tokens and the discovery `issuer` when the emulator is reached at
+    /// `base` (e.g. `http://127.0.0.1:8081`): `{base}/{tenant id}/v2.0`.
+    pub fn api_issuer(&self, base: &str) -> String {
+        oidc::issuer(base.trim_end_matches('/'), &self.lock().tenant.id)
+    }
+
+    /// An API access token for `client_id`, as the token endpoint would issue it to a
+    /// caller that reached the emulator at `base`, minted without HTTP or the client's
+    /// secret (for the demo banner and tests). The audience is the tenant's first app
+    /// that is an API. None for an unknown client, a seed without an API, a client the
+    /// API refuses (AADSTS501051), or a signing failure.
+    pub fn issue_api_token(&self, base: &str, client_id: &str) -> Option<String> {
+        let directory = self.lock();
+        let client = directory.app(client_id)?;
+        let api = directory.apps.iter().find(|a| a.is_api())?;
+        let origin = base.trim_end_matches('/');
+        api_token::issue(self, &directory, client, api, origin).ok()
+    }
+
     /// The directory lock. A panic while holding it cannot leave the plain data
     /// half-updated in a way later requests must not see, so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -198,6 +243,14 @@ impl Emulator {
 
     fn signing_key(&self) -> &[u8] {
         &self.inner.signing_key
+    }
+
+    /// The API signing keys; poisoning is ignored as for the directory lock.
+    fn signing_keys(&self) -> MutexGuard<'_, SigningKeys> {
+        self.inner
+            .signing_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn log_request(&self, entry: RecordedRequest) -> u64 {

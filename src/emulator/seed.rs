@@ -1,7 +1,7 @@
 //! The emulator's starting directory: a JSON seed (tenant, apps, users, groups, directory
 //! roles) and the built-in demo tenant with its well-known ids.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -34,11 +34,14 @@ pub struct TenantSeed {
 }
 
 /// An app registration with a client secret and the application permissions (app roles)
-/// granted to its service principal in this tenant.
+/// granted to its service principal in this tenant. An app may also be an API of the
+/// tenant (App ID URIs and app roles), for which the emulator issues v2.0 access tokens.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppSeed {
     pub client_id: String,
+    /// Required, except for an API registration that never signs in itself.
+    #[serde(default)]
     pub client_secret: String,
     #[serde(default)]
     pub roles: Vec<String>,
@@ -49,6 +52,30 @@ pub struct AppSeed {
     /// Object id of the service principal (the token's `oid`); generated when absent.
     #[serde(default)]
     pub service_principal_id: Option<String>,
+    /// App ID URIs of an API (`api://...`); `<uri>/.default` or `<clientId>/.default`
+    /// asks for a token for it.
+    #[serde(default)]
+    pub identifier_uris: Vec<String>,
+    /// App roles the API defines for applications.
+    #[serde(default)]
+    pub app_roles: Vec<AppRoleSeed>,
+    /// Entra's "Assignment required?" on the API's service principal: when set, a
+    /// client without an assigned role gets AADSTS501051 instead of a token.
+    #[serde(default)]
+    pub app_role_assignment_required: bool,
+    /// Role values granted to this app on the tenant's APIs, keyed by the API's clientId.
+    #[serde(default)]
+    pub api_roles: BTreeMap<String, Vec<String>>,
+}
+
+/// An app role of an API, as in the application manifest's `appRoles`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppRoleSeed {
+    pub id: String,
+    pub value: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -130,12 +157,39 @@ impl Seed {
 
     fn validate_apps(&self) -> Result<(), String> {
         let mut seen = HashSet::new();
+        let mut uris = HashSet::new();
         for (i, app) in self.apps.iter().enumerate() {
-            if app.client_id.trim().is_empty() || app.client_secret.is_empty() {
+            let is_api = !app.app_roles.is_empty() || !app.identifier_uris.is_empty();
+            if app.client_id.trim().is_empty() || (app.client_secret.is_empty() && !is_api) {
                 return Err(format!("apps[{i}]: clientId and clientSecret are required"));
             }
             if !seen.insert(app.client_id.to_ascii_lowercase()) {
                 return Err(format!("apps[{i}]: duplicate clientId '{}'", app.client_id));
+            }
+            validate_api(app, &mut uris).map_err(|e| format!("apps[{i}]: {e}"))?;
+        }
+        for (i, app) in self.apps.iter().enumerate() {
+            self.validate_api_roles(app)
+                .map_err(|e| format!("apps[{i}]: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Every granted API role must name an API of this seed and one of its role values.
+    fn validate_api_roles(&self, app: &AppSeed) -> Result<(), String> {
+        for (api_id, values) in &app.api_roles {
+            let api = self
+                .apps
+                .iter()
+                .find(|a| a.client_id.eq_ignore_ascii_case(api_id) && !a.app_roles.is_empty());
+            let Some(api) = api else {
+                return Err(format!("apiRoles: '{api_id}' is not an app with appRoles"));
+            };
+            if let Some(unknown) = values
+                .iter()
+                .find(|v| !api.app_roles.iter().any(|r| &r.value == *v))
+            {
+                return Err(format!("apiRoles: '{api_id}' defines no role '{unknown}'"));
             }
         }
         Ok(())
@@ -159,6 +213,28 @@ impl Seed {
         }
         Ok(())
     }
+}
+
+/// App role ids are GUIDs and values unique per app; App ID URIs are unique in the seed.
+fn validate_api(app: &AppSeed, uris: &mut HashSet<String>) -> Result<(), String> {
+    let mut values = HashSet::new();
+    for role in &app.app_roles {
+        if uuid::Uuid::parse_str(&role.id).is_err() {
+            return Err(format!("appRoles: id '{}' is not a GUID", role.id));
+        }
+        if role.value.trim().is_empty() || !values.insert(role.value.as_str()) {
+            return Err(format!(
+                "appRoles: empty or duplicate value '{}'",
+                role.value
+            ));
+        }
+    }
+    for uri in &app.identifier_uris {
+        if uri.trim().is_empty() || !uris.insert(uri.to_ascii_lowercase()) {
+            return Err(format!("identifierUris: empty or duplicate '{uri}'"));
+        }
+    }
+    Ok(())
 }
 
 fn user_id(user: &Map<String, Value>) -> &str {

@@ -1,7 +1,7 @@
 //! The emulated directory in memory: tenant, apps, users, groups and directory roles,
 //! plus what tests observe (request log, sent invitation emails).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -17,6 +17,13 @@ pub(super) struct App {
     pub(super) roles: Vec<String>,
     pub(super) secret_expired: bool,
     pub(super) service_principal_id: String,
+    pub(super) display_name: String,
+    /// API side: App ID URIs, defined app role values, "Assignment required?".
+    pub(super) identifier_uris: Vec<String>,
+    pub(super) app_roles: Vec<String>,
+    pub(super) assignment_required: bool,
+    /// Client side: role values granted on each API, keyed by lower-case API client id.
+    pub(super) api_roles: BTreeMap<String, Vec<String>>,
 }
 
 pub(super) struct State {
@@ -63,6 +70,16 @@ impl State {
         self.apps
             .iter()
             .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    /// The API a token request's resource names: one of its App ID URIs or its client id.
+    pub(super) fn api(&self, resource: &str) -> Option<&App> {
+        self.apps.iter().filter(|a| a.is_api()).find(|a| {
+            a.client_id.eq_ignore_ascii_case(resource)
+                || a.identifier_uris
+                    .iter()
+                    .any(|u| u.eq_ignore_ascii_case(resource))
+        })
     }
 
     pub(super) fn app_mut(&mut self, client_id: &str) -> Option<&mut App> {
@@ -148,13 +165,38 @@ impl App {
         let service_principal_id = seed
             .service_principal_id
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let api_roles = seed
+            .api_roles
+            .into_iter()
+            .map(|(api, roles)| (api.to_ascii_lowercase(), roles))
+            .collect();
         App {
+            display_name: seed.display_name.unwrap_or_else(|| seed.client_id.clone()),
             client_id: seed.client_id,
             client_secret: seed.client_secret,
             roles: seed.roles,
             secret_expired: seed.secret_expired,
             service_principal_id,
+            identifier_uris: seed.identifier_uris,
+            app_roles: seed.app_roles.into_iter().map(|r| r.value).collect(),
+            assignment_required: seed.app_role_assignment_required,
+            api_roles,
         }
+    }
+
+    pub(super) fn is_api(&self) -> bool {
+        !self.app_roles.is_empty() || !self.identifier_uris.is_empty()
+    }
+
+    /// The app roles this (client) app holds on `api`, in the API's definition order.
+    pub(super) fn roles_on(&self, api: &App) -> Vec<String> {
+        let granted = self.api_roles.get(&api.client_id.to_ascii_lowercase());
+        let granted = granted.map(Vec::as_slice).unwrap_or_default();
+        api.app_roles
+            .iter()
+            .filter(|r| granted.contains(r))
+            .cloned()
+            .collect()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The token authority: `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant only,
-//! answering with v1-style Graph access tokens or the documented AAD error bodies.
+//! answering with v1-style Graph access tokens, v2.0 tokens for the tenant's own APIs
+//! (see `api_token`), or the documented AAD error bodies.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -9,11 +10,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::Emulator;
-use super::errors::AadError;
+use super::errors::{AadError, correlation_id};
 use super::form::{basic_credentials, field, parse_form};
+use super::scope::{Resource, requested_resource};
 use super::state::{App, State as Directory};
-use super::{GRAPH_APP_ID, GRAPH_AUDIENCE, clock};
+use super::{Emulator, GRAPH_AUDIENCE, api_token, clock, oidc};
 
 /// Claims of the access tokens the emulator issues, in the v1.0 shape Graph receives for
 /// app-only calls (graph.md §6.6): `roles` carries the application permissions.
@@ -45,13 +46,7 @@ pub(super) async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // The token service reports the caller's client-request-id as its correlation id.
-    let correlation_id = headers
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .unwrap_or_else(uuid::Uuid::new_v4)
-        .to_string();
+    let correlation_id = correlation_id(&headers);
     match grant(&emulator, &tenant, &headers, &body) {
         Ok(response) => response,
         Err(error) => error.render(&correlation_id),
@@ -72,9 +67,13 @@ fn grant(
     let scope = required(&form, "scope")?;
     let app = authenticate(&directory, tenant, &client_id, &secret)?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    check_scope(scope, host, &directory)?;
     let lifetime = directory.token_lifetime;
-    let token = mint(emulator, &directory, app, lifetime)?;
+    let token = match requested_resource(scope, host, &directory)? {
+        Resource::Graph => mint(emulator, &directory, app, lifetime)?,
+        Resource::Api(api) => {
+            api_token::issue(emulator, &directory, app, api, &oidc::origin(headers))?
+        }
+    };
     Ok(token_response(&token, lifetime))
 }
 
@@ -133,10 +132,7 @@ fn check_tenant(directory: &Directory, tenant: &str) -> Result<(), AadError> {
     if directory.is_tenant(tenant) {
         return Ok(());
     }
-    let message = format!(
-        "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
-    );
-    Err(AadError::invalid_request(90002, message))
+    Err(AadError::tenant_not_found("invalid_request", tenant))
 }
 
 fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, AadError> {
@@ -206,48 +202,6 @@ fn authenticate<'a>(
     Ok(app)
 }
 
-/// `scope` must be `<resource>/.default` for Graph. Besides Graph's URI and app id, the
-/// emulator's own address (as the caller reached it) counts as Graph, because clients
-/// derive the scope from their configured Graph base URL.
-fn check_scope(scope: &str, host: Option<&str>, directory: &Directory) -> Result<(), AadError> {
-    let own = host.map(|h| format!("http://{h}"));
-    for item in scope.split_whitespace() {
-        let Some(resource) = item.strip_suffix("/.default") else {
-            let message = format!(
-                "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
-            );
-            return Err(AadError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                70011,
-                message,
-            ));
-        };
-        let known = [Some(GRAPH_AUDIENCE), Some(GRAPH_APP_ID), own.as_deref()];
-        if !known
-            .into_iter()
-            .flatten()
-            .any(|r| r.eq_ignore_ascii_case(resource))
-        {
-            let tenant = directory
-                .tenant
-                .display_name
-                .as_deref()
-                .unwrap_or(&directory.tenant.domain);
-            let message = format!(
-                "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
-            );
-            return Err(AadError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_resource",
-                500011,
-                message,
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn mint(
     emulator: &Emulator,
     directory: &Directory,
@@ -270,14 +224,9 @@ fn mint(
         roles: app.roles.clone(),
         ver: "1.0".to_owned(),
     };
+    // Graph tokens stay HS256 with a per-emulator secret: only the emulator's own Graph
+    // routes validate them, and they must never verify against the published API keys.
     let key = EncodingKey::from_secret(emulator.signing_key());
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).map_err(|e| {
-        let message = format!("Token signing failed: {e}");
-        AadError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "temporarily_unavailable",
-            50000,
-            message,
-        )
-    })
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
+        .map_err(AadError::signing_failed)
 }
