@@ -16,6 +16,32 @@ pub const EXPIRED_CLIENT_SECRET: &str = "eX98Q~Expired.Demo-Secret_Contoso.App03
 pub const READ_ONLY_CLIENT_ID: &str = "6af41a6b-0716-477b-9cce-07cd4788efa8";
 pub const READ_ONLY_CLIENT_SECRET: &str = "rD98Q~Read.Only-Demo_Secret.Contoso04";
 
+/// guest-reset's own API registration (no secret). Its v2.0 tokens carry `aud` =
+/// API_CLIENT_ID, also when requested with API_SCOPE; the issuer is
+/// `Emulator::api_issuer(base)`. Assignment is not required, so a client without a
+/// role (e.g. CLIENT_ID) still gets a token, without `roles`.
+pub const API_CLIENT_ID: &str = "b9617ab4-7131-436d-a1ed-1b218741aff0";
+pub const API_APP_ID_URI: &str = "api://guest-reset";
+pub const API_SCOPE: &str = "api://guest-reset/.default";
+/// The API's app roles (values, as they appear in `roles`).
+pub const APP_ROLE_HELPDESK: &str = "GuestReset.Helpdesk";
+pub const APP_ROLE_AUDITOR: &str = "GuestReset.Auditor";
+pub const APP_ROLE_ADMIN: &str = "GuestReset.Admin";
+pub const APP_ROLE_REDEEM_URL: &str = "GuestReset.RedeemUrl";
+/// Helpdesk portal: Helpdesk + RedeemUrl on the API.
+pub const HELPDESK_PORTAL_CLIENT_ID: &str = "5456e7e3-ca13-41ac-9ea8-a54d02992234";
+pub const HELPDESK_PORTAL_CLIENT_SECRET: &str = "hP98Q~Helpdesk.Portal-Demo_Secret.Contoso05";
+/// Its service principal: `oid` and `sub` of its API tokens.
+pub const HELPDESK_PORTAL_SP_ID: &str = "db9dd2fc-6e34-4664-972d-ba14823c6cfa";
+/// Audit reader: Auditor on the API.
+pub const AUDITOR_CLIENT_ID: &str = "4742cc67-9dd1-497b-a36e-9ad8395ec86c";
+pub const AUDITOR_CLIENT_SECRET: &str = "aU98Q~Auditor.Demo-Secret_Contoso.App06";
+pub const AUDITOR_SP_ID: &str = "0f06270c-c183-4297-8e93-f6ebe647d64a";
+/// Admin client: Admin on the API.
+pub const ADMIN_CLIENT_ID: &str = "a51ff8d8-17ac-4918-8e9d-c7201bb34142";
+pub const ADMIN_CLIENT_SECRET: &str = "aD98Q~Admin.Demo-Secret_Contoso.App07";
+pub const ADMIN_SP_ID: &str = "19ee4e43-1864-46d5-b61d-0ec39f154618";
+
 /// Adele Vance: Accepted guest; her new address is not on the object yet.
 pub const ADELE_ID: &str = "a75a50af-c591-45d9-af8d-ccc72f36768e";
 pub const ADELE_UPN: &str = "adele.vance_fabrikam.example#EXT#@contoso.onmicrosoft.com";

@@ -135,3 +135,102 @@ fn validation_names_the_offending_entry() {
     seed.users.push(duplicate);
     assert!(seed.validate().unwrap_err().contains("duplicate id"));
 }
+
+#[test]
+fn demo_api_and_portal_apps_match_their_constants() {
+    let seed = Seed::demo();
+    let app = |id: &str| seed.apps.iter().find(|a| a.client_id == id).cloned();
+    let api = app(demo::API_CLIENT_ID).expect("API app");
+    assert_eq!(api.identifier_uris, [demo::API_APP_ID_URI]);
+    assert_eq!(
+        demo::API_SCOPE,
+        format!("{}/.default", demo::API_APP_ID_URI)
+    );
+    let values: Vec<&str> = api.app_roles.iter().map(|r| r.value.as_str()).collect();
+    let all = [
+        demo::APP_ROLE_HELPDESK,
+        demo::APP_ROLE_AUDITOR,
+        demo::APP_ROLE_ADMIN,
+        demo::APP_ROLE_REDEEM_URL,
+    ];
+    assert_eq!(values, all);
+    let clients = [
+        (
+            demo::HELPDESK_PORTAL_CLIENT_ID,
+            demo::HELPDESK_PORTAL_CLIENT_SECRET,
+            demo::HELPDESK_PORTAL_SP_ID,
+        ),
+        (
+            demo::AUDITOR_CLIENT_ID,
+            demo::AUDITOR_CLIENT_SECRET,
+            demo::AUDITOR_SP_ID,
+        ),
+        (
+            demo::ADMIN_CLIENT_ID,
+            demo::ADMIN_CLIENT_SECRET,
+            demo::ADMIN_SP_ID,
+        ),
+    ];
+    for (id, secret, sp) in clients {
+        let client = app(id).expect("client app");
+        assert_eq!(client.client_secret, secret, "{id}");
+        assert_eq!(client.service_principal_id.as_deref(), Some(sp), "{id}");
+        assert!(client.api_roles.contains_key(demo::API_CLIENT_ID), "{id}");
+    }
+}
+
+#[test]
+fn api_validation_names_the_offending_app() {
+    let portal = |seed: &Seed| {
+        let found = seed
+            .apps
+            .iter()
+            .position(|a| a.client_id == demo::HELPDESK_PORTAL_CLIENT_ID);
+        found.expect("portal app")
+    };
+    let mut seed = Seed::demo();
+    let i = portal(&seed);
+    let granted = vec!["GuestReset.Nope".to_owned()];
+    seed.apps[i]
+        .api_roles
+        .insert(demo::API_CLIENT_ID.to_owned(), granted);
+    let err = seed.validate().unwrap_err();
+    assert!(
+        err.contains(&format!("apps[{i}]")) && err.contains("GuestReset.Nope"),
+        "{err}"
+    );
+
+    let mut seed = Seed::demo();
+    let granted = vec!["User.Read.All".to_owned()];
+    seed.apps[i]
+        .api_roles
+        .insert(demo::CLIENT_ID.to_owned(), granted);
+    assert!(
+        seed.validate()
+            .unwrap_err()
+            .contains("not an app with appRoles")
+    );
+
+    let mut seed = Seed::demo();
+    seed.apps[i].identifier_uris = vec![demo::API_APP_ID_URI.to_uppercase()];
+    assert!(seed.validate().unwrap_err().contains("duplicate"));
+
+    let mut seed = Seed::demo();
+    seed.apps[i].client_secret.clear();
+    assert!(
+        seed.validate()
+            .unwrap_err()
+            .contains("clientSecret are required")
+    );
+}
+
+#[test]
+fn a_seed_without_api_fields_still_loads() {
+    let json = serde_json::json!({
+        "tenant": { "id": demo::TENANT_ID, "domain": demo::TENANT_DOMAIN },
+        "apps": [{ "clientId": demo::CLIENT_ID, "clientSecret": "s", "roles": ["User.Read.All"] }],
+    });
+    let seed: Seed = serde_json::from_value(json).expect("old seed parses");
+    assert_eq!(seed.validate(), Ok(()));
+    assert!(seed.apps[0].api_roles.is_empty() && seed.apps[0].app_roles.is_empty());
+}
