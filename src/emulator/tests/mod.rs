@@ -1,9 +1,11 @@
 //! End-to-end tests: each spawns an emulator on 127.0.0.1:0 and drives it over HTTP with
 //! plain `reqwest`, never through the project's Graph client.
 
+mod api_token;
 mod envelope;
 mod invitations;
 mod membership;
+mod oidc;
 mod seed;
 mod token;
 mod user_update;
@@ -72,13 +74,23 @@ impl Harness {
         self.http.post(url).form(form)
     }
 
-    /// A token for an app, asserting the grant succeeds.
+    /// A Graph token for an app, asserting the grant succeeds.
     pub(super) async fn token_for(&self, client_id: &str, secret: &str) -> String {
+        self.token_for_scope(client_id, secret, GRAPH_SCOPE).await
+    }
+
+    /// A token for an app and scope, asserting the grant succeeds.
+    pub(super) async fn token_for_scope(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> String {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
             ("client_secret", secret),
-            ("scope", GRAPH_SCOPE),
+            ("scope", scope),
         ];
         let reply = send(self.token_request(demo::TENANT_ID, &form)).await;
         assert_eq!(
@@ -96,6 +108,11 @@ impl Harness {
     /// A token for the demo service app (User.ReadWrite.All + User.Read.All).
     pub(super) async fn token(&self) -> String {
         self.token_for(demo::CLIENT_ID, demo::CLIENT_SECRET).await
+    }
+
+    /// An unauthenticated GET, as metadata clients send it.
+    pub(super) async fn get_anonymous(&self, path: &str) -> Reply {
+        send(self.http.get(self.url(path))).await
     }
 
     pub(super) async fn get(&self, token: &str, path: &str) -> Reply {
