@@ -25,6 +25,8 @@ pub enum KeyError {
     Generate,
     #[error("RSA key export failed")]
     Export,
+    #[error("RSA key import failed: {0}")]
+    Import(jsonwebtoken::errors::Error),
     #[error("token signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
 }
@@ -92,7 +94,7 @@ impl SigningKey {
         // aws-lc exports PKCS#8. jsonwebtoken's PEM reader unwraps PKCS#8 to the PKCS#1
         // it embeds, so the key goes through PEM instead of a hand-written DER parser.
         let private = EncodingKey::from_rsa_pem(pkcs8_pem(pkcs8.as_ref()).as_bytes())
-            .map_err(KeyError::Sign)?;
+            .map_err(KeyError::Import)?;
         let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         Ok(SigningKey {
             kid: key_id(pair.public_key().as_ref()),
