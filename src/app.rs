@@ -15,9 +15,10 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth::{AuthSettings, Hs256Settings, OidcSettings, Verifier};
+use crate::config::AuthConfig;
 use crate::config::Config;
 use crate::graph::{Credentials, GraphClient, GraphSettings};
-use crate::http::auth::Authenticator;
 use crate::http::problem::Problem;
 use crate::http::{AppState, request_id, routes};
 use crate::policy::Policy;
@@ -33,7 +34,7 @@ pub fn build_router(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &axum::extract::Request| {
             let id = req.headers().get(request_id::X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, caller = tracing::field::Empty)
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     // Outermost last: sensitive marking, then the request id, then tracing.
@@ -70,11 +71,42 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         },
         timeout: config.graph.timeout,
     })?;
-    let resets = ResetService::new(graph, store, policy, config.reset.clone());
+    tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
+    let resets = ResetService::new(graph, store, policy, config.reset.clone())
+        .with_policy_file(config.policy_file.clone());
     Ok(AppState {
         resets: Arc::new(resets),
-        auth: Arc::new(Authenticator::hs256(&config.auth)),
+        auth: Arc::new(Verifier::new(auth_settings(&config.auth), key_client()?)),
     })
+}
+
+/// The client that fetches discovery documents and key sets: short timeouts,
+/// and no redirects, so a key URL cannot be bent somewhere else.
+fn key_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+fn auth_settings(c: &AuthConfig) -> AuthSettings {
+    AuthSettings {
+        oidc: c.oidc.as_ref().map(|o| OidcSettings {
+            issuers: o.issuers.clone(),
+            tenant_ids: o.tenant_ids.clone(),
+            jwks_uri: o.jwks_uri.clone(),
+            discovery_url: o.discovery_url.clone(),
+            algorithms: o.algorithms.clone(),
+            refresh_interval: o.refresh_interval,
+        }),
+        hs256: c.hs256.as_ref().map(|h| Hs256Settings {
+            issuer: h.issuer.clone(),
+            secret: h.secret.clone(),
+        }),
+        audiences: c.audiences.clone(),
+        leeway_secs: c.leeway_secs,
+    }
 }
 
 /// Serve until `shutdown` resolves. Requests left `pending` by an earlier
@@ -91,11 +123,31 @@ pub async fn run(
         tracing::warn!(count = interrupted, "marked interrupted resets as unknown");
     }
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
-    axum::serve(listener, build_router(state))
+    let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
+    let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    reloader.abort();
+    served?;
     tracing::info!("guest-reset stopped");
     Ok(())
+}
+
+/// Reload the policy on every SIGHUP; a bad file keeps the old policy.
+async fn reload_on_sighup(resets: Arc<ResetService>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            // The outcome is logged by reload_policy.
+            let _ = resets.reload_policy();
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `emulator`, `migrate`, `check-config`.
+//! The command line: `serve`, `demo`, `emulator`, `migrate`, `check-config`,
+//! `check-policy`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ enum Command {
     Migrate,
     /// Validate the environment and the policy file; list every problem.
     CheckConfig,
+    /// Validate a policy file and print a readable summary of it (exit 1,
+    /// with the line, when it is invalid).
+    CheckPolicy {
+        /// The policy file (TOML).
+        file: PathBuf,
+    },
 }
 
 /// Entry point of the binary.
@@ -60,6 +67,7 @@ pub fn main() -> ExitCode {
             Command::Emulator { listen, seed } => emulator(listen, seed).await,
             Command::Migrate => migrate().await,
             Command::CheckConfig => return Ok(check_config()),
+            Command::CheckPolicy { file } => return Ok(check_policy(&file)),
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -101,6 +109,19 @@ async fn migrate() -> anyhow::Result<()> {
     crate::store::Store::open(std::path::Path::new(&path)).await?;
     eprintln!("database {path} is migrated");
     Ok(())
+}
+
+fn check_policy(file: &std::path::Path) -> ExitCode {
+    match crate::policy::Policy::load(file) {
+        Ok(p) => {
+            print!("{}", p.summary());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check_config() -> ExitCode {

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::config::{AuthConfig, Config, GraphConfig, ResetDefaults};
+use jsonwebtoken::Algorithm;
+
+use crate::config::{AuthConfig, Config, GraphConfig, Hs256Config, OidcConfig, ResetDefaults};
 use crate::emulator::{Emulator, demo};
 
 /// The demo policy, also in the repository as `examples/demo-policy.toml`.
@@ -21,6 +23,8 @@ pub const DEMO_AUDIENCE: &str = "api://guest-reset";
 /// Start everything and serve until Ctrl-C.
 pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let emulator = Emulator::demo();
+    // Long-lived demo tokens, so the printed one works for a whole session.
+    emulator.set_token_lifetime(8 * 3600);
     let graph_addr = emulator.spawn("127.0.0.1:0").await?;
     std::fs::create_dir_all(&data_dir)?;
     let policy_file = data_dir.join("demo-policy.toml");
@@ -30,14 +34,20 @@ pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
         anyhow::anyhow!("cannot listen on {listen} (use --listen to pick another address): {e}")
     })?;
     let addr = listener.local_addr()?;
+    // The helpdesk portal's token, as the demo tenant's OIDC issuer signs it.
+    let portal_token = emulator
+        .issue_api_token(
+            &format!("http://{graph_addr}"),
+            demo::HELPDESK_PORTAL_CLIENT_ID,
+        )
+        .ok_or_else(|| anyhow::anyhow!("the emulator could not issue the demo portal token"))?;
+    let tokens = Tokens {
+        jwks: portal_token,
+        hs256: mint_token(8 * 3600)?,
+    };
     println!(
         "{}",
-        banner(
-            addr,
-            graph_addr,
-            &config.database_path,
-            &mint_token(8 * 3600)?
-        )
+        banner(addr, graph_addr, &config.database_path, &tokens)
     );
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
@@ -55,10 +65,22 @@ pub fn config(
         database_path: data_dir.join("guest-reset.db"),
         policy_file,
         auth: AuthConfig {
-            issuer: DEMO_ISSUER.into(),
-            audience: DEMO_AUDIENCE.into(),
-            hs256_secret: SecretString::from(DEMO_TOKEN_SECRET),
+            // v2.0 Entra tokens carry the API's client id; HS256 ones the App ID URI.
+            audiences: vec![DEMO_AUDIENCE.into(), demo::API_CLIENT_ID.into()],
             leeway_secs: 60,
+            // The emulator is also the demo tenant's OpenID Connect issuer.
+            oidc: Some(OidcConfig {
+                issuers: vec![format!("{graph_url}/{}/v2.0", demo::TENANT_ID)],
+                tenant_ids: vec![demo::TENANT_ID.into()],
+                jwks_uri: None,
+                discovery_url: None,
+                algorithms: vec![Algorithm::RS256, Algorithm::ES256],
+                refresh_interval: Duration::from_secs(10),
+            }),
+            hs256: Some(Hs256Config {
+                issuer: DEMO_ISSUER.into(),
+                secret: SecretString::from(DEMO_TOKEN_SECRET),
+            }),
         },
         graph: GraphConfig {
             authority_url: graph_url.clone(),
@@ -82,6 +104,7 @@ pub fn mint_token(secs: u64) -> anyhow::Result<String> {
     let claims = serde_json::json!({
         "iss": DEMO_ISSUER, "aud": DEMO_AUDIENCE, "sub": "helpdesk-demo",
         "name": "Demo Helpdesk", "azp": "demo-portal",
+        "roles": ["GuestReset.Helpdesk", "GuestReset.RedeemUrl"],
         "iat": now, "nbf": now, "exp": now + secs,
     });
     let key = jsonwebtoken::EncodingKey::from_secret(DEMO_TOKEN_SECRET.as_bytes());
@@ -92,16 +115,35 @@ pub fn mint_token(secs: u64) -> anyhow::Result<String> {
     )?)
 }
 
-fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, token: &str) -> String {
+struct Tokens {
+    jwks: String,
+    hs256: String,
+}
+
+fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, tokens: &Tokens) -> String {
     format!(
-        "guest-reset demo\n  service:        http://{addr}\n  Graph emulator: http://{graph} (tenant {tenant})\n  \
-         audit database: {db}\n\nTOKEN={token}\n\n\
+        "guest-reset demo\n  service:        http://{addr}\n  Graph emulator: http://{graph} (tenant {tenant}; also the OIDC issuer)\n  \
+         audit database: {db}\n\n\
+         # The helpdesk portal's access token (RS256, from the emulator's JWKS; roles Helpdesk + RedeemUrl):\n\
+         TOKEN={jwks}\n\n\
+         # The same caller with the shared HS256 secret (small setups without an IdP):\n\
+         HS256_TOKEN={hs256}\n\n\
+         # A fresh portal token, the way a portal gets one (client credentials):\n\
+         # curl -sS http://{graph}/{tenant}/oauth2/v2.0/token -d grant_type=client_credentials \\\n\
+         #   -d client_id={portal} -d client_secret='{portal_secret}' -d scope={scope}\n\n\
          # paste the TOKEN line above into your shell (valid 8 hours), then reset Adele to her new address:\n\
          curl -sS -X POST http://{addr}/v1/resets -H \"Authorization: Bearer $TOKEN\" \\\n  \
          -H 'Content-Type: application/json' \\\n  \
-         -d '{{\"user\":\"{adele}\",\"new_email\":\"{new}\",\"ticket\":\"INC-1001\",\"reason\":\"moved to Northwind\"}}'\n",
+         -d '{{\"user\":\"{adele}\",\"new_email\":\"{new}\",\"ticket\":\"INC-1001\",\"reason\":\"moved to Northwind\"}}'\n\n\
+         # who am I, what may I do, which rules apply to me:\n\
+         curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n",
         tenant = demo::TENANT_ID,
         db = db.display(),
+        jwks = tokens.jwks,
+        hs256 = tokens.hs256,
+        portal = demo::HELPDESK_PORTAL_CLIENT_ID,
+        portal_secret = demo::HELPDESK_PORTAL_CLIENT_SECRET,
+        scope = demo::API_SCOPE,
         adele = demo::ADELE_MAIL,
         new = demo::ADELE_NEW_MAIL,
     )

@@ -57,7 +57,13 @@ pub struct Target {
 /// Who asked, from the validated token.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requester {
+    /// Token issuer (`iss`); with `subject` it identifies the owner of a reset.
+    pub issuer: Option<String>,
     pub subject: String,
+    /// Entra object id (`oid`) and tenant (`tid`), when the token has them.
+    pub object_id: Option<String>,
+    pub tenant_id: Option<String>,
+    /// Client application (`azp` / `appid`).
     pub app: Option<String>,
     pub name: Option<String>,
 }
@@ -68,6 +74,8 @@ pub struct PolicyRecord {
     pub allowed: bool,
     pub rule: Option<String>,
     pub reasons: Vec<String>,
+    /// Hash of the policy text the decision was made under.
+    pub version: Option<String>,
 }
 
 /// Why a reset did not succeed, as the stable problem type and a human text.
@@ -106,6 +114,8 @@ pub struct ResetRecord {
     pub requested_by: Requester,
     pub ticket: Option<String>,
     pub reason: Option<String>,
+    /// The caller asked to override a per-guest cooldown.
+    pub override_cooldown: bool,
     pub policy: Option<PolicyRecord>,
     pub request_id: Option<String>,
     /// RFC 3339, UTC.

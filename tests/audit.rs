@@ -123,12 +123,16 @@ async fn pending_rows_of_a_dead_process_are_reconciled_at_start_up() {
         invitation: None,
         graph_request_ids: vec![],
         requested_by: Requester {
+            issuer: Some(guest_reset::demo::DEMO_ISSUER.into()),
             subject: "crashed".into(),
+            object_id: None,
+            tenant_id: None,
             app: None,
             name: None,
         },
         ticket: None,
         reason: None,
+        override_cooldown: false,
         policy: None,
         request_id: None,
         created_at: guest_reset::record::now_rfc3339(),
@@ -139,7 +143,10 @@ async fn pending_rows_of_a_dead_process_are_reconciled_at_start_up() {
     let config = app.config.clone();
     let restarted = TestApp::restart(app, config).await;
     let row: Value = restarted
-        .get(&format!("/v1/resets/{}", orphan.id))
+        .get_as(
+            &restarted.auditor_token(),
+            &format!("/v1/resets/{}", orphan.id),
+        )
         .await
         .json()
         .await

@@ -124,7 +124,11 @@ async fn every_route_answers_as_documented() {
     let app = TestApp::spawn().await;
     let spec = spec();
     let url = |p: &str| format!("{}{p}", app.base);
-    let post = |body: Value| {
+    let post = |mut body: Value| {
+        if body.get("user").is_some() {
+            body["ticket"] = json!("INC-42");
+            body["reason"] = json!("contract test");
+        }
         app.client
             .post(url("/v1/resets"))
             .bearer_auth(app.token())
@@ -166,6 +170,47 @@ async fn every_route_answers_as_documented() {
         )
         .await;
     }
+    let admin = app.token_with(json!({ "roles": ["GuestReset.Admin"] }));
+    let reload = "/v1/admin/policy/reload";
+    for token in [app.token(), admin] {
+        check(
+            &spec,
+            "post",
+            reload,
+            app.client.post(url(reload)).bearer_auth(&token),
+        )
+        .await;
+        check(
+            &spec,
+            "get",
+            "/v1/whoami",
+            app.client.get(url("/v1/whoami")).bearer_auth(&token),
+        )
+        .await;
+    }
+    let auditor_reads = app
+        .client
+        .get(url("/v1/resets"))
+        .bearer_auth(app.auditor_token());
+    check(&spec, "get", "/v1/resets", auditor_reads).await;
+    let no_role = app.token_with(json!({ "roles": [] }));
+    check(
+        &spec,
+        "get",
+        "/v1/resets",
+        app.client.get(url("/v1/resets")).bearer_auth(&no_role),
+    )
+    .await;
+    check(
+        &spec,
+        "post",
+        "/v1/resets",
+        app.client
+            .post(url("/v1/resets"))
+            .bearer_auth(&no_role)
+            .json(&json!({})),
+    )
+    .await;
     for path in ["/healthz", "/readyz", "/openapi.yaml"] {
         check(&spec, "get", path, app.client.get(url(path))).await;
     }

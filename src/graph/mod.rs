@@ -14,7 +14,7 @@ use tracing::instrument;
 
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
 pub use token::Credentials;
-pub use users::{DirectoryRole, GraphUser};
+pub use users::{DirectoryRole, GraphUser, Memberships};
 
 /// A Graph answer together with Graph's `request-id` for the audit trail.
 #[derive(Debug)]

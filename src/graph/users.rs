@@ -39,6 +39,14 @@ pub struct DirectoryRole {
     pub display_name: Option<String>,
 }
 
+/// What `transitiveMemberOf` says about a user.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Memberships {
+    pub roles: Vec<DirectoryRole>,
+    /// Group object ids.
+    pub groups: Vec<String>,
+}
+
 #[derive(Deserialize)]
 struct Collection<T> {
     value: Vec<T>,
@@ -105,33 +113,31 @@ impl GraphClient {
         })
     }
 
-    /// Directory roles held by the user, directly or through role-assignable
-    /// groups (`transitiveMemberOf`), following every page.
+    /// Directory roles and groups the user is in, directly or through
+    /// (role-assignable) groups (`transitiveMemberOf`), following every page.
     #[instrument(skip_all)]
-    pub async fn directory_roles(
-        &self,
-        user_id: &str,
-    ) -> Result<Call<Vec<DirectoryRole>>, GraphError> {
+    pub async fn memberships(&self, user_id: &str) -> Result<Call<Memberships>, GraphError> {
         let mut url = self.url(&["users", user_id, "transitiveMemberOf"]);
-        let (mut roles, mut request_id) = (Vec::new(), None);
+        let (mut found, mut request_id) = (Memberships::default(), None);
         loop {
             let answer = self.send(Method::GET, url, None).await?;
             request_id = answer.request_id.clone().or(request_id);
             let page: Collection<DirectoryObject> = decode(&answer, "memberships")?;
-            roles.extend(
-                page.value
-                    .into_iter()
-                    .filter(|o| o.odata_type == "#microsoft.graph.directoryRole")
-                    .map(|o| DirectoryRole {
+            for o in page.value {
+                match o.odata_type.as_str() {
+                    "#microsoft.graph.directoryRole" => found.roles.push(DirectoryRole {
                         id: o.id,
                         display_name: o.display_name,
                     }),
-            );
+                    "#microsoft.graph.group" => found.groups.push(o.id),
+                    _ => {}
+                }
+            }
             match page.next_link {
                 Some(next) => url = self.same_origin(&next)?,
                 None => {
                     return Ok(Call {
-                        value: roles,
+                        value: found,
                         request_id,
                     });
                 }

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, the auth extractor, and the mapping of every
 //! module's errors to RFC 9457 problems.
 
+mod admin;
 pub mod auth;
 pub mod problem;
 pub mod request_id;
@@ -24,7 +25,7 @@ pub const OPENAPI: &str = include_str!("../../openapi.yaml");
 #[derive(Clone)]
 pub struct AppState {
     pub resets: Arc<ResetService>,
-    pub auth: Arc<auth::Authenticator>,
+    pub auth: Arc<crate::auth::Verifier>,
 }
 
 /// Every route as (method, path template), in the router's own syntax. The
@@ -34,6 +35,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/resets"),
     ("GET", "/v1/resets"),
     ("GET", "/v1/resets/{id}"),
+    ("GET", "/v1/whoami"),
+    ("POST", "/v1/admin/policy/reload"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/openapi.yaml"),
@@ -46,6 +49,8 @@ pub fn routes() -> Router<AppState> {
             ("POST", "/v1/resets") => post(resets::create),
             ("GET", "/v1/resets") => get(resets::list),
             ("GET", "/v1/resets/{id}") => get(resets::get),
+            ("GET", "/v1/whoami") => get(admin::whoami),
+            ("POST", "/v1/admin/policy/reload") => post(admin::reload_policy),
             ("GET", "/healthz") => get(healthz),
             ("GET", "/readyz") => get(readyz),
             ("GET", "/openapi.yaml") => get(openapi),

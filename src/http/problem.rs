@@ -91,7 +91,7 @@ impl From<Failure> for Problem {
             {
                 problem = problem.with(
                     "policy",
-                    json!({ "rule": policy.rule, "reasons": policy.reasons }),
+                    json!({ "allowed": false, "rule": policy.rule, "reasons": policy.reasons, "version": policy.version }),
                 );
             }
         }

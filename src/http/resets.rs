@@ -14,6 +14,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
 use super::request_id;
+use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::{ResetRecord, Status, normalise_timestamp};
 use crate::reset::{Outcome, PlannedCall, ResetError, ResetRequest};
@@ -31,13 +32,16 @@ struct ResetView<'a> {
     plan: Option<&'a [PlannedCall]>,
 }
 
-#[instrument(skip_all, fields(requester = %caller.subject))]
+#[instrument(skip_all, fields(requester = %caller.identity.subject))]
 pub async fn create(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    caller: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Err(p) = caller.require(Permission::ResetsCreate) {
+        return p.into_response();
+    }
     if !is_json(&headers) {
         return Problem::new(
             ProblemType::UnsupportedMediaType,
@@ -51,7 +55,12 @@ pub async fn create(
     });
     match state
         .resets
-        .create(caller, request_id::current(), input)
+        .create(
+            &caller.identity,
+            caller.has(Permission::ResetsRedeemUrl),
+            request_id::current(),
+            input,
+        )
         .await
     {
         Ok(outcome) => created(&outcome),
@@ -93,15 +102,20 @@ fn is_json(headers: &HeaderMap) -> bool {
 #[instrument(skip_all, fields(reset_id = %id))]
 pub async fn get(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Response {
+    if let Err(p) = require_read(&caller) {
+        return p.into_response();
+    }
     let not_found =
         || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
     if uuid::Uuid::try_parse(&id).is_err() {
         return not_found();
     }
     match state.resets.get(&id).await {
+        // Someone else's reset is "not found", not "forbidden": ids cannot be probed.
+        Ok(Some(record)) if !may_read(&caller, &record) => not_found(),
         Ok(Some(record)) => Json(ResetView {
             record: &record,
             invite_redeem_url: None,
@@ -136,16 +150,23 @@ struct Page<'a> {
 #[instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
-    let filter = match params
+    if let Err(p) = require_read(&caller) {
+        return p.into_response();
+    }
+    let mut filter = match params
         .map_err(|e| e.body_text())
         .and_then(|Query(p)| filter(p))
     {
         Ok(f) => f,
         Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
     };
+    if !caller.has(Permission::ResetsReadAll) {
+        filter.requested_by = Some(caller.identity.subject.clone());
+        filter.requester_issuer = Some(caller.identity.issuer.clone());
+    }
     let records = match state.resets.list(&filter).await {
         Ok(r) => r,
         Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
@@ -163,6 +184,22 @@ pub async fn list(
         next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
     };
     Json(page).into_response()
+}
+
+fn require_read(caller: &Caller) -> Result<(), Problem> {
+    match caller.has(Permission::ResetsReadAll) {
+        true => Ok(()),
+        false => caller.require(Permission::ResetsReadOwn),
+    }
+}
+
+/// `read:all` reads everything; `read:own` only what the same issuer and
+/// subject created.
+fn may_read(caller: &Caller, record: &ResetRecord) -> bool {
+    let by = &record.requested_by;
+    caller.has(Permission::ResetsReadAll)
+        || (by.subject == caller.identity.subject
+            && by.issuer.as_deref() == Some(caller.identity.issuer.as_str()))
 }
 
 fn filter(p: ListParams) -> Result<ListFilter, String> {
@@ -196,6 +233,7 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         status: p.status,
         ticket: p.ticket,
         requested_by: p.requested_by,
+        requester_issuer: None,
         since: time(p.since, "since")?,
         until: time(p.until, "until")?,
         before_id: p.cursor,

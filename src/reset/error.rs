@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::graph::GraphError;
-use crate::policy::Decision;
+use crate::policy::{Decision, Denial};
 use crate::problem::ProblemType;
 use crate::record::Status;
 use crate::store::StoreError;
@@ -50,14 +50,12 @@ pub enum ResetError {
     UserAmbiguous { email: String, count: usize },
     #[error("the guest has no mail; give new_email")]
     NewEmailRequired,
-    #[error("user is not a guest (userType {0:?})")]
-    NotAGuest(Option<String>),
-    #[error("guest holds directory roles {0:?}")]
-    HasDirectoryRole(Vec<String>),
     #[error("new email is not on the user and writing otherMails is disabled")]
     EmailNotOnUser,
     #[error("denied by policy")]
     PolicyDenied(Decision),
+    #[error("the caller may not receive redeem URLs")]
+    RedeemUrlNotPermitted,
     #[error("Graph failed while {}: {error}", step.describe())]
     Graph { step: Step, error: GraphError },
     #[error("Graph answered the invitation with status {0:?}")]
@@ -75,10 +73,9 @@ impl ResetError {
             ResetError::UserNotFound(_) => P::UserNotFound,
             ResetError::UserAmbiguous { .. } => P::UserAmbiguous,
             ResetError::NewEmailRequired => P::NewEmailRequired,
-            ResetError::NotAGuest(_) => P::NotAGuest,
-            ResetError::HasDirectoryRole(_) => P::TargetHasDirectoryRole,
             ResetError::EmailNotOnUser => P::EmailNotOnUser,
-            ResetError::PolicyDenied(_) => P::PolicyDenied,
+            ResetError::PolicyDenied(d) => denial_problem(d.denial),
+            ResetError::RedeemUrlNotPermitted => P::PermissionDenied,
             ResetError::Graph { step, error } => graph_problem(*step, error),
             ResetError::InvitationStatus(_) => P::InvitationError,
             ResetError::Store(_) => P::Internal,
@@ -91,15 +88,25 @@ impl ResetError {
             ProblemType::PolicyDenied
             | ProblemType::NotAGuest
             | ProblemType::TargetHasDirectoryRole
+            | ProblemType::TargetProtected
+            | ProblemType::ResetInProgress
+            | ProblemType::CooldownActive
+            | ProblemType::QuotaExceeded
+            | ProblemType::PermissionDenied
             | ProblemType::EmailNotOnUser => Status::Denied,
             ProblemType::GraphOutcomeUnknown => Status::Unknown,
             _ => Status::Failed,
         }
     }
 
-    /// How long the caller should wait before trying again, when Graph said.
+    /// How long the caller should wait before trying again, when Graph or
+    /// a policy limit says.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
+            ResetError::PolicyDenied(Decision {
+                denial: Some(Denial::Quota { retry_after } | Denial::Cooldown { retry_after }),
+                ..
+            }) => Some(*retry_after),
             ResetError::Graph {
                 error: GraphError::Api { retry_after, .. },
                 ..
@@ -117,23 +124,48 @@ impl ResetError {
                 "{count} users have {email:?} as mail, otherMails or UPN; name the guest by object id."
             ),
             ResetError::NewEmailRequired => "The guest has no mail; give new_email.".into(),
-            ResetError::NotAGuest(t) => format!(
-                "The user's userType is {}: redemption can only be reset for guests.",
-                t.as_deref().unwrap_or("not set")
-            ),
-            ResetError::HasDirectoryRole(roles) => format!(
-                "The guest holds the directory role(s) {}; Graph refuses app-only resets of role \
-                 holders. Remove the role first or reset in the Entra admin center.",
-                roles.join(", ")
-            ),
             ResetError::EmailNotOnUser => "The new email is on neither mail nor otherMails, and this \
                 service may not add it (GUEST_RESET_ALLOW_OTHER_MAILS_WRITE=false). Add it in Entra first."
                 .into(),
-            ResetError::PolicyDenied(d) => format!("No policy rule allows this reset: {}.", d.reasons.join("; ")),
+            ResetError::PolicyDenied(d) => policy_detail(d),
+            ResetError::RedeemUrlNotPermitted => "With send_invitation_message=false the answer carries the \
+                invitation redeem URL, which needs the resets:redeem-url permission. Send the invitation \
+                email instead, or ask for the permission."
+                .into(),
             ResetError::Graph { step, error } => graph_detail(*step, error),
             ResetError::Store(_) => "The audit store failed; nothing was sent to Graph if no audit row exists.".into(),
             other => other.to_string(),
         }
+    }
+}
+
+fn denial_problem(denial: Option<Denial>) -> ProblemType {
+    use ProblemType as P;
+    match denial {
+        Some(Denial::NotAGuest) => P::NotAGuest,
+        Some(Denial::HasDirectoryRole) => P::TargetHasDirectoryRole,
+        Some(Denial::Protected) => P::TargetProtected,
+        Some(Denial::InFlight) => P::ResetInProgress,
+        Some(Denial::Quota { .. }) => P::QuotaExceeded,
+        Some(Denial::Cooldown { .. }) => P::CooldownActive,
+        Some(Denial::Rules) | None => P::PolicyDenied,
+    }
+}
+
+fn policy_detail(d: &Decision) -> String {
+    let reasons = d.reasons.join("; ");
+    match d.denial {
+        Some(Denial::NotAGuest) => format!("Redemption can only be reset for guests: {reasons}."),
+        Some(Denial::HasDirectoryRole) => format!(
+            "Graph refuses app-only resets of role holders: {reasons}. Remove the role first or \
+             reset in the Entra admin center."
+        ),
+        Some(Denial::Protected) => format!("This guest is protected by the policy: {reasons}."),
+        Some(Denial::InFlight) => format!("{reasons}; wait for it to finish."),
+        Some(Denial::Quota { .. } | Denial::Cooldown { .. }) => {
+            format!("A policy limit applies: {reasons}. Try again after Retry-After seconds.")
+        }
+        Some(Denial::Rules) | None => format!("No policy rule allows this reset: {reasons}."),
     }
 }
 

@@ -1,14 +1,16 @@
-//! The steps of one reset, in order: resolve the guest, refuse what Graph
-//! would refuse (non-guests, role holders), ask the policy, make sure the new
-//! email is on the user, then reset. Each Graph answer's `request-id` goes
+//! The steps of one reset, in order: resolve the guest, read its roles and
+//! groups, ask the policy (which also refuses what Graph would refuse:
+//! non-guests, role holders), make sure the new email is on the user, then
+//! reset. Each Graph answer's `request-id` goes
 //! into the record as it arrives.
 
 use secrecy::SecretString;
 
+use super::decide::Facts;
 use super::{PlannedCall, ResetError, ResetService, Step, UserRef, ValidRequest};
-use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, request_body};
-use crate::policy::Question;
-use crate::record::{InvitationRecord, PolicyRecord, ResetRecord, Target};
+use crate::auth::Identity;
+use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, Memberships, request_body};
+use crate::record::{InvitationRecord, ResetRecord, Target};
 
 /// What a successful run produced.
 pub(super) enum Applied {
@@ -45,47 +47,37 @@ fn email_on_user(user: &GraphUser, email: &str) -> bool {
 impl ResetService {
     pub(super) async fn run(
         &self,
+        caller: &Identity,
         req: &ValidRequest,
         record: &mut ResetRecord,
     ) -> Result<Applied, ResetError> {
         let user = self.resolve(&req.user, record).await?;
-        if !user
+        let is_guest = user
             .user_type
             .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("Guest"))
-        {
-            return Err(ResetError::NotAGuest(user.user_type.clone()));
-        }
-        let roles = note(
-            record,
-            Step::ReadRoles,
-            self.graph.directory_roles(&user.id).await,
-        )?;
-        if !roles.is_empty() {
-            let names = roles
-                .into_iter()
-                .map(|r| r.display_name.unwrap_or(r.id))
-                .collect();
-            return Err(ResetError::HasDirectoryRole(names));
-        }
+            .is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
+        // A member is refused by the policy anyway; no need to ask Graph more.
+        let memberships = match is_guest {
+            true => note(
+                record,
+                Step::ReadRoles,
+                self.graph.memberships(&user.id).await,
+            )?,
+            false => Memberships::default(),
+        };
         let new_email = req
             .new_email
             .clone()
             .or_else(|| user.mail.clone())
             .ok_or(ResetError::NewEmailRequired)?;
         record.new_email = Some(new_email.clone());
-        let decision = self.policy.decide(Question {
-            current_email: user.mail.as_deref(),
+        let facts = Facts {
+            user: &user,
+            memberships: &memberships,
             new_email: &new_email,
-        });
-        record.policy = Some(PolicyRecord {
-            allowed: decision.allowed,
-            rule: decision.rule.clone(),
-            reasons: decision.reasons.clone(),
-        });
-        if !decision.allowed {
-            return Err(ResetError::PolicyDenied(decision));
-        }
+            other_mails_write: !email_on_user(&user, &new_email),
+        };
+        self.decide(caller, req, record, facts).await?;
         self.apply(req, record, &user, new_email).await
     }
 

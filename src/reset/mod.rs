@@ -2,18 +2,20 @@
 //! apply, and record the outcome. The only module that knows the Graph
 //! client, the policy and the audit store together.
 
+mod decide;
 mod error;
 mod flow;
 mod request;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use secrecy::SecretString;
 use tracing::instrument;
 
+use crate::auth::Identity;
 use crate::config::ResetDefaults;
 use crate::graph::GraphClient;
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
 use crate::record::{ProblemRecord, Requester, ResetRecord, Status, Target};
 use crate::store::{ListFilter, Store, StoreError};
 
@@ -26,6 +28,13 @@ pub struct PlannedCall {
     pub method: &'static str,
     pub path: String,
     pub body: serde_json::Value,
+}
+
+/// Versions before and after a policy reload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reloaded {
+    pub previous: String,
+    pub current: String,
 }
 
 /// A reset that went through (or a dry run that would).
@@ -50,7 +59,10 @@ pub struct Failure {
 pub struct ResetService {
     graph: GraphClient,
     store: Store,
-    policy: Arc<Policy>,
+    /// Swapped whole on reload; a request keeps the policy it started with.
+    policy: RwLock<Arc<Policy>>,
+    /// Where the policy is reloaded from (SIGHUP, admin route).
+    policy_file: Option<std::path::PathBuf>,
     defaults: ResetDefaults,
 }
 
@@ -64,7 +76,8 @@ impl ResetService {
         ResetService {
             graph,
             store,
-            policy: Arc::new(policy),
+            policy: RwLock::new(Arc::new(policy)),
+            policy_file: None,
             defaults,
         }
     }
@@ -73,18 +86,67 @@ impl ResetService {
         &self.store
     }
 
+    pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {
+        self.policy_file = Some(path);
+        self
+    }
+
+    /// Read the policy file again and put it in force; when it is invalid the
+    /// policy in force stays, and the error says why (with the line).
+    pub fn reload_policy(&self) -> Result<Reloaded, PolicyError> {
+        let path = self
+            .policy_file
+            .as_deref()
+            .ok_or_else(|| PolicyError::Invalid {
+                path: "(none)".into(),
+                line: None,
+                message: "this service was started without a policy file".into(),
+            })?;
+        match Policy::load(path) {
+            Ok(policy) => {
+                let current = policy.version.clone();
+                let previous = self.replace_policy(policy).version.clone();
+                tracing::info!(%previous, %current, "policy reloaded");
+                Ok(Reloaded { previous, current })
+            }
+            Err(e) => {
+                tracing::error!(error = %e, kept = %self.policy().version, "policy reload failed; keeping the policy in force");
+                Err(e)
+            }
+        }
+    }
+
+    /// The policy in force now.
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Put a new policy in force; returns the one it replaces.
+    pub fn replace_policy(&self, policy: Policy) -> Arc<Policy> {
+        let mut slot = self.policy.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *slot, Arc::new(policy))
+    }
+
     /// Handle one reset request. `input` is the parsed body, or why it could
     /// not be parsed: invalid requests are recorded too.
-    #[instrument(skip_all, fields(reset_id, requester = %requester.subject))]
+    /// `may_receive_redeem_url`: the caller holds `resets:redeem-url`.
+    #[instrument(skip_all, fields(reset_id, requester = %caller.subject))]
     pub async fn create(
         &self,
-        requester: Requester,
+        caller: &Identity,
+        may_receive_redeem_url: bool,
         request_id: Option<String>,
         input: Result<ResetRequest, ResetError>,
     ) -> Result<Outcome, Failure> {
-        let mut record = new_record(requester, request_id, input.as_ref().ok());
+        let mut record = new_record(requester(caller), request_id, input.as_ref().ok());
         tracing::Span::current().record("reset_id", record.id.as_str());
         let valid = input.and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid));
+        let valid = valid.and_then(|v| {
+            match v.send_invitation_message || v.dry_run || may_receive_redeem_url {
+                true => Ok(v),
+                false => Err(ResetError::RedeemUrlNotPermitted),
+            }
+        });
         let valid = match valid {
             Ok(v) => v,
             Err(error) => return Err(self.finish_failed(record, error).await),
@@ -98,7 +160,7 @@ impl ResetService {
                 error: e.into(),
             });
         }
-        match self.run(&valid, &mut record).await {
+        match self.run(caller, &valid, &mut record).await {
             Ok(applied) => self.finish_ok(record, &valid, applied).await,
             Err(error) => Err(self.finish_failed(record, error).await),
         }
@@ -180,6 +242,17 @@ impl ResetService {
     }
 }
 
+fn requester(c: &Identity) -> Requester {
+    Requester {
+        issuer: Some(c.issuer.clone()),
+        subject: c.subject.clone(),
+        object_id: c.object_id.clone(),
+        tenant_id: c.tenant_id.clone(),
+        app: c.app_id.clone(),
+        name: c.name.clone(),
+    }
+}
+
 fn new_record(
     requester: Requester,
     request_id: Option<String>,
@@ -207,6 +280,7 @@ fn new_record(
         reason: input
             .and_then(|r| r.reason.as_deref())
             .map(|t| clip(t, 1000)),
+        override_cooldown: input.is_some_and(|r| r.override_cooldown),
         policy: None,
         request_id,
         created_at: crate::record::now_rfc3339(),

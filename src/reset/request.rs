@@ -25,6 +25,10 @@ pub struct ResetRequest {
     pub reason: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// Reset even though the guest is within the policy's cooldown (only
+    /// where the matching rule allows an override).
+    #[serde(default)]
+    pub override_cooldown: bool,
 }
 
 /// Optional customisation of the invitation email.
@@ -55,11 +59,14 @@ pub struct ValidRequest {
     pub user: UserRef,
     pub new_email: Option<String>,
     pub redirect_url: String,
+    /// The caller did not choose the redirect URL (the configured default).
+    pub redirect_is_default: bool,
     pub send_invitation_message: bool,
     pub message: Option<MessageInfo>,
     pub ticket: Option<String>,
     pub reason: Option<String>,
     pub dry_run: bool,
+    pub override_cooldown: bool,
 }
 
 const MAX_TEXT: usize = 1000;
@@ -85,6 +92,7 @@ impl ResetRequest {
                     .as_deref()
                     .unwrap_or(&defaults.redirect_url),
             )?,
+            redirect_is_default: self.redirect_url.is_none(),
             send_invitation_message: send,
             message: self
                 .message
@@ -94,6 +102,7 @@ impl ResetRequest {
             ticket: bounded(self.ticket.as_deref(), "ticket", 128)?,
             reason: bounded(self.reason.as_deref(), "reason", MAX_TEXT)?,
             dry_run: self.dry_run,
+            override_cooldown: self.override_cooldown,
         })
     }
 }

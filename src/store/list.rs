@@ -17,6 +17,9 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub ticket: Option<String>,
     pub requested_by: Option<String>,
+    /// With `requested_by`: only resets of this caller's issuer (so a subject
+    /// from another issuer is someone else).
+    pub requester_issuer: Option<String>,
     /// Inclusive lower bound on `created_at` (normalised RFC 3339).
     pub since: Option<String>,
     /// Exclusive upper bound on `created_at` (normalised RFC 3339).
@@ -53,6 +56,7 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
         ("status = ", &f.status),
         ("ticket = ", &f.ticket),
         ("requester_subject = ", &f.requested_by),
+        ("requester_issuer = ", &f.requester_issuer),
         ("created_at >= ", &f.since),
         ("created_at < ", &f.until),
         ("id < ", &f.before_id),

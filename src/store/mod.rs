@@ -3,6 +3,7 @@
 //! small reader pool, WAL and `synchronous=FULL` so a committed row survives a
 //! power loss. Knows nothing of HTTP or Graph.
 
+mod history;
 mod list;
 mod row;
 
@@ -16,6 +17,7 @@ use tracing::instrument;
 
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
+pub use history::{HistoryQuery, StoredHistory};
 pub use list::{ListFilter, MAX_LIMIT};
 
 /// Errors of the audit store.

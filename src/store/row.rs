@@ -18,7 +18,9 @@ macro_rules! columns {
          send_invitation_message, redirect_url, invitation_id, invitation_status, \
          graph_request_ids, requester_subject, requester_app, requester_name, ticket, reason, \
          policy_allowed, policy_rule, policy_reasons, problem_type, problem_title, \
-         problem_status, problem_detail, request_id, created_at, completed_at"
+         problem_status, problem_detail, request_id, created_at, completed_at, \
+         requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
+         override_cooldown"
     };
 }
 pub(super) use columns;
@@ -35,7 +37,7 @@ const INSERT: &str = concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
 );
 
 // Same binds as INSERT; the id, requester and creation time never change.
@@ -43,7 +45,7 @@ const UPDATE: &str = concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
      on conflict (id) do update set status = excluded.status, dry_run = excluded.dry_run, \
      requested_user = excluded.requested_user, target_id = excluded.target_id, \
      target_upn = excluded.target_upn, target_previous_email = excluded.target_previous_email, \
@@ -58,7 +60,8 @@ const UPDATE: &str = concat!(
      policy_rule = excluded.policy_rule, policy_reasons = excluded.policy_reasons, \
      problem_type = excluded.problem_type, problem_title = excluded.problem_title, \
      problem_status = excluded.problem_status, problem_detail = excluded.problem_detail, \
-     request_id = excluded.request_id, completed_at = excluded.completed_at"
+     request_id = excluded.request_id, completed_at = excluded.completed_at, \
+     policy_version = excluded.policy_version, override_cooldown = excluded.override_cooldown"
 );
 
 pub(super) fn insert(r: &ResetRecord) -> Query {
@@ -69,7 +72,7 @@ pub(super) fn update(r: &ResetRecord) -> Query {
     bind_all(sqlx::query(UPDATE), r)
 }
 
-/// Bind all 31 columns in `columns!()` order, so insert and update share one
+/// Bind all 36 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -106,6 +109,11 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.request_id.clone())
         .bind(r.created_at.clone())
         .bind(r.completed_at.clone())
+        .bind(r.requested_by.issuer.clone())
+        .bind(r.requested_by.object_id.clone())
+        .bind(r.requested_by.tenant_id.clone())
+        .bind(policy.and_then(|p| p.version.clone()))
+        .bind(r.override_cooldown)
 }
 
 pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
@@ -140,12 +148,16 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
         invitation: invitation(row)?,
         graph_request_ids: list("graph_request_ids")?,
         requested_by: Requester {
+            issuer: row.try_get("requester_issuer")?,
+            object_id: row.try_get("requester_object_id")?,
+            tenant_id: row.try_get("requester_tenant_id")?,
             subject: row.try_get("requester_subject")?,
             app: row.try_get("requester_app")?,
             name: row.try_get("requester_name")?,
         },
         ticket: row.try_get("ticket")?,
         reason: row.try_get("reason")?,
+        override_cooldown: row.try_get("override_cooldown")?,
         policy: policy(row, list("policy_reasons")?)?,
         request_id: row.try_get("request_id")?,
         created_at: row.try_get("created_at")?,
@@ -186,6 +198,7 @@ fn policy(row: &SqliteRow, reasons: Vec<String>) -> Result<Option<PolicyRecord>,
             allowed,
             rule: row.try_get("policy_rule")?,
             reasons,
+            version: row.try_get("policy_version")?,
         }),
         None => None,
     })

@@ -16,12 +16,16 @@ fn record(id: &str, subject: &str) -> ResetRecord {
         invitation: None,
         graph_request_ids: vec![],
         requested_by: Requester {
+            issuer: Some("https://idp.example/".into()),
             subject: subject.to_owned(),
+            object_id: None,
+            tenant_id: None,
             app: None,
             name: None,
         },
         ticket: Some("INC-1".into()),
         reason: None,
+        override_cooldown: false,
         policy: None,
         request_id: None,
         created_at: crate::record::now_rfc3339(),
@@ -59,6 +63,7 @@ impl PolicyRecordFixture {
             allowed: true,
             rule: Some("helpdesk".into()),
             reasons: vec!["domain ok".into()],
+            version: Some("sha256:0011223344556677".into()),
         }
     }
 }

@@ -29,6 +29,15 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// Start with `policy` (TOML) instead of the demo policy.
+    pub async fn spawn_with_policy(policy: &str) -> TestApp {
+        let policy = policy.to_owned();
+        Self::spawn_with(move |config| {
+            std::fs::write(&config.policy_file, policy).unwrap();
+        })
+        .await
+    }
+
     /// Start with the demo configuration, adjusted by `tweak`.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let emulator = Emulator::demo();
@@ -113,6 +122,7 @@ impl TestApp {
         let mut claims = json!({
             "iss": demo::DEMO_ISSUER, "aud": demo::DEMO_AUDIENCE, "sub": "helpdesk-agent-1",
             "name": "Agent One", "azp": "portal-app", "iat": now, "nbf": now, "exp": now + 600,
+            "roles": ["GuestReset.Helpdesk", "GuestReset.RedeemUrl"],
         });
         let obj = claims.as_object_mut().unwrap();
         for (k, v) in extra.as_object().cloned().unwrap_or_default() {
@@ -129,7 +139,14 @@ impl TestApp {
         self.post_reset_as(&self.token(), body).await
     }
 
-    pub async fn post_reset_as(&self, token: &str, body: Value) -> reqwest::Response {
+    /// POST a reset; a `ticket` and `reason` the demo policy accepts are added
+    /// unless the body has them (`null` sends the field as null).
+    pub async fn post_reset_as(&self, token: &str, mut body: Value) -> reqwest::Response {
+        if let Some(obj) = body.as_object_mut() {
+            obj.entry("ticket").or_insert(json!("INC-1000"));
+            obj.entry("reason")
+                .or_insert(json!("guest asked for a new sign-in"));
+        }
         self.client
             .post(format!("{}/v1/resets", self.base))
             .bearer_auth(token)
@@ -140,9 +157,18 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_as(&self.token(), path).await
+    }
+
+    /// A token with the demo auditor role (`resets:read:all`).
+    pub fn auditor_token(&self) -> String {
+        self.token_with(json!({ "sub": "auditor-1", "roles": ["GuestReset.Auditor"] }))
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
-            .bearer_auth(self.token())
+            .bearer_auth(token)
             .send()
             .await
             .expect("request sent")

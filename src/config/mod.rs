@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+mod auth;
+
 /// Prefix of every variable the service reads.
 pub const PREFIX: &str = "GUEST_RESET_";
 
@@ -23,14 +25,7 @@ pub struct Config {
     pub reset: ResetDefaults,
 }
 
-/// How inbound bearer tokens are validated (HS256 for now).
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    pub issuer: String,
-    pub audience: String,
-    pub hs256_secret: SecretString,
-    pub leeway_secs: u64,
-}
+pub use auth::{AuthConfig, Hs256Config, OidcConfig};
 
 /// Where and as whom the service talks to Microsoft Graph.
 #[derive(Debug, Clone)]
@@ -93,14 +88,7 @@ impl Config {
                 .parsed("DATABASE_PATH", Some("./data/guest-reset.db"))
                 .unwrap_or_default(),
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
-            auth: AuthConfig {
-                issuer: env.required("AUTH_ISSUER"),
-                audience: env.required("AUTH_AUDIENCE"),
-                hs256_secret: env.secret("AUTH_HS256_SECRET", 32),
-                leeway_secs: env
-                    .parsed("AUTH_LEEWAY_SECS", Some("60"))
-                    .unwrap_or_default(),
-            },
+            auth: env.auth(),
             graph: env.graph(),
             reset: ResetDefaults {
                 redirect_url: env.url("DEFAULT_REDIRECT_URL", Some("https://myapps.microsoft.com")),
@@ -176,29 +164,53 @@ impl Env<'_> {
 
     /// A secret from `NAME` or from the file named by `NAME_FILE` (not both).
     fn secret(&mut self, name: &str, min_len: usize) -> SecretString {
+        self.optional_secret(name, min_len).unwrap_or_else(|| {
+            if !self
+                .issues
+                .iter()
+                .any(|i| i.variable.starts_with(&format!("{PREFIX}{name}")))
+            {
+                self.issue(name, format!("is required (or {PREFIX}{name}_FILE)"));
+            }
+            SecretString::from(String::new())
+        })
+    }
+
+    /// Like [`Env::secret`], but unset is fine (`None`).
+    fn optional_secret(&mut self, name: &str, min_len: usize) -> Option<SecretString> {
         let file_var = format!("{name}_FILE");
         let value = match (self.get(name), self.get(&file_var)) {
             (Some(_), Some(_)) => {
                 self.issue(name, format!("set either {name} or {file_var}, not both"));
-                return SecretString::from(String::new());
+                return None;
             }
             (Some(v), None) => v,
             (None, Some(path)) => match std::fs::read_to_string(&path) {
                 Ok(v) => v.trim_end_matches(['\r', '\n']).to_owned(),
                 Err(e) => {
                     self.issue(&file_var, format!("cannot read {path:?}: {e}"));
-                    return SecretString::from(String::new());
+                    return None;
                 }
             },
-            (None, None) => {
-                self.issue(name, format!("is required (or {PREFIX}{file_var})"));
-                return SecretString::from(String::new());
-            }
+            (None, None) => return None,
         };
         if value.len() < min_len {
             self.issue(name, format!("must be at least {min_len} bytes long"));
         }
-        SecretString::from(value)
+        Some(SecretString::from(value))
+    }
+
+    /// A comma-separated list; empty entries dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn graph(&mut self) -> GraphConfig {
@@ -219,86 +231,4 @@ impl Env<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-    use std::collections::HashMap;
-
-    fn minimal() -> HashMap<String, String> {
-        [
-            ("POLICY_FILE", "policy.toml"),
-            ("AUTH_ISSUER", "https://issuer.example"),
-            ("AUTH_AUDIENCE", "api://guest-reset"),
-            ("AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("GRAPH_TENANT_ID", "t"),
-            ("GRAPH_CLIENT_ID", "c"),
-            ("GRAPH_CLIENT_SECRET", "s"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (format!("{PREFIX}{k}"), v.to_owned()))
-        .collect()
-    }
-
-    fn load(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| env.get(k).cloned())
-    }
-
-    #[test]
-    fn minimal_environment_loads_with_defaults() {
-        let config = load(&minimal()).expect("valid");
-        assert_eq!(config.listen.port(), 8080);
-        assert_eq!(config.graph.graph_url, "https://graph.microsoft.com");
-        assert!(config.reset.send_invitation_message);
-    }
-
-    #[test]
-    fn every_missing_variable_is_named() {
-        let err = load(&HashMap::new()).unwrap_err();
-        let names: Vec<_> = err.0.iter().map(|i| i.variable.as_str()).collect();
-        for wanted in [
-            "POLICY_FILE",
-            "AUTH_ISSUER",
-            "GRAPH_CLIENT_SECRET",
-            "AUTH_HS256_SECRET",
-        ] {
-            assert!(
-                names.contains(&format!("{PREFIX}{wanted}").as_str()),
-                "{wanted} missing from {names:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn short_hmac_secret_and_bad_url_are_refused() {
-        let mut env = minimal();
-        env.insert(format!("{PREFIX}AUTH_HS256_SECRET"), "short".into());
-        env.insert(format!("{PREFIX}GRAPH_URL"), "graph.microsoft.com".into());
-        let err = load(&env).unwrap_err().to_string();
-        assert!(
-            err.contains("AUTH_HS256_SECRET: must be at least 32 bytes"),
-            "{err}"
-        );
-        assert!(err.contains("GRAPH_URL"), "{err}");
-    }
-
-    #[test]
-    fn secret_comes_from_file_and_never_from_both() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        std::fs::write(&path, "from-file\n").unwrap();
-        let mut env = minimal();
-        env.remove(&format!("{PREFIX}GRAPH_CLIENT_SECRET"));
-        env.insert(
-            format!("{PREFIX}GRAPH_CLIENT_SECRET_FILE"),
-            path.display().to_string(),
-        );
-        let config = load(&env).expect("valid");
-        assert_eq!(config.graph.client_secret.expose_secret(), "from-file");
-        assert!(
-            !format!("{config:?}").contains("from-file"),
-            "Debug leaks the secret"
-        );
-        env.insert(format!("{PREFIX}GRAPH_CLIENT_SECRET"), "x".into());
-        assert!(load(&env).unwrap_err().to_string().contains("not both"));
-    }
-}
+mod tests;

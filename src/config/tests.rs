@@ -1,0 +1,157 @@
+//! Loading the configuration from a map instead of the process environment.
+
+use super::*;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+fn minimal() -> HashMap<String, String> {
+    [
+        ("POLICY_FILE", "policy.toml"),
+        ("AUTH_ISSUER", "https://issuer.example"),
+        ("AUTH_AUDIENCE", "api://guest-reset"),
+        ("AUTH_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("AUTH_HS256_ISSUER", "https://hs256.example"),
+        ("GRAPH_TENANT_ID", "t"),
+        ("GRAPH_CLIENT_ID", "c"),
+        ("GRAPH_CLIENT_SECRET", "s"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("{PREFIX}{k}"), v.to_owned()))
+    .collect()
+}
+
+fn load(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+    Config::from_lookup(|k| env.get(k).cloned())
+}
+
+#[test]
+fn minimal_environment_loads_with_defaults() {
+    let config = load(&minimal()).expect("valid");
+    assert_eq!(config.listen.port(), 8080);
+    assert_eq!(config.graph.graph_url, "https://graph.microsoft.com");
+    assert!(config.reset.send_invitation_message);
+}
+
+#[test]
+fn every_missing_variable_is_named() {
+    let err = load(&HashMap::new()).unwrap_err();
+    let names: Vec<_> = err.0.iter().map(|i| i.variable.as_str()).collect();
+    for wanted in [
+        "POLICY_FILE",
+        "AUTH_ISSUER",
+        "GRAPH_CLIENT_SECRET",
+        "AUTH_AUDIENCE",
+    ] {
+        assert!(
+            names.contains(&format!("{PREFIX}{wanted}").as_str()),
+            "{wanted} missing from {names:?}"
+        );
+    }
+}
+
+#[test]
+fn short_hmac_secret_and_bad_url_are_refused() {
+    let mut env = minimal();
+    env.insert(format!("{PREFIX}AUTH_HS256_SECRET"), "short".into());
+    env.insert(format!("{PREFIX}GRAPH_URL"), "graph.microsoft.com".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(
+        err.contains("AUTH_HS256_SECRET: must be at least 32 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("GRAPH_URL"), "{err}");
+}
+
+#[test]
+fn secret_comes_from_file_and_never_from_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    std::fs::write(&path, "from-file\n").unwrap();
+    let mut env = minimal();
+    env.remove(&format!("{PREFIX}GRAPH_CLIENT_SECRET"));
+    env.insert(
+        format!("{PREFIX}GRAPH_CLIENT_SECRET_FILE"),
+        path.display().to_string(),
+    );
+    let config = load(&env).expect("valid");
+    assert_eq!(config.graph.client_secret.expose_secret(), "from-file");
+    assert!(
+        !format!("{config:?}").contains("from-file"),
+        "Debug leaks the secret"
+    );
+    env.insert(format!("{PREFIX}GRAPH_CLIENT_SECRET"), "x".into());
+    assert!(load(&env).unwrap_err().to_string().contains("not both"));
+}
+
+#[test]
+fn auth_issuers_algorithms_and_tenants() {
+    let mut env = minimal();
+    env.insert(
+        format!("{PREFIX}AUTH_ISSUER"),
+        "https://login.microsoftonline.com/{tenantid}/v2.0, https://sts.windows.net/{tenantid}/"
+            .into(),
+    );
+    env.insert(
+        format!("{PREFIX}AUTH_AUDIENCE"),
+        "api://guest-reset, 6f1c2c41-0000-4000-8000-000000000001".into(),
+    );
+    env.insert(
+        format!("{PREFIX}AUTH_TENANT_IDS"),
+        "abd52d7b-5a6e-4d73-ab8b-f23b4a22e7c2".into(),
+    );
+    let config = load(&env).expect("valid");
+    let oidc = config.auth.oidc.expect("oidc");
+    assert_eq!(oidc.issuers.len(), 2);
+    assert_eq!(
+        oidc.algorithms,
+        [
+            jsonwebtoken::Algorithm::RS256,
+            jsonwebtoken::Algorithm::ES256
+        ]
+    );
+    assert_eq!(oidc.refresh_interval, Duration::from_secs(10));
+    assert_eq!(config.auth.audiences.len(), 2);
+
+    let cases = [
+        ("AUTH_ALGORITHMS", "RS256,HS256", "AUTH_ALGORITHMS"),
+        ("AUTH_ALGORITHMS", "none", "AUTH_ALGORITHMS"),
+        ("AUTH_TENANT_IDS", "", "AUTH_TENANT_IDS"),
+        (
+            "AUTH_HS256_ISSUER",
+            "https://sts.windows.net/{tenantid}/",
+            "AUTH_HS256_ISSUER",
+        ),
+    ];
+    for (var, value, named) in cases {
+        let mut bad = env.clone();
+        bad.insert(format!("{PREFIX}{var}"), value.into());
+        if var == "AUTH_HS256_ISSUER" {
+            bad.insert(format!("{PREFIX}AUTH_ISSUER"), value.into());
+        }
+        let err = load(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("{PREFIX}{named}")),
+            "{var}={value}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_issuer_or_a_secret_is_required() {
+    let mut env = minimal();
+    env.remove(&format!("{PREFIX}AUTH_ISSUER"));
+    env.remove(&format!("{PREFIX}AUTH_HS256_SECRET"));
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("AUTH_ISSUER: set AUTH_ISSUER"), "{err}");
+    let mut hs_only = minimal();
+    hs_only.remove(&format!("{PREFIX}AUTH_ISSUER"));
+    let config = load(&hs_only).expect("HS256 alone is enough");
+    assert!(config.auth.oidc.is_none() && config.auth.hs256.is_some());
+    hs_only.remove(&format!("{PREFIX}AUTH_HS256_ISSUER"));
+    assert!(
+        load(&hs_only)
+            .unwrap_err()
+            .to_string()
+            .contains("AUTH_HS256_ISSUER")
+    );
+}

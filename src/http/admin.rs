@@ -1,0 +1,73 @@
+//! `GET /v1/whoami` (any authenticated caller) and
+//! `POST /v1/admin/policy/reload` (permission `admin`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tracing::instrument;
+
+use super::AppState;
+use super::auth::Caller;
+use super::problem::Problem;
+use crate::auth::Identity;
+use crate::policy::{Effect, Permission, PolicyError};
+use crate::problem::ProblemType;
+
+#[derive(Serialize)]
+struct WhoAmI<'a> {
+    identity: &'a Identity,
+    permissions: Vec<&'static str>,
+    policy_version: String,
+    /// The rules whose caller selector covers this caller.
+    rules: Vec<RuleView>,
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    name: String,
+    effect: Effect,
+    description: Option<String>,
+}
+
+#[instrument(skip_all)]
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
+    let policy = state.resets.policy();
+    let rules = policy
+        .rules_for(&Caller::policy_view(&caller.identity))
+        .map(|r| RuleView {
+            name: r.name.clone(),
+            effect: r.effect,
+            description: r.description.clone(),
+        })
+        .collect();
+    Json(WhoAmI {
+        identity: &caller.identity,
+        permissions: caller.permissions.iter().map(|p| p.as_str()).collect(),
+        policy_version: policy.version.clone(),
+        rules,
+    })
+    .into_response()
+}
+
+#[instrument(skip_all)]
+pub async fn reload_policy(State(state): State<AppState>, caller: Caller) -> Response {
+    if let Err(p) = caller.require(Permission::Admin) {
+        return p.into_response();
+    }
+    tracing::info!(by = %caller.identity.subject, "policy reload requested");
+    match state.resets.reload_policy() {
+        Ok(reloaded) => Json(reloaded).into_response(),
+        Err(e) => {
+            let detail = match &e {
+                PolicyError::Read { .. } => {
+                    "The policy file could not be read; the policy in force stays.".to_owned()
+                }
+                PolicyError::Invalid { .. } => format!("{e}. The policy in force stays."),
+            };
+            Problem::new(ProblemType::PolicyInvalid, detail)
+                .with("policy_version", state.resets.policy().version.clone())
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Earlier resets that the policy's limits depend on (per-caller quota,
+//! per-guest cooldown, a reset of the same guest still in flight), read and
+//! acted on inside one write transaction: two concurrent requests cannot both
+//! see "no earlier reset" and both go ahead.
+
+use sqlx::Row;
+use tracing::instrument;
+
+use super::{Store, StoreError, row};
+use crate::record::ResetRecord;
+
+/// Whose history to read. Timestamps are normalised RFC 3339.
+#[derive(Debug, Clone)]
+pub struct HistoryQuery<'a> {
+    /// The reset being decided; never counted against itself.
+    pub reset_id: &'a str,
+    pub requester_issuer: Option<&'a str>,
+    pub requester_subject: &'a str,
+    pub target_id: &'a str,
+    /// Start of the quota window (an hour ago).
+    pub window_start: String,
+    /// `pending` rows younger than this are still being applied; older ones
+    /// belong to a stopped process and wait for reconciliation.
+    pub in_flight_since: String,
+}
+
+/// What the store knows; only resets the policy allowed, that were not dry
+/// runs and did not fail (pending, succeeded or unknown) count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredHistory {
+    pub caller_window: Vec<String>,
+    pub target_last: Option<String>,
+    pub target_in_flight: bool,
+}
+
+macro_rules! counted {
+    () => {
+        "policy_allowed = 1 and dry_run = 0 \
+         and status in ('pending', 'succeeded', 'unknown') and id <> $1"
+    };
+}
+
+const CALLER_WINDOW: &str = concat!(
+    "select created_at from resets where ",
+    counted!(),
+    " and requester_issuer is $2 and requester_subject = $3 and created_at >= $4 \
+     order by created_at"
+);
+
+const TARGET: &str = concat!(
+    "select max(created_at), coalesce(max(status = 'pending' and created_at >= $3), 0) \
+     from resets where ",
+    counted!(),
+    " and target_id = $2"
+);
+
+impl Store {
+    /// Read the history, let `decide` choose, and write the record it returns
+    /// (if any) in the same `BEGIN IMMEDIATE` transaction.
+    #[instrument(skip_all, fields(reset_id = %q.reset_id))]
+    pub async fn decide_with_history<T>(
+        &self,
+        q: HistoryQuery<'_>,
+        decide: impl FnOnce(StoredHistory) -> (T, Option<ResetRecord>),
+    ) -> Result<T, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let caller_window = sqlx::query(CALLER_WINDOW)
+            .bind(q.reset_id)
+            .bind(q.requester_issuer)
+            .bind(q.requester_subject)
+            .bind(&q.window_start)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let target = sqlx::query(TARGET)
+            .bind(q.reset_id)
+            .bind(q.target_id)
+            .bind(&q.in_flight_since)
+            .fetch_one(&mut *tx)
+            .await?;
+        let history = StoredHistory {
+            caller_window,
+            target_last: target.try_get(0)?,
+            target_in_flight: target.try_get::<i64, _>(1)? != 0,
+        };
+        let (answer, write) = decide(history);
+        if let Some(record) = write {
+            row::update(&record).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(answer)
+    }
+}
