@@ -2,6 +2,7 @@
 //! behind a JWT-authenticated, policy-checked, audited HTTP API.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
