@@ -10,6 +10,8 @@ mod cache;
 mod fetch;
 mod keys;
 mod settings;
+#[cfg(test)]
+mod tests;
 mod token;
 
 use axum::http::HeaderValue;
