@@ -201,3 +201,21 @@ async fn refresh_keys_counts_usable_keys_once_per_interval() {
     assert_eq!(hs256_only.refresh_keys().await, Ok(0));
     assert_eq!(hs256_only.key_fetches(), 0);
 }
+
+/// Callers queued behind a fetch use its result instead of fetching again,
+/// even with no interval at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_one_fetch() {
+    let tokens: Vec<String> = (0..50).map(|_| rs256("rsa-1", &good_claims())).collect();
+    let idp = Idp::start(default_jwks()).await;
+    let verifier = Arc::new(verifier_with_interval(&idp, Duration::ZERO));
+    let mut tasks = JoinSet::new();
+    for token in tokens {
+        let verifier = Arc::clone(&verifier);
+        tasks.spawn(async move { verifier.verify(&token).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.expect("task completes").expect("accepted");
+    }
+    assert_eq!((verifier.key_fetches(), idp.jwks_hits()), (1, 1));
+}
