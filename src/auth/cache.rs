@@ -28,7 +28,7 @@ pub(super) struct KeyCache {
     interval: Duration,
     cached: RwLock<Cached>,
     /// Held while fetching; holds the time of the last attempt.
-    fetching: tokio::sync::Mutex<Option<Instant>>,
+    fetching: Arc<tokio::sync::Mutex<Option<Instant>>>,
     fetches: AtomicU64,
 }
 
@@ -45,7 +45,7 @@ impl KeyCache {
             algorithms,
             interval,
             cached: RwLock::default(),
-            fetching: tokio::sync::Mutex::new(None),
+            fetching: Arc::new(tokio::sync::Mutex::new(None)),
             fetches: AtomicU64::new(0),
         }
     }
@@ -60,7 +60,10 @@ impl KeyCache {
 
     /// A key set that holds `wanted`, refetching first when it is unknown and
     /// the interval allows.
-    pub(super) async fn containing(&self, wanted: &KeyRef) -> Result<Arc<KeySet>, AuthError> {
+    pub(super) async fn containing(
+        self: &Arc<Self>,
+        wanted: &KeyRef,
+    ) -> Result<Arc<KeySet>, AuthError> {
         let seen = self.current();
         if let Some(set) = &seen
             && set.contains(wanted)
@@ -77,7 +80,7 @@ impl KeyCache {
 
     /// Fetch unless a fetch was made within the interval; then report how many
     /// usable keys are cached.
-    pub(super) async fn refresh(&self) -> Result<usize, AuthError> {
+    pub(super) async fn refresh(self: &Arc<Self>) -> Result<usize, AuthError> {
         let seen = self.current();
         self.refresh_if_due(seen.as_ref()).await;
         match self.current() {
@@ -105,8 +108,8 @@ impl KeyCache {
 
     /// Callers that queued behind a fetch find the set replaced (or the
     /// attempt recent) when they get the lock, and do not fetch again.
-    async fn refresh_if_due(&self, seen: Option<&Arc<KeySet>>) {
-        let mut last_attempt = self.fetching.lock().await;
+    async fn refresh_if_due(self: &Arc<Self>, seen: Option<&Arc<KeySet>>) {
+        let mut last_attempt = Arc::clone(&self.fetching).lock_owned().await;
         let replaced = match (self.current(), seen) {
             (Some(now), Some(seen)) => !Arc::ptr_eq(&now, seen),
             (now, seen) => now.is_some() != seen.is_some(),
@@ -117,7 +120,17 @@ impl KeyCache {
         }
         *last_attempt = Some(Instant::now());
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        self.fetch_and_store().await;
+        // The fetch owns the lock and runs on its own task: a caller that goes
+        // away (client disconnect, request timeout) cannot abandon it half-done
+        // and leave the interval spent with nothing stored.
+        let this = Arc::clone(self);
+        let fetch = tokio::spawn(async move {
+            this.fetch_and_store().await;
+            drop(last_attempt);
+        });
+        if let Err(e) = fetch.await {
+            tracing::error!(error = %e, "key set fetch task failed");
+        }
     }
 
     async fn fetch_and_store(&self) {

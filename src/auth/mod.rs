@@ -14,6 +14,8 @@ mod settings;
 mod tests;
 mod token;
 
+use std::sync::Arc;
+
 use axum::http::HeaderValue;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
@@ -77,7 +79,7 @@ struct OidcRoute {
     issuers: Vec<AcceptedIssuer>,
     tenant_ids: Vec<String>,
     algorithms: Vec<Algorithm>,
-    keys: KeyCache,
+    keys: Arc<KeyCache>,
 }
 
 enum Route<'a> {
@@ -100,7 +102,12 @@ impl Verifier {
             let algorithms = o.asymmetric_algorithms();
             let source = o.key_source(&issuers);
             OidcRoute {
-                keys: KeyCache::new(http, source, algorithms.clone(), o.refresh_interval),
+                keys: Arc::new(KeyCache::new(
+                    http,
+                    source,
+                    algorithms.clone(),
+                    o.refresh_interval,
+                )),
                 issuers,
                 tenant_ids: o.tenant_ids,
                 algorithms,

@@ -219,3 +219,20 @@ async fn concurrent_callers_share_one_fetch() {
     }
     assert_eq!((verifier.key_fetches(), idp.jwks_hits()), (1, 1));
 }
+
+/// A caller that gives up mid-fetch (request timeout, disconnect) does not
+/// waste the fetch: it completes and fills the cache for the next caller.
+#[tokio::test]
+async fn abandoned_fetch_still_completes() {
+    let token = rs256("rsa-1", &good_claims());
+    let idp = Idp::start(default_jwks()).await;
+    idp.delay(Duration::from_millis(300));
+    let verifier = verifier(&idp);
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), verifier.verify(&token)).await;
+    assert!(gave_up.is_err(), "the first caller timed out");
+    verifier
+        .verify(&token)
+        .await
+        .expect("the abandoned fetch filled the cache");
+    assert_eq!((verifier.key_fetches(), idp.jwks_hits()), (1, 1));
+}

@@ -1,8 +1,9 @@
 //! The local IdP: one axum server on 127.0.0.1:0 serving a discovery document
 //! (at any path ending in `/.well-known/openid-configuration`) and `/keys`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -19,6 +20,7 @@ pub(super) struct Idp {
 struct IdpState {
     jwks: Mutex<Value>,
     failing: AtomicBool,
+    delay_ms: AtomicU64,
     jwks_hits: AtomicUsize,
     discovery_hits: AtomicUsize,
     all_hits: AtomicUsize,
@@ -60,6 +62,13 @@ impl Idp {
         self.state.failing.store(failing, Ordering::SeqCst);
     }
 
+    /// Make `/keys` answer this much later.
+    pub(super) fn delay(&self, delay: Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     pub(super) fn jwks_hits(&self) -> usize {
         self.state.jwks_hits.load(Ordering::SeqCst)
     }
@@ -92,6 +101,8 @@ async fn serve(State(state): State<Arc<IdpState>>, uri: Uri) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     state.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     if state.failing.load(Ordering::SeqCst) {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
