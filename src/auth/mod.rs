@@ -1,50 +1,60 @@
-//! Placeholder for the token verifier (HS256 only); replaced by the OIDC/JWKS
-//! verifier on the `auth` branch. Same public API.
+//! Bearer-token validation (RFC 8725), independent of HTTP routing.
+//!
+//! A token is routed by its unverified `iss`: the HS256 issuer is verified
+//! with the shared secret and HS256 only; an accepted OIDC issuer with the
+//! pinned asymmetric algorithms and a key from its JWKS, found by `kid`/`x5t`.
+//! Neither route ever takes an algorithm or a key from the token itself
+//! (`alg` is only checked against the pin; `jku`, `x5u`, `jwk`, `x5c` are ignored).
+
+mod cache;
+mod fetch;
+mod keys;
+mod settings;
+#[cfg(test)]
+mod tests;
+mod token;
+
+use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 
-pub struct AuthSettings {
-    pub oidc: Option<OidcSettings>,
-    pub hs256: Option<Hs256Settings>,
-    pub audiences: Vec<String>,
-    pub leeway_secs: u64,
-}
+use cache::KeyCache;
+use settings::AcceptedIssuer;
+pub use settings::{AuthSettings, Hs256Settings, OidcSettings};
+use token::{Claims, Unverified};
 
-pub struct OidcSettings {
-    pub issuers: Vec<String>,
-    pub tenant_ids: Vec<String>,
-    pub jwks_uri: Option<String>,
-    pub discovery_url: Option<String>,
-    pub algorithms: Vec<Algorithm>,
-    pub refresh_interval: std::time::Duration,
-}
+/// A longer `Authorization` header is refused before any parsing.
+pub const MAX_HEADER: usize = 8 * 1024;
 
-pub struct Hs256Settings {
-    pub issuer: String,
-    pub secret: SecretString,
-}
-
+/// Who a valid token identifies.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Identity {
     pub issuer: String,
     pub subject: String,
+    /// `oid`
     pub object_id: Option<String>,
+    /// `tid`
     pub tenant_id: Option<String>,
+    /// `azp` (v2) or `appid` (v1)
     pub app_id: Option<String>,
+    /// `name`, else `preferred_username`, else `upn`
     pub name: Option<String>,
+    /// `roles` (app roles)
     pub roles: Vec<String>,
+    /// `scp` split on spaces (delegated scopes)
     pub scopes: Vec<String>,
+    /// `groups`, when the token carries it
     pub groups: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a token or header is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("no bearer token")]
     Missing,
-    #[error("the Authorization header is not a bearer token")]
+    #[error("the Authorization header is not a single bearer token")]
     Malformed,
     #[error("invalid token: {0}")]
     Invalid(String),
@@ -52,88 +62,198 @@ pub enum AuthError {
     KeysUnavailable(String),
 }
 
+/// Validates bearer tokens against the configured issuers.
 pub struct Verifier {
-    settings: AuthSettings,
+    hs256: Option<Hs256Route>,
+    oidc: Option<OidcRoute>,
+    audiences: Vec<String>,
+    leeway_secs: u64,
 }
 
-impl std::fmt::Debug for Verifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Verifier")
-    }
+struct Hs256Route {
+    issuer: String,
+    key: DecodingKey,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    iss: String,
-    sub: String,
-    oid: Option<String>,
-    tid: Option<String>,
-    azp: Option<String>,
-    appid: Option<String>,
-    name: Option<String>,
-    preferred_username: Option<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    scp: Option<String>,
-    #[serde(default)]
-    groups: Vec<String>,
+struct OidcRoute {
+    issuers: Vec<AcceptedIssuer>,
+    tenant_ids: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    keys: Arc<KeyCache>,
+}
+
+enum Route<'a> {
+    Hs256(&'a Hs256Route),
+    Oidc(&'a OidcRoute, &'a AcceptedIssuer),
 }
 
 impl Verifier {
-    pub fn new(settings: AuthSettings, _http: reqwest::Client) -> Verifier {
-        Verifier { settings }
+    /// No I/O here: keys are fetched lazily on first use.
+    pub fn new(settings: AuthSettings, http: reqwest::Client) -> Verifier {
+        if settings.audiences.is_empty() {
+            tracing::warn!("no accepted audiences: every token will be refused");
+        }
+        let hs256 = settings.hs256.map(|h| Hs256Route {
+            key: DecodingKey::from_secret(h.secret.expose_secret().as_bytes()),
+            issuer: h.issuer,
+        });
+        let oidc = settings.oidc.map(|o| {
+            let issuers = o.accepted_issuers();
+            let algorithms = o.asymmetric_algorithms();
+            let source = o.key_source(&issuers);
+            OidcRoute {
+                keys: Arc::new(KeyCache::new(
+                    http,
+                    source,
+                    algorithms.clone(),
+                    o.refresh_interval,
+                )),
+                issuers,
+                tenant_ids: o.tenant_ids,
+                algorithms,
+            }
+        });
+        Verifier {
+            hs256,
+            oidc,
+            audiences: settings.audiences,
+            leeway_secs: settings.leeway_secs,
+        }
     }
 
+    /// Validate a bare compact JWT.
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        let hs = self
-            .settings
-            .hs256
-            .as_ref()
-            .ok_or(AuthError::Invalid("no issuer".into()))?;
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[&hs.issuer]);
-        v.set_audience(&self.settings.audiences);
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        v.validate_nbf = true;
-        v.leeway = self.settings.leeway_secs;
-        let key = DecodingKey::from_secret(hs.secret.expose_secret().as_bytes());
-        let c = jsonwebtoken::decode::<Claims>(token, &key, &v)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?
-            .claims;
-        Ok(Identity {
-            issuer: c.iss,
-            subject: c.sub,
-            object_id: c.oid,
-            tenant_id: c.tid,
-            app_id: c.azp.or(c.appid),
-            name: c.name.or(c.preferred_username),
-            roles: c.roles,
-            scopes: c
-                .scp
-                .map(|s| s.split(' ').map(str::to_owned).collect())
-                .unwrap_or_default(),
-            groups: c.groups,
-        })
+        let unverified = Unverified::parse(token)?;
+        match self.route(&unverified.issuer)? {
+            Route::Hs256(route) => self.verify_hs256(route, token, &unverified),
+            Route::Oidc(route, issuer) => self.verify_oidc(route, issuer, token, &unverified).await,
+        }
     }
 
+    /// Validate the value of an Authorization header (None = missing). Size cap 8 KiB,
+    /// scheme "Bearer" case-insensitive, exactly one token.
     pub async fn verify_header(&self, header: Option<&HeaderValue>) -> Result<Identity, AuthError> {
         let value = header.ok_or(AuthError::Missing)?;
-        if value.len() > 8192 {
+        if value.len() > MAX_HEADER {
             return Err(AuthError::Malformed);
         }
         let value = value.to_str().map_err(|_| AuthError::Malformed)?;
         let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        let token = token.trim_matches(' ');
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains([' ', '\t'])
+        {
             return Err(AuthError::Malformed);
         }
-        self.verify(token.trim()).await
+        self.verify(token).await
     }
 
+    /// How many key-set fetches (discovery + JWKS counts as one) have been made; for tests and metrics.
     pub fn key_fetches(&self) -> u64 {
-        0
+        self.oidc.as_ref().map_or(0, |o| o.keys.fetches())
     }
 
+    /// Fetch the key set now (used by readiness); Ok(number of usable keys).
+    /// Rate-limited like an unknown `kid`: within `refresh_interval` of the
+    /// last fetch it reports the cached set instead. Ok(0) without OIDC.
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
-        Ok(0)
+        match &self.oidc {
+            Some(oidc) => oidc.keys.refresh().await,
+            None => Ok(0),
+        }
+    }
+
+    /// The HS256 issuer wins a tie: an equal OIDC issuer is a configuration
+    /// mistake, and HS256-only is the narrower choice.
+    fn route(&self, iss: &str) -> Result<Route<'_>, AuthError> {
+        if let Some(hs256) = &self.hs256
+            && hs256.issuer == iss
+        {
+            return Ok(Route::Hs256(hs256));
+        }
+        if let Some(oidc) = &self.oidc
+            && let Some(accepted) = oidc.issuers.iter().find(|a| a.iss == iss)
+        {
+            return Ok(Route::Oidc(oidc, accepted));
+        }
+        Err(AuthError::Invalid("issuer not trusted".to_owned()))
+    }
+
+    fn verify_hs256(
+        &self,
+        route: &Hs256Route,
+        token: &str,
+        unverified: &Unverified,
+    ) -> Result<Identity, AuthError> {
+        pinned(unverified.header.alg, &[Algorithm::HS256])?;
+        let validation = self.validation(unverified.header.alg, &route.issuer);
+        let data = jsonwebtoken::decode::<Claims>(token, &route.key, &validation)
+            .map_err(|e| token::refusal(&e))?;
+        data.claims.into_identity()
+    }
+
+    async fn verify_oidc(
+        &self,
+        route: &OidcRoute,
+        issuer: &AcceptedIssuer,
+        token: &str,
+        unverified: &Unverified,
+    ) -> Result<Identity, AuthError> {
+        let alg = unverified.header.alg;
+        pinned(alg, &route.algorithms)?;
+        let wanted = unverified.key_ref()?;
+        let set = route.keys.containing(&wanted).await?;
+        let key = set.find(&wanted, alg)?;
+        let validation = self.validation(alg, &issuer.iss);
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map_err(|e| token::refusal(&e))?;
+        data.claims
+            .check_tenant(&route.tenant_ids, issuer.tenant.as_deref())?;
+        data.claims.into_identity()
+    }
+
+    /// `alg` has already been checked against the pin, so the single-algorithm
+    /// list only repeats that choice; it never widens it.
+    fn validation(&self, alg: Algorithm, issuer: &str) -> Validation {
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&self.audiences);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway_secs;
+        validation
+    }
+}
+
+fn pinned(alg: Algorithm, allowed: &[Algorithm]) -> Result<(), AuthError> {
+    if allowed.contains(&alg) {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "algorithm {alg:?} not allowed for this issuer"
+        )))
+    }
+}
+
+/// Names what is configured, never the HS256 secret.
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> = self
+            .oidc
+            .iter()
+            .flat_map(|o| o.issuers.iter().map(|a| a.iss.as_str()))
+            .collect();
+        f.debug_struct("Verifier")
+            .field(
+                "hs256_issuer",
+                &self.hs256.as_ref().map(|h| h.issuer.as_str()),
+            )
+            .field("oidc_issuers", &issuers)
+            .field(
+                "key_source",
+                &self.oidc.as_ref().and_then(|o| o.keys.source()),
+            )
+            .field("audiences", &self.audiences)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish()
     }
 }
