@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{TestApp, sign};
-use guest_reset::emulator::{Emulator, demo as tenant};
+use common::{sign, tenant};
+use guest_reset::emulator::Emulator;
 use serde_json::{Value, json};
 
 const SECRET: &str = "sighup-test-secret-0123456789abcdef";
@@ -42,7 +42,10 @@ fn serve(dir: &std::path::Path, graph: std::net::SocketAddr) -> (Server, String)
         ("GRAPH_CLIENT_SECRET", tenant::CLIENT_SECRET.to_owned()),
     ];
     let mut command = Command::new(env!("CARGO_BIN_EXE_guest-reset"));
-    command.arg("serve").env("LOG_FORMAT", "json").stderr(Stdio::piped());
+    command
+        .arg("serve")
+        .env("LOG_FORMAT", "json")
+        .stderr(Stdio::piped());
     for (k, v) in vars {
         command.env(format!("GUEST_RESET_{k}"), v);
     }
@@ -62,18 +65,42 @@ fn serve(dir: &std::path::Path, graph: std::net::SocketAddr) -> (Server, String)
 }
 
 fn policy(rule: &str) -> String {
-    format!("[[grant]]\ncaller = {{ subjects = ['ops'] }}\npermissions = ['resets:read:own']\n[[rule]]\nname = '{rule}'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['fabrikam.example']\n")
+    format!(
+        "[[grant]]\ncaller = {{ subjects = ['ops'] }}\npermissions = ['resets:read:own']\n[[rule]]\nname = '{rule}'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['fabrikam.example']\n"
+    )
 }
 
 async fn whoami(client: &reqwest::Client, base: &str) -> Value {
     let now = jsonwebtoken::get_current_timestamp();
-    let token = sign(&json!({ "iss": ISSUER, "aud": "api://guest-reset", "sub": "ops", "exp": now + 300 }), SECRET);
-    client.get(format!("{base}/v1/whoami")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    let token = sign(
+        &json!({ "iss": ISSUER, "aud": "api://guest-reset", "sub": "ops", "exp": now + 300 }),
+        SECRET,
+    );
+    client
+        .get(format!("{base}/v1/whoami"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
-async fn rules_after_hangup(server: &Server, client: &reqwest::Client, base: &str, old: &Value) -> Value {
+async fn rules_after_hangup(
+    server: &Server,
+    client: &reqwest::Client,
+    base: &str,
+    old: &Value,
+) -> Value {
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     for _ in 0..100 {
         let me = whoami(client, base).await;
         if me["policy_version"] != *old {
@@ -86,7 +113,6 @@ async fn rules_after_hangup(server: &Server, client: &reqwest::Client, base: &st
 
 #[tokio::test]
 async fn sighup_reloads_the_policy_and_a_bad_file_keeps_the_old_one() {
-    let _unused: Option<TestApp> = None;
     let emulator = Emulator::demo();
     let graph = emulator.spawn("127.0.0.1:0").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -102,8 +128,17 @@ async fn sighup_reloads_the_policy_and_a_bad_file_keeps_the_old_one() {
 
     std::fs::write(dir.path().join("policy.toml"), "[[rule]]\nname = ").unwrap();
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let kept = whoami(&client, &base).await;
-    assert_eq!(kept["policy_version"], second["policy_version"], "the invalid file replaced the policy");
+    assert_eq!(
+        kept["policy_version"], second["policy_version"],
+        "the invalid file replaced the policy"
+    );
 }

@@ -6,6 +6,7 @@
 mod decide;
 mod file;
 mod matchers;
+mod question;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -14,8 +15,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use decide::{Ask, Caller, Decision, Denial, History, Question, Target};
 pub use matchers::{CallerMatch, DomainPattern, RedirectRule};
+pub use question::{Ask, Caller, Decision, Denial, History, Question, Target};
 
 /// What a caller may do with the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
