@@ -268,3 +268,33 @@ async fn admin_reload_swaps_a_valid_policy_and_keeps_the_old_one_otherwise() {
 async fn version(app: &TestApp) -> Value {
     app.get("/v1/whoami").await.json::<Value>().await.unwrap()["policy_version"].clone()
 }
+
+#[tokio::test]
+async fn concurrent_requests_for_one_guest_reset_it_once() {
+    let app = TestApp::spawn_with_policy(&policy("cooldown_hours = 24")).await;
+    let mut body = adele();
+    body["ticket"] = json!("INC-9");
+    body["reason"] = json!("concurrency");
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = app
+            .client
+            .post(format!("{}/v1/resets", app.base))
+            .bearer_auth(app.token())
+            .json(&body);
+        tasks.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let statuses = tasks.join_all().await;
+    let ok = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(ok, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    let invitations = app
+        .graph_writes()
+        .iter()
+        .filter(|w| w.starts_with("POST /v1.0/invitations"))
+        .count();
+    assert_eq!(invitations, 1);
+}

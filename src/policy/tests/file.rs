@@ -104,3 +104,20 @@ fn summary_mentions_every_rule() {
         "{s}"
     );
 }
+
+/// The commented example in the README is a valid policy that says what the
+/// README says it does.
+#[test]
+fn the_readme_example_parses() {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("### The policy file").expect("section")..];
+    let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let text = &section[start..start + section[start..].find("```").unwrap()];
+    let p = Policy::parse(text, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.grants.len(), 4);
+    assert_eq!(p.rules.len(), 2);
+    let rule = &p.rules[0];
+    assert_eq!(rule.cooldown_hours, Some(24));
+    assert!(rule.allow_cooldown_override && rule.ticket_pattern.is_some());
+    assert_eq!(p.rules[1].effect, Effect::Deny);
+}
