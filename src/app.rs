@@ -77,6 +77,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         resets: Arc::new(resets),
         auth: Arc::new(Verifier::new(auth_settings(&config.auth), key_client()?)),
+        idempotency_retention: config.idempotency_retention,
     })
 }
 
@@ -122,6 +123,8 @@ pub async fn run(
     if interrupted > 0 {
         tracing::warn!(count = interrupted, "marked interrupted resets as unknown");
     }
+    let purged = state.resets.store().purge_expired_keys(&started).await?;
+    tracing::info!(purged, "expired idempotency keys removed");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let served = axum::serve(listener, build_router(state))

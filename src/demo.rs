@@ -90,6 +90,7 @@ pub fn config(
             client_secret: SecretString::from(demo::CLIENT_SECRET),
             timeout: Duration::from_secs(30),
         },
+        idempotency_retention: Duration::from_secs(24 * 3600),
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,

@@ -32,6 +32,7 @@ macro_rules! catalogue {
 catalogue! {
     InvalidJson => ("invalid-json", 400, "Request body is not valid JSON"),
     InvalidRequest => ("invalid-request", 400, "Request is invalid"),
+    InvalidIdempotencyKey => ("invalid-idempotency-key", 400, "Idempotency-Key is malformed"),
     Unauthenticated => ("unauthenticated", 401, "Authentication required"),
     PermissionDenied => ("permission-denied", 403, "Permission missing"),
     PolicyDenied => ("policy-denied", 403, "Denied by policy"),
@@ -41,6 +42,7 @@ catalogue! {
     PayloadTooLarge => ("payload-too-large", 413, "Request body too large"),
     ResetInProgress => ("reset-in-progress", 409, "Another reset of this guest is in progress"),
     CooldownActive => ("cooldown-active", 409, "Guest was reset too recently"),
+    IdempotencyKeyInFlight => ("idempotency-key-in-flight", 409, "A request with this Idempotency-Key is in progress"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported media type"),
     UserNotFound => ("user-not-found", 422, "Guest not found"),
     UserAmbiguous => ("user-ambiguous", 422, "Email matches more than one user"),
@@ -49,6 +51,7 @@ catalogue! {
     TargetHasDirectoryRole => ("target-has-directory-role", 422, "Target holds a directory role"),
     EmailNotOnUser => ("email-not-on-user", 422, "New email is not on the user"),
     PolicyInvalid => ("policy-invalid", 422, "Policy file is invalid"),
+    IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency-Key was used with another request"),
     QuotaExceeded => ("quota-exceeded", 429, "Reset quota used up"),
     Internal => ("internal", 500, "Internal error"),
     Interrupted => ("interrupted", 500, "Service stopped before the outcome was known"),

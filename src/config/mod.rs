@@ -23,6 +23,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub graph: GraphConfig,
     pub reset: ResetDefaults,
+    /// How long `Idempotency-Key`s and their answers are kept.
+    pub idempotency_retention: Duration,
 }
 
 pub use auth::{AuthConfig, Hs256Config, OidcConfig};
@@ -90,6 +92,11 @@ impl Config {
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),
             graph: env.graph(),
+            idempotency_retention: Duration::from_secs(
+                3600 * env
+                    .parsed::<u64>("IDEMPOTENCY_RETENTION_HOURS", Some("24"))
+                    .unwrap_or(24),
+            ),
             reset: ResetDefaults {
                 redirect_url: env.url("DEFAULT_REDIRECT_URL", Some("https://myapps.microsoft.com")),
                 send_invitation_message: env

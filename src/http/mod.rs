@@ -3,6 +3,9 @@
 
 mod admin;
 pub mod auth;
+mod idempotency;
+
+pub use idempotency::claim as idempotency_claim;
 pub mod problem;
 pub mod request_id;
 mod resets;
@@ -26,6 +29,8 @@ pub const OPENAPI: &str = include_str!("../../openapi.yaml");
 pub struct AppState {
     pub resets: Arc<ResetService>,
     pub auth: Arc<crate::auth::Verifier>,
+    /// How long an `Idempotency-Key` and its answer are kept.
+    pub idempotency_retention: std::time::Duration,
 }
 
 /// Every route as (method, path template), in the router's own syntax. The

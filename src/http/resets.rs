@@ -10,14 +10,14 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
 use super::request_id;
+use super::{AppState, idempotency};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::{ResetRecord, Status, normalise_timestamp};
-use crate::reset::{Outcome, PlannedCall, ResetError, ResetRequest};
+use crate::reset::{Context, Outcome, PlannedCall, ResetError, ResetRequest};
 use crate::store::{ListFilter, MAX_LIMIT};
 
 /// A reset as the API shows it: the record, plus what only the POST answer
@@ -49,22 +49,39 @@ pub async fn create(
         )
         .into_response();
     }
+    let key = match idempotency::parse(&headers) {
+        Ok(key) => {
+            key.map(|k| idempotency::claim(&caller.identity, k, &body, state.idempotency_retention))
+        }
+        Err(p) => return p.into_response(),
+    };
+    if let Some(claim) = &key
+        && let idempotency::Gate::Answer(answer) = idempotency::check(&state, claim).await
+    {
+        return answer;
+    }
     let input = serde_json::from_slice::<ResetRequest>(&body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
         _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
     });
-    match state
-        .resets
-        .create(
-            &caller.identity,
-            caller.has(Permission::ResetsRedeemUrl),
-            request_id::current(),
-            input,
-        )
-        .await
-    {
+    let ctx = Context {
+        caller: &caller.identity,
+        may_receive_redeem_url: caller.has(Permission::ResetsRedeemUrl),
+        request_id: request_id::current(),
+        key: key.clone(),
+    };
+    let result = state.resets.create(ctx, input).await;
+    let reset_id = match &result {
+        Ok(outcome) => Some(outcome.record.id.clone()),
+        Err(failure) => failure.record.as_ref().map(|r| r.id.clone()),
+    };
+    let response = match result {
         Ok(outcome) => created(&outcome),
         Err(failure) => Problem::from(failure).into_response(),
+    };
+    match (key, reset_id) {
+        (Some(claim), Some(id)) => idempotency::remember(&state, &claim, &id, response).await,
+        _ => response,
     }
 }
 

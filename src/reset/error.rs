@@ -56,6 +56,8 @@ pub enum ResetError {
     PolicyDenied(Decision),
     #[error("the caller may not receive redeem URLs")]
     RedeemUrlNotPermitted,
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyKeyInFlight,
     #[error("Graph failed while {}: {error}", step.describe())]
     Graph { step: Step, error: GraphError },
     #[error("Graph answered the invitation with status {0:?}")]
@@ -76,6 +78,7 @@ impl ResetError {
             ResetError::EmailNotOnUser => P::EmailNotOnUser,
             ResetError::PolicyDenied(d) => denial_problem(d.denial),
             ResetError::RedeemUrlNotPermitted => P::PermissionDenied,
+            ResetError::IdempotencyKeyInFlight => P::IdempotencyKeyInFlight,
             ResetError::Graph { step, error } => graph_problem(*step, error),
             ResetError::InvitationStatus(_) => P::InvitationError,
             ResetError::Store(_) => P::Internal,

@@ -17,7 +17,7 @@ use crate::config::ResetDefaults;
 use crate::graph::GraphClient;
 use crate::policy::{Policy, PolicyError};
 use crate::record::{ProblemRecord, Requester, ResetRecord, Status, Target};
-use crate::store::{ListFilter, Store, StoreError};
+use crate::store::{KeyClaim, ListFilter, Store, StoreError};
 
 pub use error::{ResetError, Step};
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
@@ -28,6 +28,16 @@ pub struct PlannedCall {
     pub method: &'static str,
     pub path: String,
     pub body: serde_json::Value,
+}
+
+/// Who asks, and how the request arrived.
+pub struct Context<'a> {
+    pub caller: &'a Identity,
+    /// The caller holds `resets:redeem-url`.
+    pub may_receive_redeem_url: bool,
+    pub request_id: Option<String>,
+    /// The caller's `Idempotency-Key`, claimed with the pending row.
+    pub key: Option<KeyClaim>,
 }
 
 /// Versions before and after a policy reload.
@@ -129,40 +139,56 @@ impl ResetService {
 
     /// Handle one reset request. `input` is the parsed body, or why it could
     /// not be parsed: invalid requests are recorded too.
-    /// `may_receive_redeem_url`: the caller holds `resets:redeem-url`.
-    #[instrument(skip_all, fields(reset_id, requester = %caller.subject))]
+    #[instrument(skip_all, fields(reset_id, requester = %ctx.caller.subject))]
     pub async fn create(
         &self,
-        caller: &Identity,
-        may_receive_redeem_url: bool,
-        request_id: Option<String>,
+        ctx: Context<'_>,
         input: Result<ResetRequest, ResetError>,
     ) -> Result<Outcome, Failure> {
-        let mut record = new_record(requester(caller), request_id, input.as_ref().ok());
+        let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
         tracing::Span::current().record("reset_id", record.id.as_str());
-        let valid = input.and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid));
-        let valid = valid.and_then(|v| {
-            match v.send_invitation_message || v.dry_run || may_receive_redeem_url {
-                true => Ok(v),
-                false => Err(ResetError::RedeemUrlNotPermitted),
-            }
-        });
+        let valid = input
+            .and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid))
+            .and_then(|v| {
+                match v.send_invitation_message || v.dry_run || ctx.may_receive_redeem_url {
+                    true => Ok(v),
+                    false => Err(ResetError::RedeemUrlNotPermitted),
+                }
+            });
         let valid = match valid {
             Ok(v) => v,
             Err(error) => return Err(self.finish_failed(record, error).await),
         };
         record.redirect_url = Some(valid.redirect_url.clone());
         record.send_invitation_message = Some(valid.send_invitation_message);
-        // The intent is durable before Graph hears anything.
-        if let Err(e) = self.store.insert(&record).await {
-            return Err(Failure {
-                record: None,
-                error: e.into(),
-            });
+        // The intent (and the idempotency key, if any) is durable before Graph hears anything.
+        if let Err(error) = self.record_intent(&record, ctx.key.as_ref()).await {
+            return match error {
+                ResetError::IdempotencyKeyInFlight => Err(self.finish_failed(record, error).await),
+                error => Err(Failure {
+                    record: None,
+                    error,
+                }),
+            };
         }
-        match self.run(caller, &valid, &mut record).await {
+        match self.run(ctx.caller, &valid, &mut record).await {
             Ok(applied) => self.finish_ok(record, &valid, applied).await,
             Err(error) => Err(self.finish_failed(record, error).await),
+        }
+    }
+
+    async fn record_intent(
+        &self,
+        record: &ResetRecord,
+        key: Option<&KeyClaim>,
+    ) -> Result<(), ResetError> {
+        match key {
+            None => Ok(self.store.insert(record).await?),
+            Some(key) => match self.store.insert_claiming(record, key).await? {
+                true => Ok(()),
+                // Another request with this key won the race to claim it.
+                false => Err(ResetError::IdempotencyKeyInFlight),
+            },
         }
     }
 

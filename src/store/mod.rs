@@ -4,6 +4,7 @@
 //! power loss. Knows nothing of HTTP or Graph.
 
 mod history;
+mod idempotency;
 mod list;
 mod row;
 
@@ -18,6 +19,7 @@ use tracing::instrument;
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
 pub use history::{HistoryQuery, StoredHistory};
+pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use list::{ListFilter, MAX_LIMIT};
 
 /// Errors of the audit store.

@@ -1,0 +1,157 @@
+//! Idempotency keys: claimed in the same transaction as the reset's pending
+//! row (so a key can never point at a reset that was not recorded, nor two
+//! resets share a key), completed with the answer to replay.
+
+use sqlx::Row;
+use tracing::instrument;
+
+use super::{Store, StoreError, row};
+use crate::record::ResetRecord;
+
+/// A caller's key for one route, with the fingerprint of the request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyClaim {
+    /// Issuer and subject of the caller: keys of different callers never meet.
+    pub principal: String,
+    pub route: String,
+    pub key: String,
+    pub fingerprint: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// What the store holds for a key (expired keys count as absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    Absent,
+    InProgress {
+        fingerprint: String,
+        reset_id: String,
+    },
+    Done {
+        fingerprint: String,
+        reset_id: String,
+        answer: StoredAnswer,
+    },
+}
+
+/// The answer given the first time, replayed for a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+const LOOKUP: &str = "select fingerprint, reset_id, state, status, content_type, body \
+                      from idempotency_keys where principal = $1 and route = $2 and key = $3 \
+                      and expires_at > $4";
+
+impl Store {
+    #[instrument(skip_all)]
+    pub async fn idempotency_lookup(&self, c: &KeyClaim) -> Result<KeyState, StoreError> {
+        let found = sqlx::query(LOOKUP)
+            .bind(&c.principal)
+            .bind(&c.route)
+            .bind(&c.key)
+            .bind(&c.created_at)
+            .fetch_optional(&self.writer)
+            .await?;
+        let Some(r) = found else {
+            return Ok(KeyState::Absent);
+        };
+        let (fingerprint, reset_id) = (r.try_get("fingerprint")?, r.try_get("reset_id")?);
+        if r.try_get::<String, _>("state")? == "in_progress" {
+            return Ok(KeyState::InProgress {
+                fingerprint,
+                reset_id,
+            });
+        }
+        let answer = StoredAnswer {
+            status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(500),
+            content_type: r.try_get("content_type")?,
+            body: r.try_get("body")?,
+        };
+        Ok(KeyState::Done {
+            fingerprint,
+            reset_id,
+            answer,
+        })
+    }
+
+    /// Insert `record` as pending and claim `key` for it, atomically. `false`
+    /// (and nothing written) when a live claim for the key already exists.
+    #[instrument(skip_all, fields(reset_id = %record.id))]
+    pub async fn insert_claiming(
+        &self,
+        record: &ResetRecord,
+        key: &KeyClaim,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let live = sqlx::query(LOOKUP)
+            .bind(&key.principal)
+            .bind(&key.route)
+            .bind(&key.key)
+            .bind(&key.created_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if live.is_some() {
+            return Ok(false);
+        }
+        // An expired claim for the same key is replaced, as the draft allows.
+        sqlx::query(
+            "insert or replace into idempotency_keys (principal, route, key, fingerprint, reset_id, \
+             state, created_at, expires_at) values ($1, $2, $3, $4, $5, 'in_progress', $6, $7)",
+        )
+        .bind(&key.principal)
+        .bind(&key.route)
+        .bind(&key.key)
+        .bind(&key.fingerprint)
+        .bind(&record.id)
+        .bind(&key.created_at)
+        .bind(&key.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        row::insert(record).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Store the answer for a key claimed by `reset_id` (no-op otherwise).
+    #[instrument(skip_all, fields(reset_id = %reset_id))]
+    pub async fn idempotency_complete(
+        &self,
+        key: &KeyClaim,
+        reset_id: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "update idempotency_keys set state = 'done', status = $1, content_type = $2, body = $3 \
+             where principal = $4 and route = $5 and key = $6 and reset_id = $7",
+        )
+        .bind(i64::from(answer.status))
+        .bind(&answer.content_type)
+        .bind(&answer.body)
+        .bind(&key.principal)
+        .bind(&key.route)
+        .bind(&key.key)
+        .bind(reset_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forget keys past their retention; returns how many.
+    #[instrument(skip_all)]
+    pub async fn purge_expired_keys(&self, now: &str) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let done = sqlx::query("delete from idempotency_keys where expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
