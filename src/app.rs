@@ -119,21 +119,33 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let started = crate::record::now_rfc3339();
     let state = build_state(&config).await?;
-    let interrupted = state.resets.reconcile_interrupted(&started).await?;
-    if interrupted > 0 {
-        tracing::warn!(count = interrupted, "marked interrupted resets as unknown");
-    }
+    let reconciled = state.resets.reconcile(&started).await?;
+    tracing::info!(?reconciled, "start-up reconciliation done");
     let purged = state.resets.store().purge_expired_keys(&started).await?;
     tracing::info!(purged, "expired idempotency keys removed");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
+    let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
     let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     reloader.abort();
+    reconciler.abort();
     served?;
     tracing::info!("guest-reset stopped");
     Ok(())
+}
+
+/// Rows of requests that died in a running service (a panic, a dropped
+/// task) are finalised too, not only at start-up.
+async fn reconcile_periodically(resets: Arc<ResetService>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = resets.reconcile_stale().await {
+            tracing::error!(error = %e, "periodic reconciliation failed");
+        }
+    }
 }
 
 /// Reload the policy on every SIGHUP; a bad file keeps the old policy.

@@ -42,6 +42,7 @@ catalogue! {
     PayloadTooLarge => ("payload-too-large", 413, "Request body too large"),
     ResetInProgress => ("reset-in-progress", 409, "Another reset of this guest is in progress"),
     CooldownActive => ("cooldown-active", 409, "Guest was reset too recently"),
+    ResetNotRetryable => ("reset-not-retryable", 409, "Only an unknown reset can be retried, once"),
     IdempotencyKeyInFlight => ("idempotency-key-in-flight", 409, "A request with this Idempotency-Key is in progress"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported media type"),
     UserNotFound => ("user-not-found", 422, "Guest not found"),

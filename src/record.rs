@@ -88,6 +88,19 @@ pub struct ProblemRecord {
     pub detail: String,
 }
 
+/// What reconciliation read back from Graph to finalise a row whose
+/// request stopped midway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub read_at: String,
+    pub external_user_state: Option<String>,
+    pub external_user_state_change_date_time: Option<String>,
+    pub mail: Option<String>,
+    pub other_mails: Vec<String>,
+    /// The conclusion, in words.
+    pub finding: String,
+}
+
 /// The invitation Graph created (never its redeem URL).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvitationRecord {
@@ -118,6 +131,12 @@ pub struct ResetRecord {
     pub override_cooldown: bool,
     pub policy: Option<PolicyRecord>,
     pub request_id: Option<String>,
+    /// Set by reconciliation: what Graph showed when the outcome was unknown.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    /// The `unknown` reset this one re-drives (`POST /v1/resets/{id}/retry`).
+    #[serde(default)]
+    pub retry_of: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub completed_at: Option<String>,

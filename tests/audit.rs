@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestApp, expect_problem, tenant};
-use guest_reset::record::{Requester, ResetRecord, Status, Target};
+use guest_reset::record::{PolicyRecord, Requester, ResetRecord, Status, Target};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -104,19 +104,18 @@ async fn bad_list_parameters_are_problems() {
     }
 }
 
-#[tokio::test]
-async fn pending_rows_of_a_dead_process_are_reconciled_at_start_up() {
-    let mut app = TestApp::spawn().await;
-    app.stop().await;
-    let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
-    let orphan = ResetRecord {
+fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecord {
+    ResetRecord {
         id: uuid::Uuid::now_v7().to_string(),
         status: Status::Pending,
         dry_run: false,
         user: Some(tenant::ADELE_MAIL.into()),
         problem: None,
-        target: Target::default(),
-        new_email: None,
+        target: Target {
+            id: target.map(str::to_owned),
+            ..Target::default()
+        },
+        new_email: Some(tenant::ADELE_NEW_MAIL.into()),
         other_mails_added: false,
         send_invitation_message: Some(true),
         redirect_url: None,
@@ -133,28 +132,85 @@ async fn pending_rows_of_a_dead_process_are_reconciled_at_start_up() {
         ticket: None,
         reason: None,
         override_cooldown: false,
-        policy: None,
+        policy: allowed.then(|| PolicyRecord {
+            allowed: true,
+            rule: Some("fabrikam-helpdesk".into()),
+            reasons: vec![],
+            version: None,
+        }),
         request_id: None,
-        created_at: guest_reset::record::now_rfc3339(),
+        evidence: None,
+        retry_of: None,
+        created_at,
         completed_at: None,
-    };
-    store.insert(&orphan).await.unwrap();
+    }
+}
+
+/// Pending rows a dead process left: unclaimed ones wrote nothing (failed);
+/// claimed ones are read back from Graph: succeeded when Graph shows the
+/// reset, unknown (with the evidence) when it does not.
+#[tokio::test]
+async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
+    let app = TestApp::spawn().await;
+    let before_reset = guest_reset::record::now_rfc3339();
+    // Adele is reset after `before_reset`: Graph shows PendingAcceptance and her new email.
+    let body = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL });
+    assert_eq!(app.post_reset(body).await.status(), 201);
+    let mut app = app;
+    app.stop().await;
+    let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
+    let unclaimed = orphan(None, false, before_reset.clone());
+    let applied = orphan(Some(tenant::ADELE_ID), true, before_reset);
+    // Bianca: claimed, but Graph shows no reset by this request.
+    let mut not_applied = orphan(
+        Some(tenant::PENDING_GUEST_ID),
+        true,
+        guest_reset::record::now_rfc3339(),
+    );
+    not_applied.new_email = Some("bianca@northwind.example".into());
+    for row in [&unclaimed, &applied, &not_applied] {
+        store.insert(row).await.unwrap();
+    }
     drop(store);
     let config = app.config.clone();
-    let restarted = TestApp::restart(app, config).await;
-    let row: Value = restarted
-        .get_as(
-            &restarted.auditor_token(),
-            &format!("/v1/resets/{}", orphan.id),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let app = TestApp::restart(app, config).await;
+    let row = read(&app, &unclaimed.id).await;
+    assert_eq!(row["status"], "failed", "{row}");
+    assert_eq!(
+        row["problem"]["type"],
+        "urn:guest-reset:problem:interrupted"
+    );
+    let row = read(&app, &applied.id).await;
+    assert_eq!(row["status"], "succeeded", "{row}");
+    assert_eq!(row["evidence"]["external_user_state"], "PendingAcceptance");
+    assert!(
+        row["evidence"]["finding"]
+            .as_str()
+            .unwrap()
+            .starts_with("applied"),
+        "{row}"
+    );
+    let row = read(&app, &not_applied.id).await;
     assert_eq!(row["status"], "unknown", "{row}");
     assert_eq!(
         row["problem"]["type"],
         "urn:guest-reset:problem:interrupted"
     );
-    assert!(row["completed_at"].is_string());
+    assert!(row["evidence"]["read_at"].is_string(), "{row}");
+    let pending = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "pending")
+        .count();
+    assert_eq!(pending, 0);
+}
+
+async fn read(app: &TestApp, id: &str) -> Value {
+    let path = format!("/v1/resets/{id}");
+    app.get_as(&app.auditor_token(), &path)
+        .await
+        .json()
+        .await
+        .unwrap()
 }

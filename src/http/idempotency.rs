@@ -83,7 +83,9 @@ pub async fn check(state: &AppState, claim: &KeyClaim) -> Gate {
     let found = match state.resets.store().idempotency_lookup(claim).await {
         Ok(found) => found,
         Err(e) => {
-            return Gate::Answer(Problem::from(&crate::reset::ResetError::Store(e)).into_response());
+            return Gate::Answer(
+                Problem::from(&crate::reset::ResetError::Store(e)).into_response(),
+            );
         }
     };
     match found {

@@ -69,6 +69,7 @@ pub async fn create(
         may_receive_redeem_url: caller.has(Permission::ResetsRedeemUrl),
         request_id: request_id::current(),
         key: key.clone(),
+        retry_of: None,
     };
     let result = state.resets.create(ctx, input).await;
     let reset_id = match &result {
@@ -141,6 +142,39 @@ pub async fn get(
         .into_response(),
         Ok(None) => not_found(),
         Err(e) => Problem::from(&ResetError::Store(e)).into_response(),
+    }
+}
+
+/// `POST /v1/resets/{id}/retry`: re-drive an `unknown` reset the caller may read.
+#[instrument(skip_all, fields(reset_id = %id))]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(p) = caller.require(Permission::ResetsCreate) {
+        return p.into_response();
+    }
+    let not_found =
+        || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
+    let original = match uuid::Uuid::try_parse(&id).map(|_| ()) {
+        Err(_) => return not_found(),
+        Ok(()) => match state.resets.get(&id).await {
+            Ok(Some(record)) if may_read(&caller, &record) => record,
+            Ok(_) => return not_found(),
+            Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
+        },
+    };
+    let ctx = Context {
+        caller: &caller.identity,
+        may_receive_redeem_url: caller.has(Permission::ResetsRedeemUrl),
+        request_id: request_id::current(),
+        key: None,
+        retry_of: None,
+    };
+    match state.resets.retry(ctx, &original).await {
+        Ok(outcome) => created(&outcome),
+        Err(failure) => Problem::from(failure).into_response(),
     }
 }
 

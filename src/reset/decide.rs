@@ -14,8 +14,8 @@ use crate::record::{PolicyRecord, ResetRecord, format_timestamp};
 use crate::store::{HistoryQuery, StoredHistory};
 
 /// A `pending` row younger than this is a reset still being applied; an older
-/// one was left by a stopped process (start-up reconciliation finalises it).
-const IN_FLIGHT: time::Duration = time::Duration::minutes(15);
+/// one was left by a stopped process (reconciliation finalises it).
+const IN_FLIGHT: time::Duration = super::STALE_AFTER;
 
 /// The Graph facts about the guest and what the request needs done.
 pub(super) struct Facts<'a> {
@@ -35,6 +35,7 @@ impl ResetService {
     ) -> Result<(), ResetError> {
         let policy = self.policy();
         let now = OffsetDateTime::now_utc();
+        let retry_of = record.retry_of.clone();
         let (id, issuer, subject) = (
             record.id.clone(),
             record.requested_by.issuer.clone(),
@@ -42,6 +43,7 @@ impl ResetService {
         );
         let query = HistoryQuery {
             reset_id: &id,
+            retry_of: retry_of.as_deref(),
             requester_issuer: issuer.as_deref(),
             requester_subject: &subject,
             target_id: &facts.user.id,

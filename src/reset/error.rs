@@ -58,6 +58,8 @@ pub enum ResetError {
     RedeemUrlNotPermitted,
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyKeyInFlight,
+    #[error("{0}")]
+    NotRetryable(String),
     #[error("Graph failed while {}: {error}", step.describe())]
     Graph { step: Step, error: GraphError },
     #[error("Graph answered the invitation with status {0:?}")]
@@ -79,6 +81,7 @@ impl ResetError {
             ResetError::PolicyDenied(d) => denial_problem(d.denial),
             ResetError::RedeemUrlNotPermitted => P::PermissionDenied,
             ResetError::IdempotencyKeyInFlight => P::IdempotencyKeyInFlight,
+            ResetError::NotRetryable(_) => P::ResetNotRetryable,
             ResetError::Graph { step, error } => graph_problem(*step, error),
             ResetError::InvitationStatus(_) => P::InvitationError,
             ResetError::Store(_) => P::Internal,

@@ -5,7 +5,9 @@
 mod decide;
 mod error;
 mod flow;
+mod reconcile;
 mod request;
+mod retry;
 
 use std::sync::{Arc, RwLock};
 
@@ -20,6 +22,7 @@ use crate::record::{ProblemRecord, Requester, ResetRecord, Status, Target};
 use crate::store::{KeyClaim, ListFilter, Store, StoreError};
 
 pub use error::{ResetError, Step};
+pub use reconcile::{Reconciled, STALE_AFTER};
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
 
 /// A Graph write a dry run would make.
@@ -38,6 +41,8 @@ pub struct Context<'a> {
     pub request_id: Option<String>,
     /// The caller's `Idempotency-Key`, claimed with the pending row.
     pub key: Option<KeyClaim>,
+    /// The `unknown` reset this request re-drives.
+    pub retry_of: Option<String>,
 }
 
 /// Versions before and after a policy reload.
@@ -146,6 +151,7 @@ impl ResetService {
         input: Result<ResetRequest, ResetError>,
     ) -> Result<Outcome, Failure> {
         let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
+        record.retry_of = ctx.retry_of;
         tracing::Span::current().record("reset_id", record.id.as_str());
         let valid = input
             .and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid))
@@ -244,28 +250,6 @@ impl ResetService {
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ResetRecord>, StoreError> {
         self.store.list(filter).await
     }
-
-    /// Rows left `pending` by a previous process are marked `unknown` with
-    /// the `interrupted` problem, so no request silently stays in limbo.
-    /// Runs at start-up, before the listener accepts anything.
-    pub async fn reconcile_interrupted(&self, started_at: &str) -> Result<usize, StoreError> {
-        let stale = self.store.pending_before(started_at).await?;
-        for mut record in stale.iter().cloned() {
-            let kind = crate::problem::ProblemType::Interrupted;
-            let detail = "The service stopped while this reset was in flight; Graph may or may not have \
-                          applied it. Check the guest's externalUserState in Entra before retrying.";
-            let problem = ProblemRecord {
-                kind: kind.uri(),
-                title: kind.title().into(),
-                status: kind.status(),
-                detail: detail.into(),
-            };
-            crate::store::finalise(&mut record, Status::Unknown, Some(problem));
-            self.store.update(&record).await?;
-            tracing::warn!(reset_id = %record.id, "interrupted reset marked unknown");
-        }
-        Ok(stale.len())
-    }
 }
 
 fn requester(c: &Identity) -> Requester {
@@ -309,6 +293,8 @@ fn new_record(
         override_cooldown: input.is_some_and(|r| r.override_cooldown),
         policy: None,
         request_id,
+        evidence: None,
+        retry_of: None,
         created_at: crate::record::now_rfc3339(),
         completed_at: None,
     }

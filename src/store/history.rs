@@ -14,6 +14,8 @@ use crate::record::ResetRecord;
 pub struct HistoryQuery<'a> {
     /// The reset being decided; never counted against itself.
     pub reset_id: &'a str,
+    /// The `unknown` reset a retry re-drives: it must not count against its retry.
+    pub retry_of: Option<&'a str>,
     pub requester_issuer: Option<&'a str>,
     pub requester_subject: &'a str,
     pub target_id: &'a str,
@@ -36,25 +38,40 @@ pub struct StoredHistory {
 macro_rules! counted {
     () => {
         "policy_allowed = 1 and dry_run = 0 \
-         and status in ('pending', 'succeeded', 'unknown') and id <> $1"
+         and status in ('pending', 'succeeded', 'unknown') and id <> $1 \
+         and id <> coalesce($2, '')"
     };
 }
 
 const CALLER_WINDOW: &str = concat!(
     "select created_at from resets where ",
     counted!(),
-    " and requester_issuer is $2 and requester_subject = $3 and created_at >= $4 \
+    " and requester_issuer is $3 and requester_subject = $4 and created_at >= $5 \
      order by created_at"
 );
 
 const TARGET: &str = concat!(
-    "select max(created_at), coalesce(max(status = 'pending' and created_at >= $3), 0) \
+    "select max(created_at), coalesce(max(status = 'pending' and created_at >= $4), 0) \
      from resets where ",
     counted!(),
-    " and target_id = $2"
+    " and target_id = $3"
 );
 
 impl Store {
+    /// Retries of `id` that may have reset the guest (not failed or denied).
+    #[instrument(skip_all, fields(reset_id = %id))]
+    pub async fn live_retries_of(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "select id from resets where retry_of = $1 and status in ('pending', 'succeeded', 'unknown')",
+        )
+        .bind(id)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
     /// Read the history, let `decide` choose, and write the record it returns
     /// (if any) in the same `BEGIN IMMEDIATE` transaction.
     #[instrument(skip_all, fields(reset_id = %q.reset_id))]
@@ -66,6 +83,7 @@ impl Store {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let caller_window = sqlx::query(CALLER_WINDOW)
             .bind(q.reset_id)
+            .bind(q.retry_of)
             .bind(q.requester_issuer)
             .bind(q.requester_subject)
             .bind(&q.window_start)
@@ -76,6 +94,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let target = sqlx::query(TARGET)
             .bind(q.reset_id)
+            .bind(q.retry_of)
             .bind(q.target_id)
             .bind(&q.in_flight_since)
             .fetch_one(&mut *tx)

@@ -20,7 +20,7 @@ macro_rules! columns {
          policy_allowed, policy_rule, policy_reasons, problem_type, problem_title, \
          problem_status, problem_detail, request_id, created_at, completed_at, \
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
-         override_cooldown"
+         override_cooldown, evidence, retry_of"
     };
 }
 pub(super) use columns;
@@ -37,7 +37,7 @@ const INSERT: &str = concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)"
 );
 
 // Same binds as INSERT; the id, requester and creation time never change.
@@ -45,7 +45,7 @@ const UPDATE: &str = concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) \
      on conflict (id) do update set status = excluded.status, dry_run = excluded.dry_run, \
      requested_user = excluded.requested_user, target_id = excluded.target_id, \
      target_upn = excluded.target_upn, target_previous_email = excluded.target_previous_email, \
@@ -61,7 +61,8 @@ const UPDATE: &str = concat!(
      problem_type = excluded.problem_type, problem_title = excluded.problem_title, \
      problem_status = excluded.problem_status, problem_detail = excluded.problem_detail, \
      request_id = excluded.request_id, completed_at = excluded.completed_at, \
-     policy_version = excluded.policy_version, override_cooldown = excluded.override_cooldown"
+     policy_version = excluded.policy_version, override_cooldown = excluded.override_cooldown, \
+     evidence = excluded.evidence"
 );
 
 pub(super) fn insert(r: &ResetRecord) -> Query {
@@ -72,7 +73,7 @@ pub(super) fn update(r: &ResetRecord) -> Query {
     bind_all(sqlx::query(UPDATE), r)
 }
 
-/// Bind all 36 columns in `columns!()` order, so insert and update share one
+/// Bind all 38 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -114,6 +115,12 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.requested_by.tenant_id.clone())
         .bind(policy.and_then(|p| p.version.clone()))
         .bind(r.override_cooldown)
+        .bind(
+            r.evidence
+                .as_ref()
+                .and_then(|e| serde_json::to_string(e).ok()),
+        )
+        .bind(r.retry_of.clone())
 }
 
 pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
@@ -160,6 +167,11 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
         override_cooldown: row.try_get("override_cooldown")?,
         policy: policy(row, list("policy_reasons")?)?,
         request_id: row.try_get("request_id")?,
+        evidence: match row.try_get::<Option<String>, _>("evidence")? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|_| corrupt("evidence"))?),
+            None => None,
+        },
+        retry_of: row.try_get("retry_of")?,
         created_at: row.try_get("created_at")?,
         completed_at: row.try_get("completed_at")?,
         id,

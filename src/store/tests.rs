@@ -28,6 +28,8 @@ fn record(id: &str, subject: &str) -> ResetRecord {
         override_cooldown: false,
         policy: None,
         request_id: None,
+        evidence: None,
+        retry_of: None,
         created_at: crate::record::now_rfc3339(),
         completed_at: None,
     }
