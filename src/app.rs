@@ -26,6 +26,9 @@ use crate::problem::ProblemType;
 use crate::reset::ResetService;
 use crate::store::Store;
 
+/// How long shutdown waits for running resets: beyond every Graph deadline.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Request bodies above this are refused with 413 (a reset request is tiny).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -78,6 +81,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         resets: Arc::new(resets),
         auth: Arc::new(Verifier::new(auth_settings(&config.auth), key_client()?)),
         idempotency_retention: config.idempotency_retention,
+        in_flight: Arc::default(),
     })
 }
 
@@ -126,11 +130,20 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
+    let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
     let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     reloader.abort();
     reconciler.abort();
+    // Connections are closed; resets whose callers hung up may still run.
+    if !in_flight.wait_idle(DRAIN_LIMIT).await {
+        tracing::warn!(
+            running = in_flight.count(),
+            "resets still running at shutdown; reconciliation will settle them"
+        );
+    }
+    resets.store().close().await;
     served?;
     tracing::info!("guest-reset stopped");
     Ok(())

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+pub mod drain;
 mod idempotency;
 
 pub use idempotency::claim as idempotency_claim;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Verifier>,
     /// How long an `Idempotency-Key` and its answer are kept.
     pub idempotency_retention: std::time::Duration,
+    /// Resets running detached from their request; shutdown waits for them.
+    pub in_flight: Arc<drain::InFlight>,
 }
 
 /// Every route as (method, path template), in the router's own syntax. The

@@ -22,6 +22,15 @@ pub fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// Run `work` with `id` as the current request id (for work moved to its
+/// own task, which does not inherit task-locals).
+pub async fn with<F: std::future::Future>(id: Option<String>, work: F) -> F::Output {
+    match id {
+        Some(id) => REQUEST_ID.scope(id, work).await,
+        None => work.await,
+    }
+}
+
 pub const X_REQUEST_ID: &str = "x-request-id";
 
 /// Longest caller-chosen request id we keep (longer ones are replaced).

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
+use tracing::{Instrument, instrument};
 
 use super::auth::Caller;
 use super::problem::Problem;
@@ -17,7 +17,7 @@ use super::{AppState, idempotency};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::{ResetRecord, Status, normalise_timestamp};
-use crate::reset::{Context, Outcome, PlannedCall, ResetError, ResetRequest};
+use crate::reset::{Context, Failure, Outcome, PlannedCall, ResetError, ResetRequest};
 use crate::store::{ListFilter, MAX_LIMIT};
 
 /// A reset as the API shows it: the record, plus what only the POST answer
@@ -64,14 +64,7 @@ pub async fn create(
         serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
         _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
     });
-    let ctx = Context {
-        caller: &caller.identity,
-        may_receive_redeem_url: caller.has(Permission::ResetsRedeemUrl),
-        request_id: request_id::current(),
-        key: key.clone(),
-        retry_of: None,
-    };
-    let result = state.resets.create(ctx, input).await;
+    let result = run_detached(&state, &caller, key.clone(), input).await;
     let reset_id = match &result {
         Ok(outcome) => Some(outcome.record.id.clone()),
         Err(failure) => failure.record.as_ref().map(|r| r.id.clone()),
@@ -83,6 +76,49 @@ pub async fn create(
     match (key, reset_id) {
         (Some(claim), Some(id)) => idempotency::remember(&state, &claim, &id, response).await,
         _ => response,
+    }
+}
+
+/// Run the reset in its own task: a caller that hangs up must not cancel it
+/// halfway through its Graph calls. Shutdown waits for it (`InFlight`).
+async fn run_detached(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<crate::store::KeyClaim>,
+    input: Result<ResetRequest, ResetError>,
+) -> Result<Outcome, Failure> {
+    let (resets, identity) = (
+        std::sync::Arc::clone(&state.resets),
+        caller.identity.clone(),
+    );
+    let may_receive_redeem_url = caller.has(Permission::ResetsRedeemUrl);
+    let (request_id, guard) = (request_id::current(), state.in_flight.enter());
+    let span = tracing::Span::current();
+    let task = tokio::spawn(request_id::with(request_id.clone(), async move {
+        let _guard = guard;
+        let ctx = Context {
+            caller: &identity,
+            may_receive_redeem_url,
+            request_id,
+            key,
+            retry_of: None,
+        };
+        resets.create(ctx, input).instrument(span).await
+    }));
+    match task.await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!(error = %e, "reset task failed");
+            let what = "the reset task panicked".to_owned();
+            let error = crate::store::StoreError::Corrupt {
+                id: "-".into(),
+                what,
+            };
+            Err(Failure {
+                record: None,
+                error: ResetError::Store(error),
+            })
+        }
     }
 }
 

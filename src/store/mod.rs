@@ -74,6 +74,19 @@ impl Store {
         Ok(Store { writer, reader })
     }
 
+    /// Fold the WAL into the database and close every connection, so a
+    /// stopped service leaves one self-contained file.
+    pub async fn close(&self) {
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+        }
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
     /// Cheap liveness check for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("select 1").execute(&self.reader).await?;
