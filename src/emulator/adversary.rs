@@ -56,7 +56,8 @@ impl Emulator {
     }
 
     /// The invitation limit: at most `requests` per `per` on `/invitations` (default
-    /// 150 per 5 s, graph.md §4); beyond it, 429 with Retry-After. Starts empty.
+    /// 150 per 5 s, graph.md §4); beyond it, 429 with Retry-After in whole seconds,
+    /// rounded up. The new bucket is full; `requests` of 0 counts as 1.
     pub fn set_invitation_rate(&self, requests: u32, per: Duration) {
         self.lock().invitation_bucket = InvitationBucket::new(requests, per);
     }

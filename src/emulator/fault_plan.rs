@@ -49,14 +49,17 @@ pub enum Fault {
         status: u16,
         retry_after: Option<String>,
     },
-    /// Wait, then handle normally.
+    /// Wait, then handle normally (like a stall, the request completes even if the client
+    /// has gone meanwhile).
     Latency { millis: u64 },
     /// Hold the request, then handle normally. The change is applied when the stall ends
     /// even if the client has given up by then: the gateway had already forwarded it.
     Stall { millis: u64 },
     /// The real status (204 becomes 200) with a body that is not JSON; writes applied.
+    /// An error answer from the real handler passes unchanged.
     MalformedJson,
-    /// The real body cut in half, with a matching Content-Length; writes applied.
+    /// The real body cut in half, with a matching Content-Length; writes applied. Error
+    /// answers and empty bodies (a PATCH's 204) pass unchanged.
     TruncatedJson,
     /// Apply the change, then close the connection without any response.
     DropAfterApply,

@@ -2,7 +2,11 @@
 //! envelope (so injected errors still carry request ids and Graph's error body) and
 //! before bearer validation (as a gateway-level throttle or outage would). It also
 //! enforces the invitation manager's rate limit (`throttle.rs`) ahead of the plan: every
-//! request that reaches the gateway counts, whatever the plan then does to it.
+//! request that reaches the gateway counts, whatever the plan then does to it, and a
+//! request the limit refuses takes no draw from the plan's random stream.
+//!
+//! A rule's `limit` counts the times it fired, even when the fault then had nothing to
+//! spoil (a malformed body on an error answer), so a plan's reach stays predictable.
 //!
 //! Faults that refuse (429, 5xx) never run the handler. Faults that corrupt the answer
 //! (malformed, truncated, dropped) run it first, so the change *is* applied; a client

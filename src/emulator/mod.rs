@@ -5,6 +5,10 @@
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
 //! token validation can run against it.
 //!
+//! It can also be a deterministic adversary (`adversary.rs`, `faults.rs`): seeded fault
+//! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
+//! rate limit and replication lag, with a record of the resets it really applied.
+//!
 //! It follows the documented behaviour in `docs/graph.md` (shapes, codes, headers) and
 //! deliberately shares no types with the project's Graph client, so a wrong JSON shape
 //! cannot hide in both. Where the docs are silent, the comment at the rule says which

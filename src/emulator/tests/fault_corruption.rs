@@ -166,11 +166,19 @@ async fn a_stall_outlasting_the_client_applies_the_reset_when_it_ends() {
         .set_faults(always(FaultRoute::Invitations, fault));
     let request = harness.graph_request(&token, FaultRoute::Invitations);
     let request = request.header("client-request-id", CLIENT_REQUEST_ID);
+    let started = Instant::now();
     let result = send_raw(request.timeout(Duration::from_millis(100))).await;
     assert!(result.is_err_and(|e| e.is_timeout()), "the client gave up");
     assert!(harness.emulator.applied_resets().is_empty(), "not yet");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Poll rather than sleep a fixed time: a loaded machine may run the task late.
+    while harness.emulator.applied_resets().is_empty() && started.elapsed().as_secs() < 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "not before the stall ended"
+    );
     assert_reset_applied(&harness);
 }
 
