@@ -97,6 +97,8 @@ async fn emulator(listen: SocketAddr, seed: Option<PathBuf>) -> anyhow::Result<(
         Some(path) => crate::emulator::Emulator::from_seed_file(&path)?,
         None => crate::emulator::Emulator::demo(),
     };
+    // Fault plan, invitation limit and replication lag from GUEST_RESET_EMULATOR_*.
+    let emulator = emulator.from_env_overrides()?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("Graph emulator on http://{}", listener.local_addr()?);
     crate::emulator::run_standalone(emulator, listener, crate::app::shutdown_signal()).await?;

@@ -26,6 +26,14 @@ pub(super) fn aad_timestamp() -> String {
     now(AAD_TIMESTAMP)
 }
 
+/// RFC 3339 with fractional seconds, for the emulator's own records (applied resets):
+/// ordering two resets a few milliseconds apart needs more than Graph's whole seconds.
+pub(super) fn rfc3339() -> String {
+    let now = OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch, for JWT `iat`/`nbf`/`exp`.
 pub(super) fn unix_seconds() -> u64 {
     u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or_default()

@@ -7,10 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::Emulator;
+use super::{Emulator, FaultPlan};
 
 pub(super) fn router() -> Router<Emulator> {
     Router::new()
@@ -18,6 +21,83 @@ pub(super) fn router() -> Router<Emulator> {
         .route("/_emulator/users/{id}", get(user))
         .route("/_emulator/outbox", get(outbox))
         .route("/_emulator/keys/rotate", post(rotate_keys))
+        .route(
+            "/_emulator/faults",
+            get(faults).put(set_faults).delete(clear_faults),
+        )
+        .route("/_emulator/limits", get(current_limits).put(set_limits))
+        .route("/_emulator/applied", get(applied))
+}
+
+/// `PUT /_emulator/faults`: a [`FaultPlan`] as JSON; 204, or 400 naming the problem.
+async fn set_faults(State(emulator): State<Emulator>, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    match FaultPlan::from_json(&text) {
+        Ok(plan) => {
+            emulator.set_faults(plan);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => refused(&error.to_string()),
+    }
+}
+
+/// `GET /_emulator/faults`: the active plan, or `null`.
+async fn faults(State(emulator): State<Emulator>) -> Response {
+    Json(emulator.faults()).into_response()
+}
+
+async fn clear_faults(State(emulator): State<Emulator>) -> Response {
+    emulator.clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The adjustable limits; in a PUT, absent fields keep their current value.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Limits {
+    invitations_per_window: Option<u32>,
+    window_ms: Option<u64>,
+    replication_lag_ms: Option<u64>,
+}
+
+async fn current_limits(State(emulator): State<Emulator>) -> Response {
+    let (requests, window) = emulator.invitation_rate();
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Json(Limits {
+        invitations_per_window: Some(requests),
+        window_ms: Some(millis(window)),
+        replication_lag_ms: Some(millis(emulator.replication_lag())),
+    })
+    .into_response()
+}
+
+/// `PUT /_emulator/limits`: a changed invitation limit starts with a full bucket.
+async fn set_limits(State(emulator): State<Emulator>, body: Bytes) -> Response {
+    let limits: Limits = match serde_json::from_slice(&body) {
+        Ok(limits) => limits,
+        Err(error) => return refused(&format!("not a limits object: {error}")),
+    };
+    if limits.invitations_per_window == Some(0) || limits.window_ms == Some(0) {
+        return refused("invitations_per_window and window_ms must be at least 1");
+    }
+    if limits.invitations_per_window.is_some() || limits.window_ms.is_some() {
+        let (requests, window) = emulator.invitation_rate();
+        let requests = limits.invitations_per_window.unwrap_or(requests);
+        let window = limits.window_ms.map_or(window, Duration::from_millis);
+        emulator.set_invitation_rate(requests, window);
+    }
+    if let Some(lag) = limits.replication_lag_ms {
+        emulator.set_replication_lag(Duration::from_millis(lag));
+    }
+    current_limits(State(emulator)).await
+}
+
+async fn applied(State(emulator): State<Emulator>) -> Response {
+    Json(emulator.applied_resets()).into_response()
+}
+
+fn refused(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,8 @@ pub(super) struct GraphError {
     pub(super) code: &'static str,
     pub(super) message: String,
     pub(super) details: Vec<Value>,
+    /// Extra `innerError` members, e.g. the throttling body's `code` and `status`.
+    pub(super) inner: Vec<(&'static str, String)>,
 }
 
 impl GraphError {
@@ -30,6 +32,7 @@ impl GraphError {
             code,
             message,
             details: Vec::new(),
+            inner: Vec::new(),
         }
     }
 
@@ -94,6 +97,11 @@ impl GraphError {
         self
     }
 
+    pub(super) fn with_inner(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.inner.push((name, value.into()));
+        self
+    }
+
     /// The full body, once the request ids are known.
     pub(super) fn body(&self, request_id: &str, client_request_id: &str) -> Value {
         let mut error = json!({ "code": self.code, "message": self.message });
@@ -105,6 +113,9 @@ impl GraphError {
             "request-id": request_id,
             "client-request-id": client_request_id,
         });
+        for (name, value) in &self.inner {
+            error["innerError"][*name] = Value::from(value.as_str());
+        }
         json!({ "error": error })
     }
 }

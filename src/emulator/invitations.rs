@@ -1,13 +1,16 @@
 //! `POST /v1.0/invitations`: invite a new guest, or reset the redemption status of an
 //! existing one (graph.md §1). Also answers `GET /invitations` the way Graph does.
 
+use std::time::Instant;
+
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::adversary::AppliedReset;
 use super::bearer::{Caller, INVITE, RESET_REDEMPTION};
 use super::envelope::graph_json;
 use super::errors::GraphError;
@@ -35,6 +38,7 @@ fn generic_forbidden() -> GraphError {
 pub(super) async fn create_invitation(
     State(emulator): State<Emulator>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
     if !caller.may(INVITE) {
@@ -51,7 +55,30 @@ pub(super) async fn create_invitation(
         None => guests::find_or_create(&mut state, &invitation),
     };
     let entity = invite(&mut state, index, &invitation);
+    if invitation.request.reset_redemption {
+        let applied = applied_reset(&entity, &invitation, &headers);
+        state.applied_resets.push(applied);
+    }
     Ok(graph_json(StatusCode::CREATED, entity))
+}
+
+/// The record of a reset for `Emulator::applied_resets`; the client's own id (not the
+/// one Graph would make up) so tests can match it to the attempt that caused it.
+fn applied_reset(
+    entity: &Value,
+    invitation: &ValidInvitation,
+    headers: &HeaderMap,
+) -> AppliedReset {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    AppliedReset {
+        user_id: text(&entity["invitedUser"]["id"]),
+        invitation_id: text(&entity["id"]),
+        email: invitation.email.clone(),
+        client_request_id: (headers.get("client-request-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        at: clock::rfc3339(),
+    }
 }
 
 /// Graph serves only POST here; GET answered 404 `UnknownError` with an HTML page in the
@@ -86,7 +113,10 @@ fn existing_target(
         return Err(generic_forbidden());
     }
     let wanted = invitation.email.to_lowercase();
-    if !user_emails(user).any(|e| e.to_lowercase() == wanted) {
+    // An address written moments ago may not have reached the invitation service yet
+    // (replication.rs); it then fails exactly like an address that is not there.
+    let replicated = (state.replication).visible(object_id, &wanted, Instant::now());
+    if !replicated || !user_emails(user).any(|e| e.to_lowercase() == wanted) {
         return Err(GraphError::bad_request(
             "The email you're using to invite this user doesn't match any emails on the user object. Please add this email to the user object and try again.",
         ));

@@ -5,11 +5,16 @@
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
 //! token validation can run against it.
 //!
+//! It can also be a deterministic adversary (`adversary.rs`, `faults.rs`): seeded fault
+//! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
+//! rate limit and replication lag, with a record of the resets it really applied.
+//!
 //! It follows the documented behaviour in `docs/graph.md` (shapes, codes, headers) and
 //! deliberately shares no types with the project's Graph client, so a wrong JSON shape
 //! cannot hide in both. Where the docs are silent, the comment at the rule says which
 //! documented neighbour was picked.
 
+mod adversary;
 mod api_token;
 mod bearer;
 mod clock;
@@ -17,6 +22,7 @@ mod control;
 pub mod demo;
 mod envelope;
 mod errors;
+mod fault_plan;
 mod faults;
 mod filter;
 mod form;
@@ -28,10 +34,12 @@ mod membership;
 mod oidc;
 mod query;
 mod recording;
+mod replication;
 mod schema;
 mod scope;
 mod seed;
 mod state;
+mod throttle;
 mod token;
 mod user_update;
 mod users;
@@ -50,6 +58,10 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub use adversary::{
+    AppliedReset, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError, REPLICATION_LAG_VAR,
+};
+pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
 pub use keys::KeyError;
 pub use recording::RecordedRequest;
 pub use seed::{AppRoleSeed, AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
@@ -113,35 +125,32 @@ impl Emulator {
         Ok(Emulator::from_seed(seed))
     }
 
-    /// Everything the emulator serves: Graph routes (behind the envelope, fault seam and
-    /// bearer validation), the token endpoint, and the `/_emulator` control surface, all
+    /// Everything the emulator serves: Graph routes (behind the envelope, fault injection
+    /// and bearer validation), the token endpoint (behind fault injection), and the `/_emulator` control surface, all
     /// behind the request log.
     pub fn router(&self) -> Router {
+        use faults::{INVITATIONS_PATH, MEMBER_OF_CAST_PATH, MEMBER_OF_PATH, TOKEN_PATH};
+        use faults::{USER_PATH, USERS_PATH};
+        let inject = || from_fn_with_state(self.clone(), faults::inject);
         let graph = Router::new()
-            .route("/v1.0/users", get(users::list_users))
+            .route(USERS_PATH, get(users::list_users))
             .route(
-                "/v1.0/users/{id}",
+                USER_PATH,
                 get(users::get_user).patch(user_update::patch_user),
             )
+            .route(MEMBER_OF_PATH, get(membership::list_memberships))
+            .route(MEMBER_OF_CAST_PATH, get(membership::list_cast_memberships))
             .route(
-                "/v1.0/users/{id}/transitiveMemberOf",
-                get(membership::list_memberships),
-            )
-            .route(
-                "/v1.0/users/{id}/transitiveMemberOf/{cast}",
-                get(membership::list_cast_memberships),
-            )
-            .route(
-                "/v1.0/invitations",
+                INVITATIONS_PATH,
                 post(invitations::create_invitation).get(invitations::list_invitations),
             )
             .method_not_allowed_fallback(envelope::method_not_allowed)
             .route_layer(from_fn_with_state(self.clone(), bearer::authenticate))
-            .route_layer(from_fn(faults::inject))
+            .route_layer(inject())
             .fallback(envelope::unknown_segment)
             .layer(from_fn(envelope::graph_envelope));
         let authority = Router::new()
-            .route("/{tenant}/oauth2/v2.0/token", post(token::issue_token))
+            .route(TOKEN_PATH, post(token::issue_token).route_layer(inject()))
             .route(
                 "/{tenant}/v2.0/.well-known/openid-configuration",
                 get(oidc::openid_configuration),
@@ -261,10 +270,11 @@ impl Emulator {
         seq
     }
 
-    fn set_request_status(&self, seq: u64, status: u16) {
+    fn set_request_outcome(&self, seq: u64, status: u16, injected: Option<&str>) {
         let mut state = self.lock();
         if let Some((_, entry)) = state.requests.iter_mut().rev().find(|(s, _)| *s == seq) {
             entry.status = status;
+            entry.injected = injected.map(str::to_owned);
         }
     }
 }

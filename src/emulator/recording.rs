@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::Emulator;
+use super::faults::Injected;
 use super::form::{field, parse_form};
 
 /// Bodies above this are refused; nothing the emulated APIs accept comes close.
@@ -31,8 +32,13 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// JSON bodies; for the token form only grant_type, client_id and scope.
     pub body: Option<Value>,
-    /// Response status; 0 while the response is still being produced.
+    /// Response status; 0 while the response is still being produced. For a dropped
+    /// connection, the status the applied handler produced (the client saw none).
     pub status: u16,
+    /// The fault injected into this request (`throttle`, `drop_after_apply`, …, or
+    /// `invitation_rate_limit`); absent from the JSON when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
 }
 
 /// Outermost middleware. The control surface (`/_emulator/…`) is not recorded: the log
@@ -57,7 +63,8 @@ pub(super) async fn record(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    emulator.set_request_status(seq, response.status().as_u16());
+    let injected = response.extensions().get::<Injected>().map(|i| i.0);
+    emulator.set_request_outcome(seq, response.status().as_u16(), injected);
     response
 }
 
@@ -87,6 +94,7 @@ fn describe(parts: &Parts, body: &[u8]) -> RecordedRequest {
         headers,
         body,
         status: 0,
+        injected: None,
     }
 }
 

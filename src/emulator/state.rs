@@ -6,7 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::RecordedRequest;
+use super::adversary::AppliedReset;
+use super::fault_plan::ActiveFaults;
+use super::replication::Replication;
 use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+use super::throttle::InvitationBucket;
 
 /// Access tokens live 3599 s, as the token service reports (graph.md §6.2).
 pub(super) const DEFAULT_TOKEN_LIFETIME: u64 = 3599;
@@ -38,6 +42,12 @@ pub(super) struct State {
     pub(super) next_request_seq: u64,
     pub(super) outbox: Vec<Value>,
     pub(super) token_lifetime: u64,
+    /// The adversary: injected faults, the invitation limit, replication lag, and the
+    /// resets that really happened despite them.
+    pub(super) faults: Option<ActiveFaults>,
+    pub(super) invitation_bucket: InvitationBucket,
+    pub(super) replication: Replication,
+    pub(super) applied_resets: Vec<AppliedReset>,
 }
 
 /// One object `transitiveMemberOf` reports.
@@ -58,6 +68,10 @@ impl State {
             next_request_seq: 0,
             outbox: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            faults: None,
+            invitation_bucket: InvitationBucket::default(),
+            replication: Replication::default(),
+            applied_resets: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! `PATCH /v1.0/users/{id | userPrincipalName}`: the writes the reset flow needs
 //! (`otherMails`, `mail`, `displayName`) validated as the directory validates them.
 
+use std::time::Instant;
+
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,7 +14,7 @@ use super::Emulator;
 use super::bearer::{Caller, WRITE_MAIL, WRITE_USERS};
 use super::errors::GraphError;
 use super::schema;
-use super::state::State as Directory;
+use super::state::{State as Directory, text, user_emails};
 use super::users::require;
 
 /// otherMails limits from the user resource page (graph.md §2.1).
@@ -42,8 +44,12 @@ pub(super) async fn patch_user(
         .user_index(&key)
         .ok_or_else(|| GraphError::resource_not_found(&key))?;
     check_mail_conflict(&state, index, &changes)?;
+    let state = &mut *state;
     if let Some(user) = state.users.get_mut(index) {
+        let before: Vec<String> = user_emails(user).map(str::to_lowercase).collect();
         apply(user, changes);
+        let id = text(user, "id").unwrap_or(&key);
+        (state.replication).added(id, &before, user_emails(user), Instant::now());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,7 +3,11 @@
 
 mod api_token;
 mod envelope;
+mod fault_corruption;
+mod fault_plans;
+mod fault_refusals;
 mod invitations;
+mod limits;
 mod membership;
 mod oidc;
 mod seed;
@@ -15,7 +19,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::Value;
 
-use super::{Emulator, demo};
+use super::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule, demo};
 
 pub(super) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
@@ -164,5 +168,70 @@ pub(super) fn reset_body(user_id: &str, email: &str) -> Value {
         "sendInvitationMessage": false,
         "resetRedemption": true,
         "invitedUser": { "id": user_id },
+    })
+}
+
+/// A plan with one rule that always fires.
+pub(super) fn always(route: FaultRoute, fault: Fault) -> FaultPlan {
+    let rule = FaultRule {
+        route,
+        fault,
+        probability: 1.0,
+        limit: None,
+    };
+    FaultPlan {
+        seed: 1,
+        rules: vec![rule],
+    }
+}
+
+/// The Graph routes faults can target, each as the service would call it (the PATCH
+/// adds Adele's new address; the POST resets her with her current one).
+pub(super) const GRAPH_ROUTES: [FaultRoute; 5] = [
+    FaultRoute::GetUser,
+    FaultRoute::ListUsers,
+    FaultRoute::MemberOf,
+    FaultRoute::PatchUser,
+    FaultRoute::Invitations,
+];
+
+impl Harness {
+    pub(super) fn graph_request(&self, token: &str, route: FaultRoute) -> RequestBuilder {
+        let user = self.url(&format!("/v1.0/users/{}", demo::ADELE_ID));
+        let request = match route {
+            FaultRoute::ListUsers => self.http.get(self.url("/v1.0/users")),
+            FaultRoute::MemberOf => self.http.get(format!("{user}/transitiveMemberOf")),
+            FaultRoute::PatchUser => (self.http.patch(user))
+                .json(&serde_json::json!({ "otherMails": [demo::ADELE_NEW_MAIL] })),
+            FaultRoute::Invitations => (self.http.post(self.url("/v1.0/invitations")))
+                .json(&reset_body(demo::ADELE_ID, demo::ADELE_MAIL)),
+            _ => self.http.get(user),
+        };
+        request.bearer_auth(token)
+    }
+
+    /// Adele's `otherMails`, to see whether a PATCH was applied.
+    pub(super) fn adele_other_mails(&self) -> Value {
+        let user = self.emulator.user(demo::ADELE_ID).unwrap_or_default();
+        user["otherMails"].clone()
+    }
+}
+
+/// A response whose body may not be JSON, or a transport error.
+pub(super) struct Raw {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) bytes: Vec<u8>,
+}
+
+pub(super) async fn send_raw(request: RequestBuilder) -> Result<Raw, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await?.to_vec();
+    Ok(Raw {
+        status,
+        headers,
+        bytes,
     })
 }
