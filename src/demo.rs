@@ -22,7 +22,8 @@ pub const DEMO_AUDIENCE: &str = "api://guest-reset";
 
 /// Start everything and serve until Ctrl-C.
 pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
-    let emulator = Emulator::demo();
+    // GUEST_RESET_EMULATOR_* variables inject faults and limits into the demo too.
+    let emulator = Emulator::demo().from_env_overrides()?;
     // Long-lived demo tokens, so the printed one works for a whole session.
     emulator.set_token_lifetime(8 * 3600);
     let graph_addr = emulator.spawn("127.0.0.1:0").await?;

@@ -101,6 +101,13 @@ pub struct Evidence {
     pub finding: String,
 }
 
+impl Evidence {
+    /// Graph showed the reset as applied.
+    pub fn applied(&self) -> bool {
+        self.finding.starts_with("applied")
+    }
+}
+
 /// The invitation Graph created (never its redeem URL).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvitationRecord {

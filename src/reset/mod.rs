@@ -179,6 +179,9 @@ impl ResetService {
         }
         match self.run(ctx.caller, &valid, &mut record).await {
             Ok(applied) => self.finish_ok(record, &valid, applied).await,
+            Err(error) if error.status() == Status::Unknown => {
+                self.settle_unknown(record, error).await
+            }
             Err(error) => Err(self.finish_failed(record, error).await),
         }
     }

@@ -58,18 +58,8 @@ impl ResetService {
             finish(record, Status::Failed, detail);
             return Status::Failed;
         };
-        let evidence = match self.graph.get_user(&target).await {
-            Ok(call) => read_back(record, call.value.as_ref()),
-            Err(e) => Evidence {
-                read_at: now_rfc3339(),
-                external_user_state: None,
-                external_user_state_change_date_time: None,
-                mail: None,
-                other_mails: vec![],
-                finding: format!("the guest could not be read back from Graph ({e})"),
-            },
-        };
-        let applied = evidence.finding.starts_with("applied");
+        let evidence = self.evidence(&target, record).await;
+        let applied = evidence.applied();
         record.evidence = Some(evidence);
         if applied {
             crate::store::finalise(record, Status::Succeeded, None);
@@ -79,6 +69,55 @@ impl ResetService {
                       Check the evidence and the guest in Entra, then re-drive it with POST /v1/resets/{id}/retry.";
         finish(record, Status::Unknown, detail);
         Status::Unknown
+    }
+}
+
+impl ResetService {
+    /// Read the guest back after Graph left the outcome of the reset call
+    /// unknown (timeout, dropped connection, unreadable answer): when Graph
+    /// shows the reset, it succeeded; otherwise the row is `unknown` with
+    /// what Graph showed.
+    pub(super) async fn settle_unknown(
+        &self,
+        mut record: ResetRecord,
+        error: super::ResetError,
+    ) -> Result<super::Outcome, super::Failure> {
+        let Some(target) = record.target.id.clone() else {
+            return Err(self.finish_failed(record, error).await);
+        };
+        let evidence = self.evidence(&target, &record).await;
+        let applied = evidence.applied();
+        record.evidence = Some(evidence);
+        if !applied {
+            return Err(self.finish_failed(record, error).await);
+        }
+        crate::store::finalise(&mut record, Status::Succeeded, None);
+        if let Err(e) = self.store.update(&record).await {
+            return Err(super::Failure {
+                record: Some(record),
+                error: e.into(),
+            });
+        }
+        tracing::warn!(reset_id = %record.id, "Graph's answer was lost, but the guest shows the reset");
+        Ok(super::Outcome {
+            record,
+            redeem_url: None,
+            plan: None,
+        })
+    }
+
+    async fn evidence(&self, target: &str, record: &ResetRecord) -> Evidence {
+        match self.graph.get_user(target).await {
+            Ok(call) => read_back(record, call.value.as_ref()),
+            Err(e) => Evidence {
+                read_at: now_rfc3339(),
+                external_user_state: None,
+                external_user_state_change_date_time: None,
+                mail: None,
+                other_mails: vec![],
+                finding: format!("the guest could not be read back from Graph ({e})"),
+            },
+        }
     }
 }
 

@@ -40,7 +40,11 @@ impl TestApp {
 
     /// Start with the demo configuration, adjusted by `tweak`.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let emulator = Emulator::demo();
+        Self::spawn_on(Emulator::demo(), tweak).await
+    }
+
+    /// Start against `emulator` (e.g. a tenant with many guests, or faults).
+    pub async fn spawn_on(emulator: Emulator, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let graph = emulator
             .spawn("127.0.0.1:0")
             .await
@@ -267,4 +271,29 @@ pub fn demo_issuer() -> &'static str {
 
 pub fn demo_audience() -> &'static str {
     demo::DEMO_AUDIENCE
+}
+
+/// The demo tenant plus `n` accepted Fabrikam guests `guest-<i>@fabrikam.example`
+/// with ids `00000000-0000-4000-8000-<i as 12 digits>`.
+pub fn tenant_with_guests(n: usize) -> Emulator {
+    let mut seed: Value = serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
+    let users = seed["users"].as_array_mut().unwrap();
+    let adele = users[0].clone();
+    for i in 0..n {
+        let mut guest = adele.clone();
+        let mail = format!("guest-{i}@fabrikam.example");
+        let upn = format!("guest-{i}_fabrikam.example#EXT#@contoso.onmicrosoft.com");
+        guest["id"] = json!(guest_id(i));
+        guest["displayName"] = json!(format!("Guest {i}"));
+        guest["mail"] = json!(mail);
+        guest["userPrincipalName"] = json!(upn);
+        guest["proxyAddresses"] = json!([format!("SMTP:{mail}")]);
+        guest["identities"] = json!([{ "signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": upn }]);
+        users.push(guest);
+    }
+    Emulator::from_seed(serde_json::from_value(seed).unwrap())
+}
+
+pub fn guest_id(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
 }
