@@ -3,6 +3,7 @@
 use super::*;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn minimal() -> HashMap<String, String> {
     [
