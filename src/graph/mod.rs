@@ -1,7 +1,7 @@
 //! Microsoft Graph client: app-only token, user lookup, directory-role lookup,
 //! `otherMails` update and the reset-redemption invitation. Knows nothing of
 //! HTTP handlers or the audit store; the caller decides what a failure means.
-//! Every call goes through [`send`]: deadline, retries, concurrency limit and
+//! Every call goes through `send.rs`: deadline, retries, concurrency limit and
 //! circuit breaker live there, so the resource modules only say how safe a
 //! request is to repeat.
 

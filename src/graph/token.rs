@@ -162,8 +162,13 @@ impl TokenSource {
         if !status.is_success() {
             return Err(refused(status, &body));
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| GraphError::Decode(format!("token response: {e}")))?;
+        // A token failure, not `Decode`: Graph itself was never called.
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| GraphError::Token {
+                status: status.as_u16(),
+                error: format!("unreadable token response: {e}"),
+                codes: Vec::new(),
+            })?;
         let lifetime = Duration::from_secs(parsed.expires_in);
         // Short-lived tokens (tests, some clouds) renew at half-life instead.
         let margin = RENEW_MARGIN.min(lifetime / 2);
