@@ -18,7 +18,7 @@ use tracing::Level;
 use crate::auth::{AuthSettings, Hs256Settings, OidcSettings, Verifier};
 use crate::config::AuthConfig;
 use crate::config::Config;
-use crate::graph::{Credentials, GraphClient, GraphSettings};
+use crate::graph::{ClientCredential, Credentials, GraphClient, GraphSettings};
 use crate::http::problem::Problem;
 use crate::http::{AppState, request_id, routes};
 use crate::policy::Policy;
@@ -69,10 +69,11 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
             authority_url: config.graph.authority_url.clone(),
             tenant_id: config.graph.tenant_id.clone(),
             client_id: config.graph.client_id.clone(),
-            client_secret: config.graph.client_secret.clone(),
+            secret: client_credential(&config.graph),
             scope: format!("{}/.default", config.graph.graph_url),
         },
         timeout: config.graph.timeout,
+        retry: config.graph.retry.clone(),
     })?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
     let resets = ResetService::new(graph, store, policy, config.reset.clone())
@@ -83,6 +84,18 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         idempotency_retention: config.idempotency_retention,
         in_flight: Arc::default(),
     })
+}
+
+/// The certificate when one is configured, else the client secret.
+fn client_credential(c: &crate::config::GraphConfig) -> ClientCredential {
+    match &c.certificate {
+        Some(cert) => ClientCredential::Certificate {
+            private_key_pem: cert.private_key_pem.clone(),
+            certificate_der: cert.certificate_der.clone(),
+            algorithm: cert.algorithm,
+        },
+        None => ClientCredential::ClientSecret(c.client_secret.clone()),
+    }
 }
 
 /// The client that fetches discovery documents and key sets: short timeouts,

@@ -89,7 +89,9 @@ pub fn config(
             tenant_id: demo::TENANT_ID.into(),
             client_id: demo::CLIENT_ID.into(),
             client_secret: SecretString::from(demo::CLIENT_SECRET),
+            certificate: None,
             timeout: Duration::from_secs(30),
+            retry: crate::graph::RetrySettings::default(),
         },
         idempotency_retention: Duration::from_secs(24 * 3600),
         reset: ResetDefaults {

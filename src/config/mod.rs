@@ -5,11 +5,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use secrecy::SecretString;
 
 mod auth;
+mod graph;
 
 /// Prefix of every variable the service reads.
 pub const PREFIX: &str = "GUEST_RESET_";
@@ -28,19 +28,7 @@ pub struct Config {
 }
 
 pub use auth::{AuthConfig, Hs256Config, OidcConfig};
-
-/// Where and as whom the service talks to Microsoft Graph.
-#[derive(Debug, Clone)]
-pub struct GraphConfig {
-    /// Token authority, e.g. `https://login.microsoftonline.com`.
-    pub authority_url: String,
-    /// Graph root, e.g. `https://graph.microsoft.com`.
-    pub graph_url: String,
-    pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    pub timeout: Duration,
-}
+pub use graph::{CertificateConfig, GraphConfig};
 
 /// Defaults applied to a reset request that does not say otherwise.
 #[derive(Debug, Clone)]
@@ -218,22 +206,6 @@ impl Env<'_> {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    fn graph(&mut self) -> GraphConfig {
-        GraphConfig {
-            authority_url: self.url(
-                "GRAPH_AUTHORITY_URL",
-                Some("https://login.microsoftonline.com"),
-            ),
-            graph_url: self.url("GRAPH_URL", Some("https://graph.microsoft.com")),
-            tenant_id: self.required("GRAPH_TENANT_ID"),
-            client_id: self.required("GRAPH_CLIENT_ID"),
-            client_secret: self.secret("GRAPH_CLIENT_SECRET", 1),
-            timeout: Duration::from_secs(
-                self.parsed("GRAPH_TIMEOUT_SECS", Some("30")).unwrap_or(30),
-            ),
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 use super::*;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn minimal() -> HashMap<String, String> {
     [
@@ -154,4 +155,97 @@ fn an_issuer_or_a_secret_is_required() {
             .to_string()
             .contains("AUTH_HS256_ISSUER")
     );
+}
+
+#[test]
+fn graph_retry_settings_have_defaults_and_variables() {
+    let defaults = load(&minimal()).expect("valid").graph;
+    assert_eq!(defaults.retry, crate::graph::RetrySettings::default());
+    assert_eq!(defaults.timeout, Duration::from_secs(10));
+    assert!(defaults.certificate.is_none());
+    let mut env = minimal();
+    for (k, v) in [
+        ("GRAPH_MAX_ATTEMPTS", "2"),
+        ("GRAPH_DEADLINE_SECS", "9"),
+        ("GRAPH_MAX_RETRY_AFTER_SECS", "7"),
+        ("GRAPH_MAX_CONCURRENCY", "3"),
+    ] {
+        env.insert(format!("{PREFIX}{k}"), v.into());
+    }
+    let retry = load(&env).expect("valid").graph.retry;
+    assert_eq!(retry.max_attempts, 2);
+    assert_eq!(retry.deadline, Duration::from_secs(9));
+    assert_eq!(retry.max_retry_after, Duration::from_secs(7));
+    assert_eq!(retry.max_concurrency, 3);
+    env.insert(format!("{PREFIX}GRAPH_MAX_ATTEMPTS"), "0".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(
+        err.contains("GRAPH_MAX_ATTEMPTS: must be at least 1"),
+        "{err}"
+    );
+}
+
+/// A PKCS#8 RSA key PEM and a PEM "certificate" (any DER will do) in `dir`.
+fn key_and_cert(dir: &std::path::Path) -> (String, String) {
+    use aws_lc_rs::encoding::AsDer;
+    use base64::Engine;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    let key = dir.join("key.pem");
+    let pkcs8 = b64(pair.as_der().unwrap().as_ref());
+    std::fs::write(
+        &key,
+        format!("-----BEGIN PRIVATE KEY-----\n{pkcs8}\n-----END PRIVATE KEY-----\n"),
+    )
+    .unwrap();
+    let cert = dir.join("cert.pem");
+    std::fs::write(
+        &cert,
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            b64(b"der")
+        ),
+    )
+    .unwrap();
+    (cert.display().to_string(), key.display().to_string())
+}
+
+#[test]
+fn certificate_credentials_replace_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = key_and_cert(dir.path());
+    let mut env = minimal();
+    env.remove(&format!("{PREFIX}GRAPH_CLIENT_SECRET"));
+    env.insert(format!("{PREFIX}GRAPH_CLIENT_CERTIFICATE_FILE"), cert);
+    env.insert(format!("{PREFIX}GRAPH_CLIENT_KEY_FILE"), key);
+    env.insert(format!("{PREFIX}GRAPH_ASSERTION_ALG"), "rs256".into());
+    let graph = load(&env).expect("valid").graph;
+    let certificate = graph.certificate.expect("certificate");
+    assert_eq!(certificate.certificate_der, b"der");
+    assert_eq!(certificate.algorithm, crate::graph::AssertionAlg::Rs256);
+    env.insert(format!("{PREFIX}GRAPH_CLIENT_SECRET"), "s".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("GRAPH_CLIENT_SECRET: set either"), "{err}");
+}
+
+#[test]
+fn half_a_certificate_or_a_bad_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, _) = key_and_cert(dir.path());
+    let mut env = minimal();
+    env.remove(&format!("{PREFIX}GRAPH_CLIENT_SECRET"));
+    env.insert(
+        format!("{PREFIX}GRAPH_CLIENT_CERTIFICATE_FILE"),
+        cert.clone(),
+    );
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("GRAPH_CLIENT_KEY_FILE: is required"), "{err}");
+    env.insert(format!("{PREFIX}GRAPH_CLIENT_KEY_FILE"), cert);
+    env.insert(format!("{PREFIX}GRAPH_ASSERTION_ALG"), "HS256".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(
+        err.contains("GRAPH_CLIENT_KEY_FILE: unusable RSA private key"),
+        "{err}"
+    );
+    assert!(err.contains("GRAPH_ASSERTION_ALG"), "{err}");
 }

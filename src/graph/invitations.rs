@@ -5,7 +5,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use super::{Call, GraphClient, GraphError, decode};
+use super::retry::Replay;
+use super::send::Request;
+use super::{Call, GraphClient, GraphError, json};
 
 /// The optional invitation email customisation (`invitedUserMessageInfo`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,16 +108,43 @@ pub fn request_body(req: &InvitationRequest) -> serde_json::Value {
 impl GraphClient {
     /// Reset the guest's redemption status. A 201 whose `status` is `Error`
     /// is reported as success here; the caller treats it as a failure.
+    /// Repeated only when Graph demonstrably did not act (connect error,
+    /// 429, 503): a second reset would send a second email.
     #[instrument(skip_all)]
     pub async fn reset_redemption(
         &self,
         req: &InvitationRequest,
     ) -> Result<Call<Invitation>, GraphError> {
+        self.invite(req, false).await
+    }
+
+    /// Like [`GraphClient::reset_redemption`], right after the email was
+    /// added to `otherMails`: Graph's "email doesn't match any emails on the
+    /// user object" 400 then means the write has not replicated yet, and
+    /// the reset is repeated with backoff within the deadline.
+    #[instrument(skip_all)]
+    pub async fn reset_redemption_after_email_added(
+        &self,
+        req: &InvitationRequest,
+    ) -> Result<Call<Invitation>, GraphError> {
+        self.invite(req, true).await
+    }
+
+    async fn invite(
+        &self,
+        req: &InvitationRequest,
+        replication_lag: bool,
+    ) -> Result<Call<Invitation>, GraphError> {
         let body = request_body(req);
-        let answer = self
-            .send(Method::POST, self.url(&["invitations"]), Some(&body))
-            .await?;
-        let parsed: Response = decode(&answer, "invitation")?;
+        let request = Request {
+            method: Method::POST,
+            url: self.url(&["invitations"]),
+            body: Some(&body),
+            replay: Replay::OnlyIfNotActed { replication_lag },
+            what: "invitation",
+        };
+        let call = self.send(request, json::<Response>).await?;
+        let parsed = call.value;
         Ok(Call {
             value: Invitation {
                 id: parsed.id,
@@ -123,7 +152,7 @@ impl GraphClient {
                 invited_user_id: parsed.invited_user.and_then(|u| u.id),
                 redeem_url: parsed.invite_redeem_url,
             },
-            request_id: answer.request_id,
+            request_id: call.request_id,
         })
     }
 }

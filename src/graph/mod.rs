@@ -1,20 +1,35 @@
 //! Microsoft Graph client: app-only token, user lookup, directory-role lookup,
 //! `otherMails` update and the reset-redemption invitation. Knows nothing of
 //! HTTP handlers or the audit store; the caller decides what a failure means.
+//! Every call goes through `send.rs`: deadline, retries, concurrency limit and
+//! circuit breaker live there, so the resource modules only say how safe a
+//! request is to repeat.
 
+mod assertion;
+mod breaker;
 mod invitations;
+mod retry;
+mod send;
+mod stats;
 mod token;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
-use serde::Deserialize;
-use tracing::instrument;
+use reqwest::Url;
+use tokio::sync::Semaphore;
 
+pub use assertion::{certificate_der_from_pem, check_private_key};
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
-pub use token::Credentials;
+pub use retry::RetrySettings;
+pub use stats::GraphStats;
+pub use token::{AssertionAlg, ClientCredential, Credentials};
 pub use users::{DirectoryRole, GraphUser, Memberships};
+
+/// Connecting is quick or not at all; a slow handshake should not eat the
+/// whole per-attempt budget.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A Graph answer together with Graph's `request-id` for the audit trail.
 #[derive(Debug)]
@@ -41,20 +56,34 @@ pub enum GraphError {
         request_id: Option<String>,
         retry_after: Option<Duration>,
     },
-    /// No HTTP answer. `maybe_sent` is false only when the connection was
-    /// never made, i.e. Graph certainly did not act.
+    /// No HTTP answer. `maybe_sent` is false only when the request never
+    /// left (connect error, token or deadline trouble before sending), i.e.
+    /// Graph certainly did not act.
     #[error("no answer from Graph: {message}")]
     Transport { message: String, maybe_sent: bool },
     #[error("unexpected Graph answer: {0}")]
     Decode(String),
+    /// Graph failed repeatedly; calls fail fast without being sent until
+    /// `retry_after` has passed.
+    #[error("Graph circuit open; retry after {retry_after:?}")]
+    CircuitOpen { retry_after: Duration },
 }
 
 impl GraphError {
     fn transport(e: reqwest::Error) -> GraphError {
+        // Only a failed connect proves the request never left; a timeout or
+        // a dropped connection may come after Graph read (and acted on) it.
         let maybe_sent = !e.is_connect();
         GraphError::Transport {
             message: e.without_url().to_string(),
             maybe_sent,
+        }
+    }
+
+    fn not_sent(message: &str) -> GraphError {
+        GraphError::Transport {
+            message: message.to_owned(),
+            maybe_sent: false,
         }
     }
 
@@ -73,35 +102,23 @@ pub struct GraphSettings {
     /// Graph root, e.g. `https://graph.microsoft.com` (no version, no slash).
     pub graph_url: String,
     pub credentials: Credentials,
+    /// Per attempt (connect to last body byte); the deadline in `retry`
+    /// bounds the whole logical call.
     pub timeout: Duration,
+    pub retry: RetrySettings,
 }
 
-/// Shared Graph client; clone freely.
+/// Shared Graph client; clone freely (all state is behind `Arc`s).
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
     base: Url,
-    tokens: std::sync::Arc<token::TokenSource>,
-}
-
-/// A raw successful answer before decoding.
-struct Answer {
-    status: StatusCode,
-    request_id: Option<String>,
-    body: bytes::Bytes,
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
+    tokens: Arc<token::TokenSource>,
+    timeout: Duration,
+    retry: RetrySettings,
+    limiter: Arc<Semaphore>,
+    breaker: Arc<breaker::Breaker>,
+    counters: Arc<stats::Counters>,
 }
 
 impl GraphClient {
@@ -112,16 +129,30 @@ impl GraphClient {
         ))
         .map_err(|e| GraphError::Decode(format!("Graph URL: {e}")))?;
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
             .timeout(settings.timeout)
             .user_agent(concat!("guest-reset/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(GraphError::transport)?;
+        let retry = settings.retry;
         Ok(GraphClient {
             http,
             base,
-            tokens: std::sync::Arc::new(token::TokenSource::new(settings.credentials)),
+            tokens: Arc::new(token::TokenSource::new(settings.credentials)?),
+            timeout: settings.timeout,
+            limiter: Arc::new(Semaphore::new(retry.max_concurrency.max(1))),
+            breaker: Arc::new(breaker::Breaker::new(
+                retry.breaker_threshold,
+                retry.breaker_cooldown,
+            )),
+            retry,
+            counters: Arc::default(),
         })
+    }
+
+    /// Counters since start, for metrics and tests.
+    pub fn stats(&self) -> GraphStats {
+        self.counters.snapshot()
     }
 
     /// `v1.0/` + path segments, each percent-encoded (a guest UPN's `#`
@@ -133,79 +164,6 @@ impl GraphClient {
         }
         url
     }
-
-    /// Send one request with a fresh `client-request-id`. A 401 from Graph
-    /// means it did not act, so the token is renewed and the call made once more.
-    #[instrument(skip_all, fields(method = %method, path = url.path(), status, request_id))]
-    async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, GraphError> {
-        let mut result = self.attempt(method.clone(), url.clone(), body).await;
-        if matches!(&result, Err(GraphError::Api { status: 401, .. })) {
-            self.tokens.invalidate().await;
-            result = self.attempt(method, url, body).await;
-        }
-        let span = tracing::Span::current();
-        match &result {
-            Ok(a) => {
-                span.record("status", a.status.as_u16());
-                span.record("request_id", a.request_id.as_deref());
-            }
-            Err(e) => tracing::warn!(error = %e, "Graph call failed"),
-        }
-        result
-    }
-
-    async fn attempt(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, GraphError> {
-        use secrecy::ExposeSecret;
-        let token = self.tokens.token(&self.http).await?;
-        let mut request = self
-            .http
-            .request(method, url)
-            .bearer_auth(token.expose_secret())
-            .header("client-request-id", uuid::Uuid::new_v4().to_string());
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(GraphError::transport)?;
-        let status = response.status();
-        let request_id = header(&response, "request-id");
-        let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
-        let body = response.bytes().await.map_err(GraphError::transport)?;
-        if status.is_success() {
-            return Ok(Answer {
-                status,
-                request_id,
-                body,
-            });
-        }
-        let parsed = serde_json::from_slice::<ErrorEnvelope>(&body).ok();
-        let (code, message) =
-            parsed.map_or_else(Default::default, |e| (e.error.code, e.error.message));
-        Err(GraphError::Api {
-            status: status.as_u16(),
-            code,
-            message,
-            request_id,
-            retry_after,
-        })
-    }
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// `Retry-After` as delta-seconds, integer or fractional (Graph has sent
@@ -215,22 +173,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(answer: &Answer, what: &str) -> Result<T, GraphError> {
-    serde_json::from_slice(&answer.body).map_err(|e| GraphError::Decode(format!("{what}: {e}")))
+/// The body parser for JSON answers (see [`GraphClient::send`]).
+fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(body)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_accepts_integer_and_fraction() {
-        assert_eq!(parse_retry_after("10"), Some(Duration::from_secs(10)));
-        assert_eq!(
-            parse_retry_after(" 2.128"),
-            Some(Duration::from_millis(2128))
-        );
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-    }
-}
+mod tests;

@@ -5,7 +5,9 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use tracing::instrument;
 
-use super::{Call, GraphClient, GraphError, decode};
+use super::retry::Replay;
+use super::send::Request;
+use super::{Call, GraphClient, GraphError, json};
 
 /// Properties outside Graph's default set must be `$select`ed explicitly.
 const USER_SELECT: &str = "id,displayName,userPrincipalName,mail,otherMails,userType,\
@@ -74,10 +76,10 @@ impl GraphClient {
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Call<Option<GraphUser>>, GraphError> {
         let mut url = self.url(&["users", id_or_upn]);
         url.query_pairs_mut().append_pair("$select", USER_SELECT);
-        match self.send(Method::GET, url, None).await {
-            Ok(answer) => Ok(Call {
-                value: Some(decode(&answer, "user")?),
-                request_id: answer.request_id,
+        match self.send(read(url, "user"), json::<GraphUser>).await {
+            Ok(call) => Ok(Call {
+                value: Some(call.value),
+                request_id: call.request_id,
             }),
             Err(GraphError::Api {
                 status: 404,
@@ -105,11 +107,12 @@ impl GraphClient {
         url.query_pairs_mut()
             .append_pair("$filter", &filter)
             .append_pair("$select", USER_SELECT);
-        let answer = self.send(Method::GET, url, None).await?;
-        let page: Collection<GraphUser> = decode(&answer, "user list")?;
+        let page = self
+            .send(read(url, "user list"), json::<Collection<GraphUser>>)
+            .await?;
         Ok(Call {
-            value: page.value,
-            request_id: answer.request_id,
+            value: page.value.value,
+            request_id: page.request_id,
         })
     }
 
@@ -120,9 +123,14 @@ impl GraphClient {
         let mut url = self.url(&["users", user_id, "transitiveMemberOf"]);
         let (mut found, mut request_id) = (Memberships::default(), None);
         loop {
-            let answer = self.send(Method::GET, url, None).await?;
-            request_id = answer.request_id.clone().or(request_id);
-            let page: Collection<DirectoryObject> = decode(&answer, "memberships")?;
+            let call = self
+                .send(
+                    read(url, "memberships"),
+                    json::<Collection<DirectoryObject>>,
+                )
+                .await?;
+            request_id = call.request_id.or(request_id);
+            let page = call.value;
             for o in page.value {
                 match o.odata_type.as_str() {
                     "#microsoft.graph.directoryRole" => found.roles.push(DirectoryRole {
@@ -163,13 +171,26 @@ impl GraphClient {
         other_mails: &[String],
     ) -> Result<Call<()>, GraphError> {
         let body = serde_json::json!({ "otherMails": other_mails });
-        let answer = self
-            .send(Method::PATCH, self.url(&["users", user_id]), Some(&body))
-            .await?;
-        Ok(Call {
-            value: (),
-            request_id: answer.request_id,
-        })
+        let req = Request {
+            method: Method::PATCH,
+            url: self.url(&["users", user_id]),
+            body: Some(&body),
+            // Sets the whole list, so a repeat after an unknown outcome is harmless.
+            replay: Replay::Idempotent,
+            what: "user update",
+        };
+        // 204 No Content: there is no body to decode.
+        self.send(req, |_| Ok(())).await
+    }
+}
+
+fn read(url: Url, what: &'static str) -> Request<'static> {
+    Request {
+        method: Method::GET,
+        url,
+        body: None,
+        replay: Replay::Idempotent,
+        what,
     }
 }
 

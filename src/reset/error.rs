@@ -216,7 +216,7 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         {
             P::GraphOutcomeUnknown
         }
-        GraphError::Transport { .. } => P::GraphUnavailable,
+        GraphError::Transport { .. } | GraphError::CircuitOpen { .. } => P::GraphUnavailable,
         GraphError::Decode(_) => P::GraphError,
     }
 }
