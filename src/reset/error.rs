@@ -117,6 +117,10 @@ impl ResetError {
                 error: GraphError::Api { retry_after, .. },
                 ..
             } => *retry_after,
+            ResetError::Graph {
+                error: GraphError::CircuitOpen { retry_after },
+                ..
+            } => Some(*retry_after),
             _ => None,
         }
     }
@@ -189,6 +193,13 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         GraphError::Token { status: 429, .. } => P::GraphThrottled,
         GraphError::Token { .. } => P::GraphAuthFailed,
         GraphError::Api { status: 429, .. } => P::GraphThrottled,
+        // A 503 says Graph did not act. Any other 5xx from the reset call may
+        // come after the invitation service acted: its outcome is unknown.
+        GraphError::Api {
+            status: 500..=599, ..
+        } if step == Step::Invite && !matches!(error, GraphError::Api { status: 503, .. }) => {
+            P::GraphOutcomeUnknown
+        }
         GraphError::Api {
             status: 503 | 504, ..
         } => P::GraphUnavailable,

@@ -118,11 +118,17 @@ impl ResetService {
             )?;
             record.other_mails_added = true;
         }
-        let invited = note(
-            record,
-            Step::Invite,
-            self.graph.reset_redemption(&invitation).await,
-        )?;
+        // Right after adding the email, Graph may not see it yet (replication
+        // lag): that variant retries the documented 400 within its deadline.
+        let invited = match record.other_mails_added {
+            true => {
+                self.graph
+                    .reset_redemption_after_email_added(&invitation)
+                    .await
+            }
+            false => self.graph.reset_redemption(&invitation).await,
+        };
+        let invited = note(record, Step::Invite, invited)?;
         record.invitation = Some(InvitationRecord {
             id: invited.id.clone(),
             status: invited.status.clone(),

@@ -11,6 +11,7 @@ use guest_reset::emulator::Emulator;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+#[allow(unused_imports)]
 pub use guest_reset::emulator::demo as tenant;
 
 pub struct TestApp {
@@ -276,7 +277,8 @@ pub fn demo_audience() -> &'static str {
 /// The demo tenant plus `n` accepted Fabrikam guests `guest-<i>@fabrikam.example`
 /// with ids `00000000-0000-4000-8000-<i as 12 digits>`.
 pub fn tenant_with_guests(n: usize) -> Emulator {
-    let mut seed: Value = serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
+    let mut seed: Value =
+        serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
     let users = seed["users"].as_array_mut().unwrap();
     let adele = users[0].clone();
     for i in 0..n {
