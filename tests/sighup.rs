@@ -4,65 +4,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{sign, tenant};
+use common::sign;
 use guest_reset::emulator::Emulator;
 use serde_json::{Value, json};
 
-const SECRET: &str = "sighup-test-secret-0123456789abcdef";
-const ISSUER: &str = "https://sighup.test/issuer";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `guest-reset serve` on a free port; the address comes from its
-/// "listening" log line (JSON logs).
-fn serve(dir: &std::path::Path, graph: std::net::SocketAddr) -> (Server, String) {
-    let graph_url = format!("http://{graph}");
-    let vars = [
-        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_PATH", dir.join("audit.db").display().to_string()),
-        ("POLICY_FILE", dir.join("policy.toml").display().to_string()),
-        ("AUTH_AUDIENCE", "api://guest-reset".to_owned()),
-        ("AUTH_HS256_SECRET", SECRET.to_owned()),
-        ("AUTH_HS256_ISSUER", ISSUER.to_owned()),
-        ("GRAPH_AUTHORITY_URL", graph_url.clone()),
-        ("GRAPH_URL", graph_url),
-        ("GRAPH_TENANT_ID", tenant::TENANT_ID.to_owned()),
-        ("GRAPH_CLIENT_ID", tenant::CLIENT_ID.to_owned()),
-        ("GRAPH_CLIENT_SECRET", tenant::CLIENT_SECRET.to_owned()),
-    ];
-    let mut command = Command::new(env!("CARGO_BIN_EXE_guest-reset"));
-    command
-        .arg("serve")
-        .env("LOG_FORMAT", "json")
-        .stderr(Stdio::piped());
-    for (k, v) in vars {
-        command.env(format!("GUEST_RESET_{k}"), v);
-    }
-    let mut child = command.spawn().expect("binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
-        .find(|l| l["message"] == "guest-reset listening")
-        .and_then(|l| l["addr"].as_str().map(str::to_owned))
-        .expect("listening line");
-    // Keep draining the pipe so the server never blocks on a full stderr.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), format!("http://{addr}"))
-}
+use common::binary::{ISSUER, SECRET, Server, serve};
 
 fn policy(rule: &str) -> String {
     format!(

@@ -2,6 +2,9 @@
 //! Graph emulator, with its own temporary SQLite file.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod binary;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
