@@ -254,6 +254,10 @@ fn graph_detail(step: Step, error: &GraphError) -> String {
             "The token endpoint refused the service's credentials ({error}, AADSTS{}).",
             codes.first().map_or(String::new(), u64::to_string)
         ),
+        (_, GraphError::CircuitOpen { .. }) => format!(
+            "Graph failed repeatedly, so calls to it are paused (circuit open); nothing was sent while \
+             {what}. Try again after Retry-After seconds."
+        ),
         (_, other) => format!("Graph failed while {what}: {other}."),
     }
 }
