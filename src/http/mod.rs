@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 pub mod drain;
 mod idempotency;
+mod list;
 
 pub use idempotency::claim as idempotency_claim;
 pub mod problem;
@@ -56,7 +57,7 @@ pub fn routes() -> Router<AppState> {
     let handler = |method: &str, path: &str| -> MethodRouter<AppState> {
         match (method, path) {
             ("POST", "/v1/resets") => post(resets::create),
-            ("GET", "/v1/resets") => get(resets::list),
+            ("GET", "/v1/resets") => get(list::list),
             ("GET", "/v1/resets/{id}") => get(resets::get),
             ("POST", "/v1/resets/{id}/retry") => post(resets::retry),
             ("GET", "/v1/whoami") => get(admin::whoami),

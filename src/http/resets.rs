@@ -2,12 +2,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::{Instrument, instrument};
 
 use super::auth::Caller;
@@ -16,20 +15,19 @@ use super::request_id;
 use super::{AppState, idempotency};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
-use crate::record::{ResetRecord, Status, normalise_timestamp};
+use crate::record::ResetRecord;
 use crate::reset::{Context, Failure, Outcome, PlannedCall, ResetError, ResetRequest};
-use crate::store::{ListFilter, MAX_LIMIT};
 
 /// A reset as the API shows it: the record, plus what only the POST answer
 /// may carry.
 #[derive(Serialize)]
-struct ResetView<'a> {
+pub(super) struct ResetView<'a> {
     #[serde(flatten)]
-    record: &'a ResetRecord,
+    pub record: &'a ResetRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
-    invite_redeem_url: Option<&'a str>,
+    pub invite_redeem_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    plan: Option<&'a [PlannedCall]>,
+    pub plan: Option<&'a [PlannedCall]>,
 }
 
 #[instrument(skip_all, fields(requester = %caller.identity.subject))]
@@ -214,66 +212,7 @@ pub async fn retry(
     }
 }
 
-/// Query parameters of `GET /v1/resets`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    user: Option<String>,
-    status: Option<String>,
-    ticket: Option<String>,
-    requested_by: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    cursor: Option<String>,
-    limit: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct Page<'a> {
-    items: Vec<ResetView<'a>>,
-    next_cursor: Option<&'a str>,
-}
-
-#[instrument(skip_all)]
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Result<Query<ListParams>, QueryRejection>,
-) -> Response {
-    if let Err(p) = require_read(&caller) {
-        return p.into_response();
-    }
-    let mut filter = match params
-        .map_err(|e| e.body_text())
-        .and_then(|Query(p)| filter(p))
-    {
-        Ok(f) => f,
-        Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
-    };
-    if !caller.has(Permission::ResetsReadAll) {
-        filter.requested_by = Some(caller.identity.subject.clone());
-        filter.requester_issuer = Some(caller.identity.issuer.clone());
-    }
-    let records = match state.resets.list(&filter).await {
-        Ok(r) => r,
-        Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
-    };
-    let full = records.len() == filter.limit as usize;
-    let page = Page {
-        items: records
-            .iter()
-            .map(|record| ResetView {
-                record,
-                invite_redeem_url: None,
-                plan: None,
-            })
-            .collect(),
-        next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
-    };
-    Json(page).into_response()
-}
-
-fn require_read(caller: &Caller) -> Result<(), Problem> {
+pub(super) fn require_read(caller: &Caller) -> Result<(), Problem> {
     match caller.has(Permission::ResetsReadAll) {
         true => Ok(()),
         false => caller.require(Permission::ResetsReadOwn),
@@ -282,48 +221,9 @@ fn require_read(caller: &Caller) -> Result<(), Problem> {
 
 /// `read:all` reads everything; `read:own` only what the same issuer and
 /// subject created.
-fn may_read(caller: &Caller, record: &ResetRecord) -> bool {
+pub(super) fn may_read(caller: &Caller, record: &ResetRecord) -> bool {
     let by = &record.requested_by;
     caller.has(Permission::ResetsReadAll)
         || (by.subject == caller.identity.subject
             && by.issuer.as_deref() == Some(caller.identity.issuer.as_str()))
-}
-
-fn filter(p: ListParams) -> Result<ListFilter, String> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(format!("limit: between 1 and {MAX_LIMIT}"));
-    }
-    if let Some(s) = p.status.as_deref().filter(|s| Status::parse(s).is_none()) {
-        return Err(format!(
-            "status: {s:?} is not one of pending, succeeded, failed, denied, unknown"
-        ));
-    }
-    let time = |v: Option<String>, name: &str| {
-        v.map(|t| {
-            normalise_timestamp(&t)
-                .ok_or_else(|| format!("{name}: {t:?} is not an RFC 3339 timestamp"))
-        })
-        .transpose()
-    };
-    if let Some(c) = p
-        .cursor
-        .as_deref()
-        .filter(|c| uuid::Uuid::try_parse(c).is_err())
-    {
-        return Err(format!(
-            "cursor: {c:?} is not a cursor from a previous page"
-        ));
-    }
-    Ok(ListFilter {
-        user: p.user,
-        status: p.status,
-        ticket: p.ticket,
-        requested_by: p.requested_by,
-        requester_issuer: None,
-        since: time(p.since, "since")?,
-        until: time(p.until, "until")?,
-        before_id: p.cursor,
-        limit,
-    })
 }

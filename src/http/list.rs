@@ -1,0 +1,117 @@
+//! `GET /v1/resets`: filtered, cursor-paginated listing (only the caller's
+//! own resets without `resets:read:all`).
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use super::AppState;
+use super::auth::Caller;
+use super::problem::Problem;
+use super::resets::{ResetView, require_read};
+use crate::policy::Permission;
+use crate::problem::ProblemType;
+use crate::record::{Status, normalise_timestamp};
+use crate::reset::ResetError;
+use crate::store::{ListFilter, MAX_LIMIT};
+
+/// Query parameters of `GET /v1/resets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    user: Option<String>,
+    status: Option<String>,
+    ticket: Option<String>,
+    requested_by: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    items: Vec<ResetView<'a>>,
+    next_cursor: Option<&'a str>,
+}
+
+#[instrument(skip_all)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    if let Err(p) = require_read(&caller) {
+        return p.into_response();
+    }
+    let mut filter = match params
+        .map_err(|e| e.body_text())
+        .and_then(|Query(p)| filter(p))
+    {
+        Ok(f) => f,
+        Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
+    };
+    if !caller.has(Permission::ResetsReadAll) {
+        filter.requested_by = Some(caller.identity.subject.clone());
+        filter.requester_issuer = Some(caller.identity.issuer.clone());
+    }
+    let records = match state.resets.list(&filter).await {
+        Ok(r) => r,
+        Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
+    };
+    let full = records.len() == filter.limit as usize;
+    let page = Page {
+        items: records
+            .iter()
+            .map(|record| ResetView {
+                record,
+                invite_redeem_url: None,
+                plan: None,
+            })
+            .collect(),
+        next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
+    };
+    Json(page).into_response()
+}
+
+fn filter(p: ListParams) -> Result<ListFilter, String> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(format!("limit: between 1 and {MAX_LIMIT}"));
+    }
+    if let Some(s) = p.status.as_deref().filter(|s| Status::parse(s).is_none()) {
+        return Err(format!(
+            "status: {s:?} is not one of pending, succeeded, failed, denied, unknown"
+        ));
+    }
+    let time = |v: Option<String>, name: &str| {
+        v.map(|t| {
+            normalise_timestamp(&t)
+                .ok_or_else(|| format!("{name}: {t:?} is not an RFC 3339 timestamp"))
+        })
+        .transpose()
+    };
+    if let Some(c) = p
+        .cursor
+        .as_deref()
+        .filter(|c| uuid::Uuid::try_parse(c).is_err())
+    {
+        return Err(format!(
+            "cursor: {c:?} is not a cursor from a previous page"
+        ));
+    }
+    Ok(ListFilter {
+        user: p.user,
+        status: p.status,
+        ticket: p.ticket,
+        requested_by: p.requested_by,
+        requester_issuer: None,
+        since: time(p.since, "since")?,
+        until: time(p.until, "until")?,
+        before_id: p.cursor,
+        limit,
+    })
+}
