@@ -14,6 +14,10 @@ const GRAPH_DATE_TIME: &[BorrowedFormatItem<'static>] =
 const AAD_TIMESTAMP: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
 
+/// An instant in the token service's error texts, e.g. `2024-10-02T22:05:03.0000000Z`.
+const AAD_INSTANT: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
+
 pub(super) fn inner_error_date() -> String {
     now(INNER_ERROR_DATE)
 }
@@ -32,6 +36,15 @@ pub(super) fn rfc3339() -> String {
     let now = OffsetDateTime::now_utc();
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// `unix` seconds (a JWT time claim) as the token service writes instants in messages.
+pub(super) fn aad_instant(unix: u64) -> String {
+    let at = i64::try_from(unix)
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    at.format(AAD_INSTANT).unwrap_or_default()
 }
 
 /// Seconds since the Unix epoch, for JWT `iat`/`nbf`/`exp`.

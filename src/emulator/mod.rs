@@ -16,6 +16,7 @@
 
 mod adversary;
 mod api_token;
+mod assertion;
 mod bearer;
 mod clock;
 mod control;
@@ -29,6 +30,7 @@ mod form;
 mod guests;
 mod invitation_request;
 mod invitations;
+mod key_credentials;
 mod keys;
 mod membership;
 mod oidc;
@@ -62,6 +64,7 @@ pub use adversary::{
     AppliedReset, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError, REPLICATION_LAG_VAR,
 };
 pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
+pub use key_credentials::KeyCredentialSeed;
 pub use keys::KeyError;
 pub use recording::RecordedRequest;
 pub use seed::{AppRoleSeed, AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};

@@ -16,8 +16,9 @@ use super::form::{field, parse_form};
 /// Bodies above this are refused; nothing the emulated APIs accept comes close.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REDACTED: &str = "[redacted]";
-/// The only token-form fields worth logging; the secret and any assertion never are.
-const LOGGED_TOKEN_FIELDS: &[&str] = &["grant_type", "client_id", "scope"];
+/// The token-form fields logged verbatim; of the credentials only their presence is
+/// logged, so tests can tell a secret from an assertion without seeing either.
+const LOGGED_TOKEN_FIELDS: &[&str] = &["grant_type", "client_id", "scope", "client_assertion_type"];
 const SECRET_PARAMETERS: &[&str] = &["client_secret", "client_assertion"];
 
 /// One request as the emulator received it.
@@ -30,7 +31,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Lower-case names; the `authorization` value is replaced by "[redacted]".
     pub headers: Vec<(String, String)>,
-    /// JSON bodies; for the token form only grant_type, client_id and scope.
+    /// JSON bodies; for the token form grant_type, client_id, scope and
+    /// client_assertion_type, and client_secret / client_assertion as "[redacted]".
     pub body: Option<Value>,
     /// Response status; 0 while the response is still being produced. For a dropped
     /// connection, the status the applied handler produced (the client saw none).
@@ -100,10 +102,14 @@ fn describe(parts: &Parts, body: &[u8]) -> RecordedRequest {
 
 fn token_form(body: &[u8]) -> Option<Value> {
     let form = parse_form(body);
-    let logged: Map<String, Value> = LOGGED_TOKEN_FIELDS
+    let verbatim = LOGGED_TOKEN_FIELDS
         .iter()
-        .filter_map(|name| field(&form, name).map(|v| ((*name).to_owned(), Value::from(v))))
-        .collect();
+        .filter_map(|name| field(&form, name).map(|v| ((*name).to_owned(), Value::from(v))));
+    let present = SECRET_PARAMETERS
+        .iter()
+        .filter(|name| field(&form, name).is_some())
+        .map(|name| ((*name).to_owned(), Value::from(REDACTED)));
+    let logged: Map<String, Value> = verbatim.chain(present).collect();
     Some(Value::Object(logged))
 }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::key_credentials::{self, KeyCredentialSeed};
 use super::schema;
 
 /// A tenant to emulate, as loaded from JSON. Users are kept as Graph-shaped JSON objects
@@ -33,16 +34,20 @@ pub struct TenantSeed {
     pub display_name: Option<String>,
 }
 
-/// An app registration with a client secret and the application permissions (app roles)
-/// granted to its service principal in this tenant. An app may also be an API of the
+/// An app registration with a client secret and/or certificates and the application
+/// permissions (app roles) granted to its service principal in this tenant. An app may also be an API of the
 /// tenant (App ID URIs and app roles), for which the emulator issues v2.0 access tokens.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppSeed {
     pub client_id: String,
-    /// Required, except for an API registration that never signs in itself.
+    /// Required, except for an API registration that never signs in itself or an app
+    /// that signs in with a certificate only.
     #[serde(default)]
     pub client_secret: String,
+    /// Certificates whose keys sign client assertions (see `key_credentials`).
+    #[serde(default)]
+    pub key_credentials: Vec<KeyCredentialSeed>,
     #[serde(default)]
     pub roles: Vec<String>,
     #[serde(default)]
@@ -160,9 +165,14 @@ impl Seed {
         let mut uris = HashSet::new();
         for (i, app) in self.apps.iter().enumerate() {
             let is_api = !app.app_roles.is_empty() || !app.identifier_uris.is_empty();
-            if app.client_id.trim().is_empty() || (app.client_secret.is_empty() && !is_api) {
-                return Err(format!("apps[{i}]: clientId and clientSecret are required"));
+            let has_credential = !app.client_secret.is_empty() || !app.key_credentials.is_empty();
+            if app.client_id.trim().is_empty() || !(has_credential || is_api) {
+                return Err(format!(
+                    "apps[{i}]: clientId and clientSecret are required (keyCredentials may replace the secret)"
+                ));
             }
+            key_credentials::validate(&app.key_credentials)
+                .map_err(|e| format!("apps[{i}]: {e}"))?;
             if !seen.insert(app.client_id.to_ascii_lowercase()) {
                 return Err(format!("apps[{i}]: duplicate clientId '{}'", app.client_id));
             }

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use super::RecordedRequest;
 use super::adversary::AppliedReset;
+use super::assertion::SeenAssertions;
 use super::fault_plan::ActiveFaults;
+use super::key_credentials::{self, KeyCredential};
 use super::replication::Replication;
 use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 use super::throttle::InvitationBucket;
@@ -20,6 +22,8 @@ pub(super) struct App {
     pub(super) client_secret: String,
     pub(super) roles: Vec<String>,
     pub(super) secret_expired: bool,
+    /// Registered certificates, for client assertions.
+    pub(super) key_credentials: Vec<KeyCredential>,
     pub(super) service_principal_id: String,
     pub(super) display_name: String,
     /// API side: App ID URIs, defined app role values, "Assignment required?".
@@ -42,6 +46,8 @@ pub(super) struct State {
     pub(super) next_request_seq: u64,
     pub(super) outbox: Vec<Value>,
     pub(super) token_lifetime: u64,
+    /// Client assertions already used, so a replayed one is refused.
+    pub(super) seen_assertions: SeenAssertions,
     /// The adversary: injected faults, the invitation limit, replication lag, and the
     /// resets that really happened despite them.
     pub(super) faults: Option<ActiveFaults>,
@@ -68,6 +74,7 @@ impl State {
             next_request_seq: 0,
             outbox: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            seen_assertions: SeenAssertions::default(),
             faults: None,
             invitation_bucket: InvitationBucket::default(),
             replication: Replication::default(),
@@ -184,7 +191,9 @@ impl App {
             .into_iter()
             .map(|(api, roles)| (api.to_ascii_lowercase(), roles))
             .collect();
+        let key_credentials = key_credentials::from_seeds(&seed.client_id, &seed.key_credentials);
         App {
+            key_credentials,
             display_name: seed.display_name.unwrap_or_else(|| seed.client_id.clone()),
             client_id: seed.client_id,
             client_secret: seed.client_secret,

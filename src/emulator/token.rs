@@ -1,4 +1,5 @@
-//! The token authority: `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant only,
+//! The token authority: `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant only
+//! (client secret or certificate assertion, see `assertion`),
 //! answering with v1-style Graph access tokens, v2.0 tokens for the tenant's own APIs
 //! (see `api_token`), or the documented AAD error bodies.
 
@@ -10,11 +11,12 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::assertion::UsedAssertion;
 use super::errors::{AadError, correlation_id};
 use super::form::{basic_credentials, field, parse_form};
 use super::scope::{Resource, requested_resource};
 use super::state::{App, State as Directory};
-use super::{Emulator, GRAPH_AUDIENCE, api_token, clock, oidc};
+use super::{Emulator, GRAPH_AUDIENCE, api_token, assertion, clock, oidc};
 
 /// Claims of the access tokens the emulator issues, in the v1.0 shape Graph receives for
 /// app-only calls (graph.md §6.6): `roles` carries the application permissions.
@@ -59,21 +61,24 @@ fn grant(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, AadError> {
-    let directory = emulator.lock();
+    let mut directory = emulator.lock();
     check_tenant(&directory, tenant)?;
     let form = parse_form(body);
     check_grant_type(required(&form, "grant_type")?)?;
-    let (client_id, secret) = client_credentials(&form, headers)?;
+    let (client_id, credential) = client_credentials(&form, headers)?;
     let scope = required(&form, "scope")?;
-    let app = authenticate(&directory, tenant, &client_id, &secret)?;
+    let origin = oidc::origin(headers);
+    let (app, used) = authenticate(&directory, tenant, &client_id, &credential, &origin)?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let lifetime = directory.token_lifetime;
     let token = match requested_resource(scope, host, &directory)? {
-        Resource::Graph => mint(emulator, &directory, app, lifetime)?,
-        Resource::Api(api) => {
-            api_token::issue(emulator, &directory, app, api, &oidc::origin(headers))?
-        }
+        Resource::Graph => mint(emulator, &directory, app, &credential, lifetime)?,
+        Resource::Api(api) => api_token::issue(emulator, &directory, app, api, &origin)?,
     };
+    // Only an assertion that earned a token is spent; a refused request may be retried.
+    if let Some(used) = used {
+        directory.seen_assertions.record(used);
+    }
     Ok(token_response(&token, lifetime))
 }
 
@@ -142,11 +147,19 @@ fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, Aad
     }
 }
 
-/// Client id and secret from the form body, falling back to HTTP Basic (RFC 6749 §2.3.1).
+/// How the client proved who it is.
+enum Credential {
+    Secret(String),
+    Assertion(String),
+}
+
+/// Client id and credential: a secret from the form body or HTTP Basic (RFC 6749
+/// §2.3.1), or a client assertion. Exactly one: RFC 6749 §2.3 forbids more than one
+/// authentication method per request, and §5.2 answers that with `invalid_request`.
 fn client_credentials(
     form: &[(String, String)],
     headers: &HeaderMap,
-) -> Result<(String, String), AadError> {
+) -> Result<(String, Credential), AadError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -160,20 +173,46 @@ fn client_credentials(
         .map(str::to_owned)
         .or_else(|| basic.map(|(_, secret)| secret))
         .filter(|s| !s.is_empty());
-    let Some(secret) = secret else {
-        // Real AAD answers this with AADSTS7000218 / invalid_client.
-        let message = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
-        return Err(AadError::invalid_client(7000218, message.to_owned()));
+    let assertion = field(form, "client_assertion").filter(|a| !a.is_empty());
+    let credential = match (secret, assertion) {
+        (Some(secret), None) => Credential::Secret(secret),
+        (None, Some(jwt)) => {
+            check_assertion_type(form)?;
+            Credential::Assertion(jwt.to_owned())
+        }
+        (Some(_), Some(_)) => {
+            // Entra's answer is undocumented; 90023 is its generic InvalidRequest.
+            let message = "Only one client authentication method may be used: send 'client_assertion' or 'client_secret', not both.";
+            return Err(AadError::invalid_request(90023, message.to_owned()));
+        }
+        (None, None) => {
+            // Real AAD answers this with AADSTS7000218 / invalid_client.
+            let message = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
+            return Err(AadError::invalid_client(7000218, message.to_owned()));
+        }
     };
-    Ok((client_id, secret))
+    Ok((client_id, credential))
+}
+
+fn check_assertion_type(form: &[(String, String)]) -> Result<(), AadError> {
+    let kind = required(form, "client_assertion_type")?;
+    if kind == assertion::JWT_BEARER {
+        return Ok(());
+    }
+    let message = format!(
+        "The provided value for the input parameter 'client_assertion_type' is not valid: '{kind}'. Expected '{}'.",
+        assertion::JWT_BEARER
+    );
+    Err(AadError::invalid_request(90023, message))
 }
 
 fn authenticate<'a>(
     directory: &'a Directory,
     tenant: &str,
     client_id: &str,
-    secret: &str,
-) -> Result<&'a App, AadError> {
+    credential: &Credential,
+    origin: &str,
+) -> Result<(&'a App, Option<UsedAssertion>), AadError> {
     let Some(app) = directory.app(client_id) else {
         let message = format!(
             "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
@@ -185,7 +224,18 @@ fn authenticate<'a>(
             message,
         ));
     };
-    if app.client_secret != secret {
+    match credential {
+        Credential::Secret(secret) => check_secret(app, secret).map(|()| (app, None)),
+        Credential::Assertion(jwt) => {
+            let used = assertion::verify(directory, app, jwt, origin)?;
+            Ok((app, Some(used)))
+        }
+    }
+}
+
+fn check_secret(app: &App, secret: &str) -> Result<(), AadError> {
+    // An app with certificates only has an empty secret, which no request can match.
+    if app.client_secret.is_empty() || app.client_secret != secret {
         let message = format!(
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
             app.client_id
@@ -199,15 +249,21 @@ fn authenticate<'a>(
         );
         return Err(AadError::invalid_client(7000222, message));
     }
-    Ok(app)
+    Ok(())
 }
 
 fn mint(
     emulator: &Emulator,
     directory: &Directory,
     app: &App,
+    credential: &Credential,
     lifetime: u64,
 ) -> Result<String, AadError> {
+    // `appidacr`: 1 = client secret, 2 = client certificate (access-token claims reference).
+    let acr = match credential {
+        Credential::Secret(_) => "1",
+        Credential::Assertion(_) => "2",
+    };
     let now = clock::unix_seconds();
     let claims = AccessClaims {
         aud: GRAPH_AUDIENCE.to_owned(),
@@ -216,7 +272,7 @@ fn mint(
         nbf: now,
         exp: now + lifetime,
         appid: app.client_id.clone(),
-        appidacr: "1".to_owned(), // 1 = authenticated with a client secret
+        appidacr: acr.to_owned(),
         idtyp: "app".to_owned(),
         oid: app.service_principal_id.clone(),
         sub: app.service_principal_id.clone(),

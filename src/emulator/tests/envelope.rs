@@ -108,7 +108,16 @@ async fn request_log_redacts_credentials() {
     let form = log[0].body.clone().unwrap_or_default();
     assert_eq!(
         form,
-        json!({ "grant_type": "client_credentials", "client_id": demo::CLIENT_ID, "scope": super::GRAPH_SCOPE })
+        json!({ "grant_type": "client_credentials", "client_id": demo::CLIENT_ID, "scope": super::GRAPH_SCOPE, "client_secret": "[redacted]" })
+    );
+    // A secret sent by HTTP Basic is not in the form: only the header shows it came.
+    assert!(
+        log[1]
+            .body
+            .clone()
+            .unwrap_or_default()
+            .get("client_secret")
+            .is_none()
     );
     let authorization = |i: usize| {
         log[i]

@@ -2,6 +2,7 @@
 //! plain `reqwest`, never through the project's Graph client.
 
 mod api_token;
+mod assertions;
 mod envelope;
 mod fault_corruption;
 mod fault_plans;
@@ -11,6 +12,8 @@ mod limits;
 mod membership;
 mod oidc;
 mod seed;
+/// Also used by the unit tests of `key_credentials`.
+pub(super) mod test_keys;
 mod token;
 mod user_update;
 mod users;
