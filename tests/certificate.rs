@@ -117,12 +117,9 @@ async fn a_certificate_not_registered_on_the_app_fails_the_reset() {
     let response = app.post_reset(adele_body()).await;
     assert_eq!(response.status(), 502);
     let problem: Value = response.json().await.unwrap();
-    // 700027 maps to graph-auth-failed today; graph-credentials-invalid would name the
-    // cause better (a change to src/reset/error.rs is proposed), so both are accepted.
-    let slug = problem["type"].as_str().unwrap_or_default();
-    let slug = slug.trim_start_matches("urn:guest-reset:problem:");
-    assert!(
-        ["graph-credentials-invalid", "graph-auth-failed"].contains(&slug),
+    // AADSTS700027 (certificate not registered) is a configuration problem.
+    assert_eq!(
+        problem["type"], "urn:guest-reset:problem:graph-credentials-invalid",
         "{problem}"
     );
     let detail = problem["detail"].as_str().unwrap_or_default();

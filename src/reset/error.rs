@@ -186,7 +186,14 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         GraphError::Token { codes, .. }
             if codes
                 .iter()
-                .any(|c| [7000215, 700016, 700011, 90002, 7000216].contains(c)) =>
+                // Wrong secret, client id, tenant, certificate or authority:
+                // something an operator has to fix in configuration.
+                .any(|c| {
+                    [
+                        7000215, 700016, 700011, 90002, 7000216, 700027, 700021, 700023, 50048,
+                    ]
+                    .contains(c)
+                }) =>
         {
             P::GraphCredentialsInvalid
         }
