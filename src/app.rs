@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -40,10 +42,14 @@ pub fn build_router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, caller = tracing::field::Empty)
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
+    // A timed-out handler is dropped, but a reset runs detached to its end.
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.request_timeout);
     // Outermost last: sensitive marking, then the request id, then tracing.
     routes()
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(timeout)
         .layer(CatchPanicLayer::custom(panic_problem))
         .layer(trace)
         .layer(axum::middleware::from_fn(request_id::scope))
@@ -83,6 +89,9 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         auth: Arc::new(Verifier::new(auth_settings(&config.auth), key_client()?)),
         idempotency_retention: config.idempotency_retention,
         in_flight: Arc::default(),
+        limiter: Arc::new(crate::http::limits::Limiter::new(config.rate_limit)),
+        request_timeout: config.request_timeout,
+        metrics_elsewhere: config.metrics_addr.is_some(),
     })
 }
 
@@ -144,11 +153,16 @@ pub async fn run(
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
     let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
+    let metrics = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
+        None => None,
+    };
     let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     reloader.abort();
     reconciler.abort();
+    metrics.inspect(|m| m.abort());
     // Connections are closed; resets whose callers hung up may still run.
     if !in_flight.wait_idle(DRAIN_LIMIT).await {
         tracing::warn!(
@@ -160,6 +174,23 @@ pub async fn run(
     served?;
     tracing::info!("guest-reset stopped");
     Ok(())
+}
+
+/// `/metrics` alone on `addr`, until aborted.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: AppState,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen for metrics on {addr} (GUEST_RESET_METRICS_ADDR): {e}")
+    })?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+    let router = crate::http::metrics_routes(state);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "metrics listener failed");
+        }
+    }))
 }
 
 /// Rows of requests that died in a running service (a panic, a dropped

@@ -94,6 +94,12 @@ pub fn config(
             retry: crate::graph::RetrySettings::default(),
         },
         idempotency_retention: Duration::from_secs(24 * 3600),
+        rate_limit: crate::http::limits::RateLimit {
+            per_minute: 120,
+            burst: 30,
+        },
+        request_timeout: Duration::from_secs(30),
+        metrics_addr: None,
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,

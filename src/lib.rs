@@ -10,6 +10,7 @@ pub mod demo;
 pub mod emulator;
 pub mod graph;
 pub mod http;
+pub mod metrics;
 pub mod policy;
 pub mod problem;
 pub mod record;

@@ -54,6 +54,7 @@ catalogue! {
     PolicyInvalid => ("policy-invalid", 422, "Policy file is invalid"),
     IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency-Key was used with another request"),
     QuotaExceeded => ("quota-exceeded", 429, "Reset quota used up"),
+    RateLimited => ("rate-limited", 429, "Too many requests"),
     Internal => ("internal", 500, "Internal error"),
     Interrupted => ("interrupted", 500, "Service stopped before the outcome was known"),
     GraphCredentialsInvalid => ("graph-credentials-invalid", 502, "Graph credentials are invalid"),
@@ -69,6 +70,7 @@ catalogue! {
     GraphThrottled => ("graph-throttled", 503, "Graph is throttling requests"),
     GraphUnavailable => ("graph-unavailable", 503, "Graph is unavailable"),
     GraphOutcomeUnknown => ("graph-outcome-unknown", 504, "Outcome of the reset is unknown"),
+    RequestTimeout => ("request-timeout", 504, "The request took too long"),
 }
 
 impl ProblemType {

@@ -48,6 +48,38 @@ fn every_problem_type_is_documented_and_nothing_else() {
     assert_eq!(catalogue, documented);
 }
 
+/// Every problem type has a worked example under `components.examples`,
+/// named after it, whose type, title and status are the catalogue's.
+#[test]
+fn every_problem_type_has_a_matching_example() {
+    let spec = spec();
+    let examples = spec["components"]["examples"]
+        .as_object()
+        .expect("components.examples");
+    for kind in ProblemType::ALL {
+        let name: String = kind
+            .slug()
+            .split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        let value = &examples
+            .get(&name)
+            .unwrap_or_else(|| panic!("no example {name}"))["value"];
+        assert_eq!(value["type"], kind.uri(), "{name}");
+        assert_eq!(value["title"], kind.title(), "{name}");
+        assert_eq!(value["status"], kind.status(), "{name}");
+        assert!(
+            value["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        examples.len(),
+        ProblemType::ALL.len(),
+        "an example for a problem type that does not exist"
+    );
+}
+
 /// Validate `body` against the schema the spec gives for this answer.
 fn conforms(spec: &Value, path: &str, method: &str, status: u16, content_type: &str, body: &Value) {
     let response = &spec["paths"][path][method]["responses"][status.to_string()];
@@ -211,7 +243,7 @@ async fn every_route_answers_as_documented() {
             .json(&json!({})),
     )
     .await;
-    for path in ["/healthz", "/readyz", "/openapi.yaml"] {
+    for path in ["/healthz", "/readyz", "/openapi.yaml", "/metrics"] {
         check(&spec, "get", path, app.client.get(url(path))).await;
     }
 }

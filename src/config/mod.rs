@@ -26,6 +26,12 @@ pub struct Config {
     pub reset: ResetDefaults,
     /// How long `Idempotency-Key`s and their answers are kept.
     pub idempotency_retention: Duration,
+    /// Per-caller request rate.
+    pub rate_limit: crate::http::limits::RateLimit,
+    /// An answer not ready by then is a 504 (a reset still runs to its end).
+    pub request_timeout: Duration,
+    /// Serve `/metrics` here instead of on the API listener.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 pub use auth::{AuthConfig, Hs256Config, OidcConfig};
@@ -81,6 +87,16 @@ impl Config {
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),
             graph: env.graph(),
+            rate_limit: crate::http::limits::RateLimit {
+                per_minute: env
+                    .parsed("RATE_LIMIT_PER_MINUTE", Some("120"))
+                    .unwrap_or(120),
+                burst: env.parsed("RATE_LIMIT_BURST", Some("30")).unwrap_or(30),
+            },
+            metrics_addr: env.optional("METRICS_ADDR"),
+            request_timeout: Duration::from_secs(
+                env.parsed("REQUEST_TIMEOUT_SECS", Some("30")).unwrap_or(30),
+            ),
             idempotency_retention: Duration::from_secs(
                 3600 * env
                     .parsed::<u64>("IDEMPOTENCY_RETENTION_HOURS", Some("24"))
@@ -145,6 +161,15 @@ impl Env<'_> {
                 None
             }
         }
+    }
+
+    /// Like [`Self::parsed`], but unset is fine.
+    fn optional<T: std::str::FromStr>(&mut self, name: &str) -> Option<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(name)?;
+        self.parsed(name, None)
     }
 
     fn url(&mut self, name: &str, default: Option<&str>) -> String {

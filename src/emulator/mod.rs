@@ -116,6 +116,12 @@ impl Emulator {
         }
     }
 
+    /// The Graph access tokens issued so far (the first 1000), e.g. to prove
+    /// that none of them reached a log.
+    pub fn issued_access_tokens(&self) -> Vec<String> {
+        self.lock().issued_graph_tokens.clone()
+    }
+
     /// Loads and validates a JSON seed; errors name the file and the problem.
     pub fn from_seed_file(path: &Path) -> anyhow::Result<Emulator> {
         let shown = path.display();

@@ -48,6 +48,8 @@ pub(super) struct State {
     pub(super) token_lifetime: u64,
     /// Client assertions already used, so a replayed one is refused.
     pub(super) seen_assertions: SeenAssertions,
+    /// Graph access tokens handed out, so tests can look for them in logs.
+    pub(super) issued_graph_tokens: Vec<String>,
     /// The adversary: injected faults, the invitation limit, replication lag, and the
     /// resets that really happened despite them.
     pub(super) faults: Option<ActiveFaults>,
@@ -75,6 +77,7 @@ impl State {
             outbox: Vec::new(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seen_assertions: SeenAssertions::default(),
+            issued_graph_tokens: Vec::new(),
             faults: None,
             invitation_bucket: InvitationBucket::default(),
             replication: Replication::default(),

@@ -72,7 +72,13 @@ fn grant(
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let lifetime = directory.token_lifetime;
     let token = match requested_resource(scope, host, &directory)? {
-        Resource::Graph => mint(emulator, &directory, app, &credential, lifetime)?,
+        Resource::Graph => {
+            let token = mint(emulator, &directory, app, &credential, lifetime)?;
+            if directory.issued_graph_tokens.len() < 1000 {
+                directory.issued_graph_tokens.push(token.clone());
+            }
+            token
+        }
         Resource::Api(api) => api_token::issue(emulator, &directory, app, api, &origin)?,
     };
     // Only an assertion that earned a token is spent; a refused request may be retried.

@@ -53,6 +53,12 @@ impl Breaker {
         }
     }
 
+    /// Whether calls are being refused (open, or half-open with a trial out).
+    pub(crate) fn is_open(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        !matches!(*state, State::Closed { .. })
+    }
+
     /// Report an admitted call's outcome; `trouble` as in `retry::is_trouble`.
     /// Returns true when this report opened the circuit.
     pub(crate) fn record(&self, trouble: bool, now: Instant) -> bool {

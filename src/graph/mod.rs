@@ -151,6 +151,17 @@ impl GraphClient {
     }
 
     /// Counters since start, for metrics and tests.
+    /// Whether a Graph token can be had (from the cache when it is fresh, so
+    /// a readiness probe does not hit the token endpoint each time).
+    pub async fn check_token(&self) -> Result<(), GraphError> {
+        self.tokens.token(&self.http).await.map(drop)
+    }
+
+    /// Whether the circuit breaker is refusing calls (for `/metrics`).
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
+    }
+
     pub fn stats(&self) -> GraphStats {
         self.counters.snapshot()
     }

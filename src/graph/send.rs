@@ -88,6 +88,7 @@ impl GraphClient {
             };
             tracing::info!(error = %failure.error, wait_ms = wait.as_millis(), "retrying Graph call");
             Counters::bump(&self.counters.retries);
+            crate::metrics::graph_retry(req.what);
             tokio::time::sleep(wait).await;
         }
     }
@@ -166,11 +167,11 @@ impl GraphClient {
         parse: Parse<T>,
     ) -> Result<Call<T>, Failure> {
         let token = self.token(deadline).await?;
-        let response = self
-            .request(req, &token, deadline)
-            .send()
-            .await
-            .map_err(GraphError::transport)?;
+        let started = Instant::now();
+        let sent = self.request(req, &token, deadline).send().await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        crate::metrics::graph_exchange(req.what, status, started.elapsed());
+        let response = sent.map_err(GraphError::transport)?;
         let (status, request_id) = (response.status(), header(&response, "request-id"));
         let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
         let body = response.bytes().await.map_err(GraphError::transport)?;

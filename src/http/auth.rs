@@ -8,8 +8,11 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 
-use super::AppState;
+use axum::http::HeaderName;
+
+use super::limits::state_header;
 use super::problem::Problem;
+use super::{AppState, request_id};
 use crate::auth::{AuthError, Identity};
 use crate::policy::{Caller as PolicyCaller, Permission};
 use crate::problem::ProblemType;
@@ -59,6 +62,7 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::info!(reason = %e, "unauthenticated request");
                 unauthenticated(&e)
             })?;
+        rate_limit(state, &identity)?;
         let permissions = state
             .resets
             .policy()
@@ -68,6 +72,33 @@ impl FromRequestParts<AppState> for Caller {
             identity,
             permissions,
         })
+    }
+}
+
+/// One token from the caller's bucket; the `RateLimit` fields go on the answer.
+fn rate_limit(state: &AppState, identity: &Identity) -> Result<(), Problem> {
+    let key = format!("{}\n{}", identity.issuer, identity.subject);
+    let policy = state.limiter.policy_header();
+    request_id::add_header(HeaderName::from_static("ratelimit-policy"), &policy);
+    match state.limiter.check(&key, std::time::Instant::now()) {
+        Ok(q) => {
+            request_id::add_header(
+                HeaderName::from_static("ratelimit"),
+                &state_header(q.remaining, q.reset_secs),
+            );
+            Ok(())
+        }
+        Err(wait) => {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            request_id::add_header(HeaderName::from_static("ratelimit"), &state_header(0, secs));
+            tracing::info!(caller = %identity.subject, retry_after = secs, "rate limited");
+            crate::metrics::rate_limited();
+            Err(Problem::new(
+                ProblemType::RateLimited,
+                format!("Too many requests from this caller; try again in {secs} s."),
+            )
+            .header(RETRY_AFTER, &secs.to_string()))
+        }
     }
 }
 

@@ -5,7 +5,9 @@ mod admin;
 pub mod auth;
 pub mod drain;
 mod idempotency;
+pub mod limits;
 mod list;
+mod metrics;
 
 pub use idempotency::claim as idempotency_claim;
 pub mod problem;
@@ -35,6 +37,19 @@ pub struct AppState {
     pub idempotency_retention: std::time::Duration,
     /// Resets running detached from their request; shutdown waits for them.
     pub in_flight: Arc<drain::InFlight>,
+    /// Per-caller rate limit.
+    pub limiter: Arc<limits::Limiter>,
+    /// An answer not ready by then is a 504 `request-timeout`.
+    pub request_timeout: std::time::Duration,
+    /// `/metrics` is on its own listener (`METRICS_ADDR`), not the API's.
+    pub metrics_elsewhere: bool,
+}
+
+/// The router of the separate metrics listener.
+pub fn metrics_routes(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::on_own_listener))
+        .with_state(state)
 }
 
 /// Every route as (method, path template), in the router's own syntax. The
@@ -50,6 +65,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/openapi.yaml"),
+    ("GET", "/metrics"),
 ];
 
 /// The API routes (no middleware; see `app::build_router`).
@@ -65,6 +81,7 @@ pub fn routes() -> Router<AppState> {
             ("GET", "/healthz") => get(healthz),
             ("GET", "/readyz") => get(readyz),
             ("GET", "/openapi.yaml") => get(openapi),
+            ("GET", "/metrics") => get(metrics::on_api),
             _ => unreachable!("route {method} {path} has no handler"),
         }
     };
@@ -77,19 +94,36 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Ready when the audit database answers, a Graph token can be had (cached)
+/// and, with an OIDC issuer, its signing keys are known. Says which failed.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.resets.store().ping().await {
-        Ok(()) => {
-            axum::Json(serde_json::json!({ "status": "ready", "checks": { "database": "ok" } }))
-                .into_response()
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            problem::Problem::new(ProblemType::NotReady, "The audit database is unreachable.")
-                .with("checks", serde_json::json!({ "database": "unreachable" }))
-                .into_response()
-        }
+    let (db, token, keys) = tokio::join!(
+        state.resets.store().ping(),
+        state.resets.graph().check_token(),
+        state.auth.refresh_keys(),
+    );
+    let verdict = |ok: bool, bad: &'static str| if ok { "ok" } else { bad };
+    let checks = serde_json::json!({
+        "database": verdict(db.is_ok(), "unreachable"),
+        "graph_token": verdict(token.is_ok(), "unavailable"),
+        "auth_keys": verdict(keys.is_ok(), "unavailable"),
+    });
+    if db.is_ok() && token.is_ok() && keys.is_ok() {
+        return axum::Json(serde_json::json!({ "status": "ready", "checks": checks }))
+            .into_response();
     }
+    let why = [
+        db.err().map(|e| e.to_string()),
+        token.err().map(|e| e.to_string()),
+        keys.err().map(|e| e.to_string()),
+    ];
+    tracing::warn!(reasons = ?why.iter().flatten().collect::<Vec<_>>(), "not ready");
+    problem::Problem::new(
+        ProblemType::NotReady,
+        "A dependency is not available; `checks` says which.",
+    )
+    .with("checks", checks)
+    .into_response()
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -127,6 +127,11 @@ pub fn for_status(status: StatusCode) -> Option<Problem> {
             ProblemType::PayloadTooLarge,
             "The request body is larger than 64 KiB.",
         ),
+        StatusCode::GATEWAY_TIMEOUT => (
+            ProblemType::RequestTimeout,
+            "The answer was not ready in time. A reset that was accepted runs to its end: \
+             repeat the request with the same Idempotency-Key, or list your resets, to see it.",
+        ),
         StatusCode::INTERNAL_SERVER_ERROR => (
             ProblemType::Internal,
             "Unexpected error; the request id identifies it in the logs.",

@@ -6,8 +6,8 @@
 //! limit) into problem documents.
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -15,6 +15,15 @@ use super::problem;
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    /// Headers a handler or extractor wants on the answer (e.g. `RateLimit`).
+    static EXTRA: std::cell::RefCell<Vec<(HeaderName, HeaderValue)>>;
+}
+
+/// Add `name: value` to the current request's answer.
+pub fn add_header(name: HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        let _ = EXTRA.try_with(|extra| extra.borrow_mut().push((name, value)));
+    }
 }
 
 /// The current request's id, inside a request.
@@ -45,12 +54,30 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     request.headers_mut().insert(X_REQUEST_ID, value.clone());
-    let mut response = REQUEST_ID
-        .scope(id, async move {
-            problems_for_bare_errors(next.run(request).await)
-        })
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let (method, started) = (request.method().clone(), std::time::Instant::now());
+    let work = async move {
+        let response = problems_for_bare_errors(next.run(request).await);
+        let extra = EXTRA.with(|extra| extra.take());
+        (response, extra)
+    };
+    let (mut response, extra) = REQUEST_ID
+        .scope(id, EXTRA.scope(Default::default(), work))
         .await;
-    response.headers_mut().insert(X_REQUEST_ID, value);
+    crate::metrics::http_request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    let headers = response.headers_mut();
+    headers.extend(extra);
+    headers.insert(X_REQUEST_ID, value);
+    // Answers carry audit data and credentials (the redeem URL): never cached.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -101,6 +101,10 @@ impl ResetService {
         &self.store
     }
 
+    pub fn graph(&self) -> &GraphClient {
+        &self.graph
+    }
+
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {
         self.policy_file = Some(path);
         self
@@ -208,6 +212,7 @@ impl ResetService {
         applied: flow::Applied,
     ) -> Result<Outcome, Failure> {
         crate::store::finalise(&mut record, Status::Succeeded, None);
+        crate::metrics::reset_finished(Status::Succeeded.as_str(), "");
         if let Err(e) = self.store.update(&record).await {
             tracing::error!(error = %e, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
             return Err(Failure {
@@ -236,6 +241,7 @@ impl ResetService {
             detail: error.detail(),
         };
         crate::store::finalise(&mut record, error.status(), Some(problem));
+        crate::metrics::reset_finished(record.status.as_str(), kind.slug());
         // An upsert: the row exists when validation passed, not before.
         if let Err(e) = self.store.update(&record).await {
             tracing::error!(error = %e, reset_id = %record.id, "could not record the failed reset");

@@ -25,7 +25,7 @@ pub use list::{ListFilter, MAX_LIMIT};
 /// Errors of the audit store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot prepare the database directory {path}: {source}")]
+    #[error("cannot prepare the database path {path}: {source}")]
     Directory {
         path: String,
         source: std::io::Error,
@@ -55,6 +55,7 @@ impl Store {
                 source,
             })?;
         }
+        restrict(path)?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -97,18 +98,22 @@ impl Store {
     /// the row exists before any Graph call is made.
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn insert(&self, record: &ResetRecord) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         row::insert(record).execute(&mut *tx).await?;
         tx.commit().await?;
+        crate::metrics::store_write("insert", started.elapsed());
         Ok(())
     }
 
     /// Write the final state of a request recorded with [`Store::insert`].
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn update(&self, record: &ResetRecord) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         row::update(record).execute(&mut *tx).await?;
         tx.commit().await?;
+        crate::metrics::store_write("update", started.elapsed());
         Ok(())
     }
 
@@ -127,6 +132,15 @@ impl Store {
         rows.iter().map(row::from_row).collect()
     }
 
+    /// How many rows are `pending`, and the `created_at` of the oldest.
+    pub async fn pending_summary(&self) -> Result<(u64, Option<String>), StoreError> {
+        let (count, oldest): (i64, Option<String>) =
+            sqlx::query_as("select count(*), min(created_at) from resets where status = 'pending'")
+                .fetch_one(&self.reader)
+                .await?;
+        Ok((u64::try_from(count).unwrap_or(0), oldest))
+    }
+
     /// Rows still `pending` that were created before `before` (RFC 3339):
     /// requests the service stopped handling midway.
     #[instrument(skip_all)]
@@ -137,6 +151,27 @@ impl Store {
             .await?;
         rows.iter().map(row::from_row).collect()
     }
+}
+
+/// The audit file holds who reset whom: owner read/write only (0600). SQLite
+/// gives its -wal and -shm files the same mode as the database file.
+fn restrict(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |source| StoreError::Directory {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(fail)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Mark a record final with `status` and `problem` at the current time.

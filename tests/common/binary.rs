@@ -23,6 +23,19 @@ impl Drop for Server {
 /// Start `guest-reset serve` on a free port; the address comes from its
 /// "listening" log line (JSON logs).
 pub fn serve(dir: &std::path::Path, graph: std::net::SocketAddr) -> (Server, String) {
+    let (server, base, _) = serve_logged(dir, graph, &[]);
+    (server, base)
+}
+
+/// Every line the server writes to stderr, as it arrives.
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// [`serve`] with extra process environment, keeping every log line.
+pub fn serve_logged(
+    dir: &std::path::Path,
+    graph: std::net::SocketAddr,
+    env: &[(&str, &str)],
+) -> (Server, String, Log) {
     let graph_url = format!("http://{graph}");
     let vars = [
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
@@ -45,17 +58,25 @@ pub fn serve(dir: &std::path::Path, graph: std::net::SocketAddr) -> (Server, Str
     for (k, v) in vars {
         command.env(format!("GUEST_RESET_{k}"), v);
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().expect("binary starts");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    let log = Log::default();
     let addr = lines
         .by_ref()
         .map_while(Result::ok)
+        .inspect(|l| log.lock().unwrap().push(l.clone()))
         .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
         .find(|l| l["message"] == "guest-reset listening")
         .and_then(|l| l["addr"].as_str().map(str::to_owned))
         .expect("listening line");
     // Keep draining the pipe so the server never blocks on a full stderr.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), format!("http://{addr}"))
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .for_each(|l| kept.lock().unwrap().push(l))
+    });
+    (Server(child), format!("http://{addr}"), log)
 }

@@ -57,6 +57,11 @@ impl TestApp {
         let policy = dir.path().join("policy.toml");
         std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
         let mut config = demo::config(([127, 0, 0, 1], 0).into(), dir.path(), policy, graph);
+        // Tests fire many requests as one caller; tests/limits.rs sets its own.
+        config.rate_limit = guest_reset::http::limits::RateLimit {
+            per_minute: 60_000,
+            burst: 10_000,
+        };
         tweak(&mut config);
         Self::start(emulator, config, dir).await
     }

@@ -1,0 +1,149 @@
+//! The service's Prometheus metrics. Recording functions are free functions
+//! over process-wide series (as Prometheus client libraries do with their
+//! default registry), so the Graph client and the store can count without
+//! knowing about HTTP or each other. Gauges that describe current state
+//! (queue depth, circuit breaker) are sampled when `/metrics` is scraped.
+
+mod registry;
+
+use std::time::Duration;
+
+use registry::{Counters, Histograms, gauge};
+
+static HTTP_REQUESTS: Counters = Counters::new(
+    "guest_reset_http_requests_total",
+    "HTTP requests answered, by route template, method and status.",
+    &["route", "method", "status"],
+);
+static HTTP_DURATION: Histograms = Histograms::new(
+    "guest_reset_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    &["route"],
+);
+static RESETS: Counters = Counters::new(
+    "guest_reset_resets_total",
+    "Reset requests finished, by outcome (audit status) and problem type (empty on success).",
+    &["outcome", "problem"],
+);
+static RATE_LIMITED: Counters = Counters::new(
+    "guest_reset_rate_limited_total",
+    "Requests refused by the per-caller rate limit.",
+    &[],
+);
+static GRAPH_REQUESTS: Counters = Counters::new(
+    "guest_reset_graph_requests_total",
+    "HTTP exchanges with Graph, by endpoint and status (\"transport\" when no answer came).",
+    &["endpoint", "status"],
+);
+static GRAPH_DURATION: Histograms = Histograms::new(
+    "guest_reset_graph_request_duration_seconds",
+    "Duration of one HTTP exchange with Graph, by endpoint.",
+    &["endpoint"],
+);
+static GRAPH_RETRIES: Counters = Counters::new(
+    "guest_reset_graph_retries_total",
+    "Graph requests repeated after a failed attempt, by endpoint.",
+    &["endpoint"],
+);
+static GRAPH_THROTTLED: Counters = Counters::new(
+    "guest_reset_graph_throttled_total",
+    "429 answers received from Graph, by endpoint.",
+    &["endpoint"],
+);
+static STORE_WRITES: Histograms = Histograms::new(
+    "guest_reset_store_write_duration_seconds",
+    "Durable audit-store writes (commit and fsync included), by operation.",
+    &["operation"],
+);
+
+/// State sampled at scrape time by whoever serves `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    /// Accepted resets not finished yet (audit rows still `pending`).
+    pub queue_depth: u64,
+    /// Age of the oldest of them.
+    pub oldest_queued: Duration,
+    /// Resets running in this process.
+    pub in_flight: u64,
+    pub circuit_open: bool,
+}
+
+pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
+    // Any token is a method to HTTP: keep callers from minting label values.
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    let method = KNOWN.into_iter().find(|m| *m == method).unwrap_or("other");
+    HTTP_REQUESTS.inc(&[route, method, &status.to_string()]);
+    HTTP_DURATION.observe(&[route], took.as_secs_f64());
+}
+
+pub fn reset_finished(outcome: &str, problem: &str) {
+    RESETS.inc(&[outcome, problem]);
+}
+
+pub fn rate_limited() {
+    RATE_LIMITED.inc(&[]);
+}
+
+/// One exchange with Graph; `status` is `None` when no answer arrived.
+pub fn graph_exchange(endpoint: &str, status: Option<u16>, took: Duration) {
+    let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
+    GRAPH_REQUESTS.inc(&[endpoint, &status]);
+    GRAPH_DURATION.observe(&[endpoint], took.as_secs_f64());
+    if status == "429" {
+        GRAPH_THROTTLED.inc(&[endpoint]);
+    }
+}
+
+pub fn graph_retry(endpoint: &str) {
+    GRAPH_RETRIES.inc(&[endpoint]);
+}
+
+pub fn store_write(operation: &str, took: Duration) {
+    STORE_WRITES.observe(&[operation], took.as_secs_f64());
+}
+
+/// Everything, in the Prometheus text format.
+pub fn render(gauges: Gauges) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    HTTP_REQUESTS.render(&mut out);
+    HTTP_DURATION.render(&mut out);
+    RESETS.render(&mut out);
+    RATE_LIMITED.render(&mut out);
+    GRAPH_REQUESTS.render(&mut out);
+    GRAPH_DURATION.render(&mut out);
+    GRAPH_RETRIES.render(&mut out);
+    GRAPH_THROTTLED.render(&mut out);
+    STORE_WRITES.render(&mut out);
+    let q = "guest_reset_queue";
+    gauge(
+        &mut out,
+        &format!("{q}_depth"),
+        "Accepted resets not finished yet.",
+        gauges.queue_depth as f64,
+    );
+    let age = gauges.oldest_queued.as_secs_f64();
+    gauge(
+        &mut out,
+        &format!("{q}_oldest_age_seconds"),
+        "Age of the oldest unfinished reset.",
+        age,
+    );
+    let running = gauges.in_flight as f64;
+    gauge(
+        &mut out,
+        "guest_reset_resets_in_flight",
+        "Resets running in this process.",
+        running,
+    );
+    let open = f64::from(u8::from(gauges.circuit_open));
+    gauge(
+        &mut out,
+        "guest_reset_graph_circuit_open",
+        "1 while the Graph circuit breaker is open.",
+        open,
+    );
+    out
+}
+
+/// The `Content-Type` of [`render`]'s output.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
