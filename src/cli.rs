@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `emulator`, `migrate`, `check-config`,
-//! `check-policy`.
+//! `check-policy`, `demo-token`, `healthcheck`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +50,27 @@ enum Command {
         /// The policy file (TOML).
         file: PathBuf,
     },
+    /// Print a demo caller token (HS256, signed with the demo-only secret the
+    /// demo and docker-compose.yml trust; never accepted by a real setup).
+    DemoToken {
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 8)]
+        hours: u64,
+        /// App roles (repeat; the demo policy knows GuestReset.Helpdesk,
+        /// .RedeemUrl, .Auditor and .Admin).
+        #[arg(long = "role", default_values_t = ["GuestReset.Helpdesk".to_owned(), "GuestReset.RedeemUrl".to_owned()])]
+        roles: Vec<String>,
+    },
+    /// Probe a running service (for a container HEALTHCHECK; no curl needed):
+    /// exit 0 when it answers 2xx. Default: /healthz on GUEST_RESET_LISTEN_ADDR.
+    Healthcheck {
+        /// Probe /readyz (database, Graph token, auth keys) instead of /healthz.
+        #[arg(long)]
+        ready: bool,
+        /// The URL to probe, instead of one built from GUEST_RESET_LISTEN_ADDR.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// Entry point of the binary.
@@ -68,6 +89,13 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate().await,
             Command::CheckConfig => return Ok(check_config()),
             Command::CheckPolicy { file } => return Ok(check_policy(&file)),
+            Command::DemoToken { hours, roles } => {
+                let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+                let secs = hours.clamp(1, 24) * 3600;
+                println!("{}", crate::demo::mint_token_with_roles(secs, &roles)?);
+                Ok(())
+            }
+            Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -111,6 +139,42 @@ async fn migrate() -> anyhow::Result<()> {
     crate::store::Store::open(std::path::Path::new(&path)).await?;
     eprintln!("database {path} is migrated");
     Ok(())
+}
+
+/// One GET with a short timeout; the answer's status decides the exit code.
+async fn healthcheck(ready: bool, url: Option<String>) -> ExitCode {
+    let url = url.unwrap_or_else(|| {
+        let listen = std::env::var(format!("{PREFIX}LISTEN_ADDR")).ok();
+        let mut addr: SocketAddr = listen
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into());
+        // A service bound to every interface is probed on loopback.
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}/{}", if ready { "readyz" } else { "healthz" })
+    });
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build();
+    let answer = match client {
+        Ok(client) => client.get(&url).send().await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(r) if r.status().is_success() => {
+            println!("{url}: {}", r.status());
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            eprintln!("{url}: {}", r.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{url}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check_policy(file: &std::path::Path) -> ExitCode {

@@ -108,13 +108,18 @@ pub fn config(
     }
 }
 
-/// A demo caller token valid for `secs` seconds.
+/// A demo caller token valid for `secs` seconds (roles Helpdesk and RedeemUrl).
 pub fn mint_token(secs: u64) -> anyhow::Result<String> {
+    mint_token_with_roles(secs, &["GuestReset.Helpdesk", "GuestReset.RedeemUrl"])
+}
+
+/// A demo caller token with the app roles `roles`.
+pub fn mint_token_with_roles(secs: u64, roles: &[&str]) -> anyhow::Result<String> {
     let now = jsonwebtoken::get_current_timestamp();
     let claims = serde_json::json!({
         "iss": DEMO_ISSUER, "aud": DEMO_AUDIENCE, "sub": "helpdesk-demo",
         "name": "Demo Helpdesk", "azp": "demo-portal",
-        "roles": ["GuestReset.Helpdesk", "GuestReset.RedeemUrl"],
+        "roles": roles,
         "iat": now, "nbf": now, "exp": now + secs,
     });
     let key = jsonwebtoken::EncodingKey::from_secret(DEMO_TOKEN_SECRET.as_bytes());

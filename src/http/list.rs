@@ -77,7 +77,16 @@ pub async fn list(
     Json(page).into_response()
 }
 
+/// The longest value of each text filter (as in openapi.yaml).
+const TEXT_LIMITS: [(&str, usize); 3] = [("user", 256), ("ticket", 128), ("requested_by", 256)];
+
 fn filter(p: ListParams) -> Result<ListFilter, String> {
+    let texts = [&p.user, &p.ticket, &p.requested_by];
+    for ((name, max), value) in TEXT_LIMITS.iter().zip(texts) {
+        if value.as_ref().is_some_and(|v| v.chars().count() > *max) {
+            return Err(format!("{name}: at most {max} characters"));
+        }
+    }
     let limit = p.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(format!("limit: between 1 and {MAX_LIMIT}"));

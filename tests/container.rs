@@ -1,0 +1,164 @@
+//! The container files stay true without a Docker engine: the variables in
+//! `docker-compose.yml`, the `Dockerfile` and the README's configuration
+//! reference are the ones the configuration reads, compose's environment is
+//! a valid configuration, and the `healthcheck` subcommand the image's
+//! HEALTHCHECK runs answers for a live service and fails for a dead one.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use common::TestApp;
+use guest_reset::config::{Config, PREFIX};
+use guest_reset::emulator::{FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR};
+
+/// Every variable `Config` looks up, over environments that take each branch.
+fn variables_read() -> BTreeSet<String> {
+    let seen = Mutex::new(BTreeSet::new());
+    let branches: [&[(&str, &str)]; 3] = [
+        &[],
+        &[
+            ("AUTH_ISSUER", "https://login.example/{tenantid}/v2.0"),
+            ("AUTH_HS256_SECRET", "x"),
+        ],
+        &[
+            ("GRAPH_CLIENT_CERTIFICATE_FILE", "/c.pem"),
+            ("GRAPH_CLIENT_KEY_FILE", "/k.pem"),
+        ],
+    ];
+    for env in branches {
+        let _ = Config::from_lookup(|name| {
+            seen.lock().unwrap().insert(name.to_owned());
+            let short = name.strip_prefix(PREFIX)?;
+            env.iter()
+                .find(|(k, _)| *k == short)
+                .map(|(_, v)| (*v).to_owned())
+        });
+    }
+    seen.into_inner().unwrap()
+}
+
+fn compose() -> serde_json::Value {
+    yaml_serde::from_str(include_str!("../docker-compose.yml")).expect("compose parses")
+}
+
+fn environment(service: &str) -> BTreeMap<String, String> {
+    let env = &compose()["services"][service]["environment"];
+    let env = env
+        .as_object()
+        .unwrap_or_else(|| panic!("{service} has an environment map"));
+    env.iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+/// Variables named in `text`: GUEST_RESET_ followed by capitals, digits, `_`.
+fn named_in(text: &str) -> BTreeSet<String> {
+    let pattern = regex::Regex::new(r"GUEST_RESET_[A-Z0-9_]*[A-Z0-9]").unwrap();
+    pattern
+        .find_iter(text)
+        .map(|m| m.as_str().to_owned())
+        .collect()
+}
+
+fn known(name: &str, read: &BTreeSet<String>) -> bool {
+    let emulator = [FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR];
+    read.contains(name) || emulator.contains(&name)
+}
+
+#[test]
+fn compose_dockerfile_and_readme_name_only_variables_the_service_reads() {
+    let read = variables_read();
+    assert!(
+        read.contains("GUEST_RESET_METRICS_ADDR") && read.len() > 30,
+        "{read:?}"
+    );
+    let mut named = named_in(include_str!("../Dockerfile"));
+    named.extend(
+        environment("guest-reset")
+            .into_keys()
+            .filter(|k| k.starts_with(PREFIX)),
+    );
+    named.extend(
+        environment("emulator")
+            .into_keys()
+            .filter(|k| k.starts_with(PREFIX)),
+    );
+    named.extend(named_in(include_str!("../README.md")));
+    let unknown: Vec<_> = named.iter().filter(|n| !known(n, &read)).collect();
+    assert!(unknown.is_empty(), "named but never read: {unknown:?}");
+}
+
+#[test]
+fn the_readme_documents_every_variable() {
+    let documented = named_in(include_str!("../README.md"));
+    let missing: Vec<_> = variables_read()
+        .into_iter()
+        .filter(|v| !documented.contains(v))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README configuration reference lacks {missing:?}"
+    );
+}
+
+/// Compose's environment, with its container paths mapped to the repo's
+/// files, is a configuration the service accepts.
+#[test]
+fn compose_environment_is_a_valid_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let map = |v: &str| {
+        v.replace("/run/secrets/", &format!("{root}/examples/compose/"))
+            .replace(
+                "/etc/guest-reset/policy.toml",
+                &format!("{root}/examples/demo-policy.toml"),
+            )
+            .replace("/data/", &format!("{}/", dir.path().display()))
+    };
+    let env = environment("guest-reset");
+    let config = Config::from_lookup(|name| env.get(name).map(|v| map(v)));
+    let config = config.unwrap_or_else(|e| panic!("compose's environment is refused: {e}"));
+    assert!(config.metrics_addr.is_some());
+    let services = compose()["services"].as_object().unwrap().clone();
+    for (name, service) in services {
+        let test = service["healthcheck"]["test"].to_string();
+        assert!(
+            test.contains("\"guest-reset\",\"healthcheck\""),
+            "{name}: {test}"
+        );
+    }
+}
+
+/// `guest-reset healthcheck --url URL`, off the async runtime.
+async fn healthcheck(url: String) -> std::process::Output {
+    let run = move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_guest-reset"))
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    tokio::task::spawn_blocking(run).await.unwrap()
+}
+
+#[tokio::test]
+async fn healthcheck_passes_for_a_live_service_and_fails_for_a_dead_one() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/readyz"] {
+        let out = healthcheck(format!("{}{path}", app.base)).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = healthcheck(format!("http://{free}/healthz")).await;
+    assert_eq!(out.status.code(), Some(1), "nothing listens");
+    let out = healthcheck(format!("{}/nowhere", app.base)).await;
+    assert_eq!(out.status.code(), Some(1), "a 404 is not healthy");
+}
