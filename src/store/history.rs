@@ -3,7 +3,8 @@
 //! acted on inside one write transaction: two concurrent requests cannot both
 //! see "no earlier reset" and both go ahead.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
+use tokio::sync::oneshot;
 use tracing::instrument;
 
 use super::{Store, StoreError, row};
@@ -73,42 +74,87 @@ impl Store {
     }
 
     /// Read the history, let `decide` choose, and write the record it returns
-    /// (if any) in the same `BEGIN IMMEDIATE` transaction.
+    /// (if any) in the same transaction (a group commit: the decision runs
+    /// here, between the writer task's read and its write).
     #[instrument(skip_all, fields(reset_id = %q.reset_id))]
     pub async fn decide_with_history<T>(
         &self,
         q: HistoryQuery<'_>,
         decide: impl FnOnce(StoredHistory) -> (T, Option<ResetRecord>),
     ) -> Result<T, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let caller_window = sqlx::query(CALLER_WINDOW)
-            .bind(q.reset_id)
-            .bind(q.retry_of)
-            .bind(q.requester_issuer)
-            .bind(q.requester_subject)
-            .bind(&q.window_start)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?;
-        let target = sqlx::query(TARGET)
-            .bind(q.reset_id)
-            .bind(q.retry_of)
-            .bind(q.target_id)
-            .bind(&q.in_flight_since)
-            .fetch_one(&mut *tx)
-            .await?;
-        let history = StoredHistory {
-            caller_window,
-            target_last: target.try_get(0)?,
-            target_in_flight: target.try_get::<i64, _>(1)? != 0,
+        let owned = OwnedQuery::from(&q);
+        let (history_tx, history_rx) = oneshot::channel();
+        let (record_tx, record_rx) = oneshot::channel::<Option<ResetRecord>>();
+        let write = self.batch.write(move |conn| {
+            Box::pin(async move {
+                let history = read(conn, &owned).await?;
+                let gone = || sqlx::Error::Protocol("the deciding request went away".into());
+                history_tx.send(history).map_err(|_| gone())?;
+                match record_rx.await.map_err(|_| gone())? {
+                    Some(record) => row::update(&record).execute(conn).await.map(drop),
+                    None => Ok(()),
+                }
+            })
+        });
+        tokio::pin!(write);
+        let history = tokio::select! {
+            history = history_rx => history.map_err(|_| StoreError::Closed)?,
+            done = &mut write => return Err(done.err().unwrap_or(StoreError::Closed)),
         };
-        let (answer, write) = decide(history);
-        if let Some(record) = write {
-            row::update(&record).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
+        let (answer, record) = decide(history);
+        let _ = record_tx.send(record);
+        write.await?;
         Ok(answer)
     }
+}
+
+/// [`HistoryQuery`] owned, to travel to the writer task.
+struct OwnedQuery {
+    reset_id: String,
+    retry_of: Option<String>,
+    requester_issuer: Option<String>,
+    requester_subject: String,
+    target_id: String,
+    window_start: String,
+    in_flight_since: String,
+}
+
+impl From<&HistoryQuery<'_>> for OwnedQuery {
+    fn from(q: &HistoryQuery<'_>) -> OwnedQuery {
+        OwnedQuery {
+            reset_id: q.reset_id.to_owned(),
+            retry_of: q.retry_of.map(str::to_owned),
+            requester_issuer: q.requester_issuer.map(str::to_owned),
+            requester_subject: q.requester_subject.to_owned(),
+            target_id: q.target_id.to_owned(),
+            window_start: q.window_start.clone(),
+            in_flight_since: q.in_flight_since.clone(),
+        }
+    }
+}
+
+async fn read(conn: &mut SqliteConnection, q: &OwnedQuery) -> Result<StoredHistory, sqlx::Error> {
+    let caller_window = sqlx::query(CALLER_WINDOW)
+        .bind(&q.reset_id)
+        .bind(&q.retry_of)
+        .bind(&q.requester_issuer)
+        .bind(&q.requester_subject)
+        .bind(&q.window_start)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let target = sqlx::query(TARGET)
+        .bind(&q.reset_id)
+        .bind(&q.retry_of)
+        .bind(&q.target_id)
+        .bind(&q.in_flight_since)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(StoredHistory {
+        caller_window,
+        target_last: target.try_get(0)?,
+        target_in_flight: target.try_get::<i64, _>(1)? != 0,
+    })
 }

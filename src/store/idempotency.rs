@@ -2,7 +2,7 @@
 //! row (so a key can never point at a reset that was not recorded, nor two
 //! resets share a key), completed with the answer to replay.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 use tracing::instrument;
 
 use super::{Store, StoreError, row};
@@ -87,34 +87,10 @@ impl Store {
         record: &ResetRecord,
         key: &KeyClaim,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let live = sqlx::query(LOOKUP)
-            .bind(&key.principal)
-            .bind(&key.route)
-            .bind(&key.key)
-            .bind(&key.created_at)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if live.is_some() {
-            return Ok(false);
-        }
-        // An expired claim for the same key is replaced, as the draft allows.
-        sqlx::query(
-            "insert or replace into idempotency_keys (principal, route, key, fingerprint, reset_id, \
-             state, created_at, expires_at) values ($1, $2, $3, $4, $5, 'in_progress', $6, $7)",
-        )
-        .bind(&key.principal)
-        .bind(&key.route)
-        .bind(&key.key)
-        .bind(&key.fingerprint)
-        .bind(&record.id)
-        .bind(&key.created_at)
-        .bind(&key.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        row::insert(record).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(true)
+        let (record, key) = (record.clone(), key.clone());
+        self.batch
+            .write(move |conn| Box::pin(async move { claim(conn, &record, &key).await }))
+            .await
     }
 
     /// Store the answer for a key claimed by `reset_id` (no-op otherwise).
@@ -125,24 +101,49 @@ impl Store {
         reset_id: &str,
         answer: &StoredAnswer,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "update idempotency_keys set state = 'done', status = $1, content_type = $2, body = $3 \
-             where principal = $4 and route = $5 and key = $6 and reset_id = $7",
-        )
-        .bind(i64::from(answer.status))
-        .bind(&answer.content_type)
-        .bind(&answer.body)
+        let (key, reset_id, answer) = (key.clone(), reset_id.to_owned(), answer.clone());
+        self.batch
+            .write(move |conn| {
+                Box::pin(async move { complete(conn, &key, &reset_id, &answer).await })
+            })
+            .await
+    }
+}
+
+async fn claim(
+    conn: &mut SqliteConnection,
+    record: &ResetRecord,
+    key: &KeyClaim,
+) -> Result<bool, sqlx::Error> {
+    let live = sqlx::query(LOOKUP)
         .bind(&key.principal)
         .bind(&key.route)
         .bind(&key.key)
-        .bind(reset_id)
-        .execute(&mut *tx)
+        .bind(&key.created_at)
+        .fetch_optional(&mut *conn)
         .await?;
-        tx.commit().await?;
-        Ok(())
+    if live.is_some() {
+        return Ok(false);
     }
+    // An expired claim for the same key is replaced, as the draft allows.
+    sqlx::query(
+        "insert or replace into idempotency_keys (principal, route, key, fingerprint, reset_id, \
+             state, created_at, expires_at) values ($1, $2, $3, $4, $5, 'in_progress', $6, $7)",
+    )
+    .bind(&key.principal)
+    .bind(&key.route)
+    .bind(&key.key)
+    .bind(&key.fingerprint)
+    .bind(&record.id)
+    .bind(&key.created_at)
+    .bind(&key.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    row::insert(record).execute(&mut *conn).await?;
+    Ok(true)
+}
 
+impl Store {
     /// Forget keys past their retention; returns how many.
     #[instrument(skip_all)]
     pub async fn purge_expired_keys(&self, now: &str) -> Result<u64, StoreError> {
@@ -154,4 +155,26 @@ impl Store {
         tx.commit().await?;
         Ok(done.rows_affected())
     }
+}
+
+async fn complete(
+    conn: &mut SqliteConnection,
+    key: &KeyClaim,
+    reset_id: &str,
+    answer: &StoredAnswer,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update idempotency_keys set state = 'done', status = $1, content_type = $2, body = $3 \
+         where principal = $4 and route = $5 and key = $6 and reset_id = $7",
+    )
+    .bind(i64::from(answer.status))
+    .bind(&answer.content_type)
+    .bind(&answer.body)
+    .bind(&key.principal)
+    .bind(&key.route)
+    .bind(&key.key)
+    .bind(reset_id)
+    .execute(conn)
+    .await
+    .map(drop)
 }

@@ -3,6 +3,7 @@
 //! small reader pool, WAL and `synchronous=FULL` so a committed row survives a
 //! power loss. Knows nothing of HTTP or Graph.
 
+mod batch;
 mod history;
 mod idempotency;
 mod list;
@@ -36,6 +37,10 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored row {id} is corrupt: {what}")]
     Corrupt { id: String, what: String },
+    #[error("the group commit failed: {0}")]
+    Commit(String),
+    #[error("the audit store is closed")]
+    Closed,
 }
 
 /// Handle to the audit database; cheap to clone.
@@ -43,6 +48,8 @@ pub enum StoreError {
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Every write during requests goes through the group commit.
+    batch: batch::Committer,
 }
 
 impl Store {
@@ -72,7 +79,12 @@ impl Store {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Store { writer, reader })
+        let batch = batch::Committer::start(writer.clone());
+        Ok(Store {
+            writer,
+            reader,
+            batch,
+        })
     }
 
     /// Fold the WAL into the database and close every connection, so a
@@ -99,9 +111,12 @@ impl Store {
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn insert(&self, record: &ResetRecord) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        row::insert(record).execute(&mut *tx).await?;
-        tx.commit().await?;
+        let record = record.clone();
+        self.batch
+            .write(move |conn| {
+                Box::pin(async move { row::insert(&record).execute(conn).await.map(drop) })
+            })
+            .await?;
         crate::metrics::store_write("insert", started.elapsed());
         Ok(())
     }
@@ -110,9 +125,12 @@ impl Store {
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn update(&self, record: &ResetRecord) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        row::update(record).execute(&mut *tx).await?;
-        tx.commit().await?;
+        let record = record.clone();
+        self.batch
+            .write(move |conn| {
+                Box::pin(async move { row::update(&record).execute(conn).await.map(drop) })
+            })
+            .await?;
         crate::metrics::store_write("update", started.elapsed());
         Ok(())
     }

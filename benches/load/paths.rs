@@ -1,0 +1,127 @@
+//! The two paths: a reset through the service, and the same Graph calls the
+//! service makes for it (GET user, GET transitiveMemberOf, POST invitations)
+//! sent straight to the emulator with a token from its token endpoint.
+
+use guest_reset::emulator::{Emulator, demo as tenant_ids};
+use serde_json::{Value, json};
+
+/// Guests in the bench tenant; request `i` resets guest `i % GUESTS`.
+pub const GUESTS: usize = 4000;
+
+/// The demo tenant plus `n` Fabrikam guests `bench-<i>@fabrikam.example`.
+pub fn tenant(n: usize) -> Emulator {
+    let mut seed: Value =
+        serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
+    let users = seed["users"].as_array_mut().unwrap();
+    let adele = users[0].clone();
+    for i in 0..n {
+        let mut guest = adele.clone();
+        let (mail, upn) = (
+            mail(i),
+            format!("bench-{i}_fabrikam.example#EXT#@contoso.onmicrosoft.com"),
+        );
+        guest["id"] = json!(id(i));
+        guest["mail"] = json!(mail);
+        guest["userPrincipalName"] = json!(upn);
+        guest["proxyAddresses"] = json!([format!("SMTP:{mail}")]);
+        guest["identities"] = json!([{ "signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": upn }]);
+        users.push(guest);
+    }
+    Emulator::from_seed(serde_json::from_value(seed).unwrap())
+}
+
+fn id(i: usize) -> String {
+    format!("00000000-0000-4000-9000-{:012}", i % GUESTS)
+}
+
+fn mail(i: usize) -> String {
+    format!("bench-{}@fabrikam.example", i % GUESTS)
+}
+
+pub struct Direct {
+    http: reqwest::Client,
+    graph: String,
+    token: String,
+}
+
+impl Direct {
+    pub async fn connect(graph: &str) -> anyhow::Result<Direct> {
+        let http = reqwest::Client::new();
+        let url = format!("{graph}/{}/oauth2/v2.0/token", tenant_ids::TENANT_ID);
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", tenant_ids::CLIENT_ID),
+            ("client_secret", tenant_ids::CLIENT_SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ];
+        let answer: Value = http
+            .post(url)
+            .form(&form)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = answer["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Direct {
+            http,
+            graph: format!("{graph}/v1.0"),
+            token,
+        })
+    }
+
+    pub async fn reset(&self, i: usize) -> bool {
+        let (g, id) = (&self.graph, id(i));
+        let user = self.http.get(format!(
+            "{g}/users/{id}?$select=id,userType,mail,otherMails,userPrincipalName,externalUserState"
+        ));
+        let roles = self
+            .http
+            .get(format!("{g}/users/{id}/transitiveMemberOf?$select=id"));
+        let body = json!({ "invitedUserEmailAddress": mail(i), "inviteRedirectUrl": "https://myapps.microsoft.com",
+            "sendInvitationMessage": true, "resetRedemption": true, "invitedUser": { "id": id } });
+        let invite = self.http.post(format!("{g}/invitations")).json(&body);
+        for request in [user, roles, invite] {
+            match request.bearer_auth(&self.token).send().await {
+                Ok(r) if r.status().is_success() => drop(r.bytes().await),
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+pub struct Service {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Service {
+    pub fn new(base: &str) -> anyhow::Result<Service> {
+        let token = guest_reset::demo::mint_token_with_roles(3600, &["GuestReset.Helpdesk"])?;
+        Ok(Service {
+            http: reqwest::Client::new(),
+            url: format!("{base}/v1/resets"),
+            token,
+        })
+    }
+
+    pub async fn reset(&self, i: usize) -> bool {
+        let body = json!({ "user": id(i), "new_email": mail(i), "ticket": format!("BENCH-{i}"), "reason": "load benchmark" });
+        let sent = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+}
