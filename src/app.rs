@@ -69,18 +69,7 @@ fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let store = Store::open(&config.database_path).await?;
     let policy = Policy::load(&config.policy_file)?;
-    let graph = GraphClient::new(GraphSettings {
-        graph_url: config.graph.graph_url.clone(),
-        credentials: Credentials {
-            authority_url: config.graph.authority_url.clone(),
-            tenant_id: config.graph.tenant_id.clone(),
-            client_id: config.graph.client_id.clone(),
-            secret: client_credential(&config.graph),
-            scope: format!("{}/.default", config.graph.graph_url),
-        },
-        timeout: config.graph.timeout,
-        retry: config.graph.retry.clone(),
-    })?;
+    let graph = GraphClient::new(graph_settings(&config.graph))?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
     let resets = ResetService::new(graph, store, policy, config.reset.clone())
         .with_policy_file(config.policy_file.clone());
@@ -93,6 +82,23 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         request_timeout: config.request_timeout,
         metrics_elsewhere: config.metrics_addr.is_some(),
     })
+}
+
+/// The Graph client settings the configuration describes (also what
+/// `doctor` tests with).
+pub fn graph_settings(c: &crate::config::GraphConfig) -> GraphSettings {
+    GraphSettings {
+        graph_url: c.graph_url.clone(),
+        credentials: Credentials {
+            authority_url: c.authority_url.clone(),
+            tenant_id: c.tenant_id.clone(),
+            client_id: c.client_id.clone(),
+            secret: client_credential(c),
+            scope: format!("{}/.default", c.graph_url),
+        },
+        timeout: c.timeout,
+        retry: c.retry.clone(),
+    }
 }
 
 /// The certificate when one is configured, else the client secret.

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `emulator`, `migrate`, `check-config`,
-//! `check-policy`, `demo-token`, `healthcheck`.
+//! `check-policy`, `doctor`, `demo-token`, `healthcheck`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,12 +71,26 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Check the configuration, the Graph credentials and the application
+    /// permissions with harmless reads; print a checklist with the fix for
+    /// each problem (exit 1 when anything is missing or failed).
+    Doctor {
+        /// Print the checklist as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init();
+    // The doctor's findings are its output; the Graph client's warnings about
+    // the same failures would only repeat them (RUST_LOG still overrides).
+    let default_level = match cli.command {
+        Command::Doctor { .. } => "error",
+        _ => "info",
+    };
+    crate::telemetry::init_with_default(default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
@@ -96,6 +110,7 @@ pub fn main() -> ExitCode {
                 Ok(())
             }
             Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
+            Command::Doctor { json } => return Ok(doctor(json).await),
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -187,6 +202,18 @@ fn check_policy(file: &std::path::Path) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn doctor(json: bool) -> ExitCode {
+    let report = crate::doctor::run(Config::from_env()).await;
+    match json {
+        true => println!("{}", report.to_json()),
+        false => print!("{}", report.to_text()),
+    }
+    match report.passed {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
     }
 }
 

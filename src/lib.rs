@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+/// `guest-reset doctor`: which configuration or permission is missing.
+pub mod doctor;
 /// The Graph emulator: token endpoint and the Graph endpoints the service uses.
 pub mod emulator;
 pub mod graph;

@@ -8,6 +8,7 @@
 mod assertion;
 mod breaker;
 mod invitations;
+mod probe;
 mod retry;
 mod send;
 mod stats;
@@ -22,6 +23,7 @@ use tokio::sync::Semaphore;
 
 pub use assertion::{certificate_der_from_pem, check_private_key};
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
+pub use probe::TokenGrants;
 pub use retry::RetrySettings;
 pub use stats::GraphStats;
 pub use token::{AssertionAlg, ClientCredential, Credentials};

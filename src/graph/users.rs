@@ -184,7 +184,7 @@ impl GraphClient {
     }
 }
 
-fn read(url: Url, what: &'static str) -> Request<'static> {
+pub(super) fn read(url: Url, what: &'static str) -> Request<'static> {
     Request {
         method: Method::GET,
         url,

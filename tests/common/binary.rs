@@ -36,28 +36,12 @@ pub fn serve_logged(
     graph: std::net::SocketAddr,
     env: &[(&str, &str)],
 ) -> (Server, String, Log) {
-    let graph_url = format!("http://{graph}");
-    let vars = [
-        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_PATH", dir.join("audit.db").display().to_string()),
-        ("POLICY_FILE", dir.join("policy.toml").display().to_string()),
-        ("AUTH_AUDIENCE", "api://guest-reset".to_owned()),
-        ("AUTH_HS256_SECRET", SECRET.to_owned()),
-        ("AUTH_HS256_ISSUER", ISSUER.to_owned()),
-        ("GRAPH_AUTHORITY_URL", graph_url.clone()),
-        ("GRAPH_URL", graph_url),
-        ("GRAPH_TENANT_ID", tenant::TENANT_ID.to_owned()),
-        ("GRAPH_CLIENT_ID", tenant::CLIENT_ID.to_owned()),
-        ("GRAPH_CLIENT_SECRET", tenant::CLIENT_SECRET.to_owned()),
-    ];
     let mut command = Command::new(env!("CARGO_BIN_EXE_guest-reset"));
     command
         .arg("serve")
         .env("LOG_FORMAT", "json")
-        .stderr(Stdio::piped());
-    for (k, v) in vars {
-        command.env(format!("GUEST_RESET_{k}"), v);
-    }
+        .stderr(Stdio::piped())
+        .envs(service_env(dir, graph));
     command.envs(env.iter().copied());
     let mut child = command.spawn().expect("binary starts");
     let stderr = child.stderr.take().unwrap();
@@ -79,4 +63,45 @@ pub fn serve_logged(
             .for_each(|l| kept.lock().unwrap().push(l))
     });
     (Server(child), format!("http://{addr}"), log)
+}
+
+/// The `GUEST_RESET_*` environment of a service with an HS256 issuer, its
+/// files in `dir`, pointed at the emulator at `graph` as the demo app.
+pub fn service_env(dir: &std::path::Path, graph: std::net::SocketAddr) -> Vec<(String, String)> {
+    let graph_url = format!("http://{graph}");
+    let vars = [
+        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATABASE_PATH", dir.join("audit.db").display().to_string()),
+        ("POLICY_FILE", dir.join("policy.toml").display().to_string()),
+        ("AUTH_AUDIENCE", "api://guest-reset".to_owned()),
+        ("AUTH_HS256_SECRET", SECRET.to_owned()),
+        ("AUTH_HS256_ISSUER", ISSUER.to_owned()),
+        ("GRAPH_AUTHORITY_URL", graph_url.clone()),
+        ("GRAPH_URL", graph_url),
+        ("GRAPH_TENANT_ID", tenant::TENANT_ID.to_owned()),
+        ("GRAPH_CLIENT_ID", tenant::CLIENT_ID.to_owned()),
+        ("GRAPH_CLIENT_SECRET", tenant::CLIENT_SECRET.to_owned()),
+    ];
+    vars.into_iter()
+        .map(|(k, v)| (format!("GUEST_RESET_{k}"), v))
+        .collect()
+}
+
+/// Run `guest-reset doctor` with [`service_env`], then `env` on top (a
+/// `None` value removes the variable). Blocking: call it off the runtime
+/// that runs the emulator.
+pub fn doctor(
+    dir: &std::path::Path,
+    graph: std::net::SocketAddr,
+    env: &[(&str, Option<&str>)],
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guest-reset"));
+    command.arg("doctor").envs(service_env(dir, graph));
+    for (name, value) in env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
+    command.output().expect("binary runs")
 }

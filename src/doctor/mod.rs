@@ -1,0 +1,119 @@
+//! `guest-reset doctor`: answers "which permission am I missing?". It checks
+//! the configuration, the policy file and the audit database path, gets a
+//! Graph token, reads the application permissions the token carries, makes one
+//! harmless read per Graph read call the service uses, and reports each step as
+//! a checklist line with the exact fix. It never writes to Graph and never
+//! prints a secret or a token.
+
+mod access;
+mod local;
+mod reads;
+mod report;
+
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError};
+
+pub use report::Report;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    /// Something the operator has to add: a permission.
+    Missing,
+    /// Something wrong or unreachable: a variable, a file, an endpoint.
+    Failed,
+    /// Not checked: it depends on a failed check, or the service does not use it.
+    Skipped,
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub status: Status,
+    /// What was checked, e.g. "token endpoint".
+    pub what: String,
+    /// What was found.
+    pub detail: String,
+    /// The exact fix, for a line that is not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(status: Status, what: &str, detail: String, fix: Option<String>) -> Check {
+        Check {
+            status,
+            what: what.to_owned(),
+            detail,
+            fix,
+        }
+    }
+
+    fn ok(what: &str, detail: String) -> Check {
+        Check::new(Status::Ok, what, detail, None)
+    }
+
+    fn missing(what: &str, detail: String, fix: String) -> Check {
+        Check::new(Status::Missing, what, detail, Some(fix))
+    }
+
+    fn failed(what: &str, detail: String, fix: String) -> Check {
+        Check::new(Status::Failed, what, detail, Some(fix))
+    }
+
+    fn skipped(what: &str, detail: &str) -> Check {
+        Check::new(Status::Skipped, what, detail.to_owned(), None)
+    }
+}
+
+/// Every check against `config`, the outcome of loading the environment.
+pub async fn run(config: Result<Config, ConfigError>) -> Report {
+    let config = match config {
+        Ok(config) => config,
+        Err(error) => return Report::new(local::config_failed(&error)),
+    };
+    let mut checks = vec![
+        local::config_ok(&config),
+        local::policy(&config.policy_file),
+        local::database(&config.database_path),
+    ];
+    checks.extend(graph_checks(&config).await);
+    Report::new(checks)
+}
+
+/// Token, permissions and reads; later ones are skipped when there is no token.
+async fn graph_checks(config: &Config) -> Vec<Check> {
+    let client = match access::client(&config.graph) {
+        Ok(client) => client,
+        Err(check) => return skipping_after(check),
+    };
+    let token = access::token(&client, &config.graph).await;
+    if token.status != Status::Ok {
+        return skipping_after(token);
+    }
+    let mut checks = vec![token];
+    checks.extend(access::permissions(&client, config).await);
+    checks.extend(reads::probe(&client, &config.graph.client_id).await);
+    checks
+}
+
+fn skipping_after(failed: Check) -> Vec<Check> {
+    let mut checks = vec![failed];
+    checks.extend(
+        access::CHECKS
+            .iter()
+            .chain(reads::CHECKS)
+            .map(|what| Check::skipped(what, "needs a Graph token")),
+    );
+    checks
+}
+
+/// The fix for a missing application permission.
+fn grant(permission: &str, client_id: &str) -> String {
+    format!(
+        "grant {permission} (application permission) to app {client_id} and grant admin consent"
+    )
+}
