@@ -128,18 +128,18 @@ pub fn header(floor: &Floor, requests: usize) -> String {
     format!(
         "Durable commit floor: {} commits, p50 {} ms, {:.0} commits/s one at a time.\n\
          {requests} resets per row.\n\n\
-         | concurrency | direct Graph req/s | direct p50 ms | direct p99 ms | service resets/s | service p50 ms | service p99 ms | p50 overhead ms | throughput ratio | service / commit floor | failures |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         | concurrency | direct resets/s | direct p50 ms | direct p99 ms | service resets/s | service p50 ms | service p99 ms | p50 overhead ms | throughput ratio | service / commit floor | writes per commit | failures |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         floor.commits,
         ms(floor.p50),
         floor.per_second
     )
 }
 
-pub fn row(c: usize, direct: &Stats, service: &Stats, floor: &Floor) -> String {
+pub fn row(c: usize, direct: &Stats, service: &Stats, floor: &Floor, per_commit: f64) -> String {
     let overhead = service.quantile(0.5).saturating_sub(direct.quantile(0.5));
     format!(
-        "| {c} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2}x | {} |",
+        "| {c} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2}x | {per_commit:.1} | {} |",
         direct.throughput(),
         ms(direct.quantile(0.5)),
         ms(direct.quantile(0.99)),

@@ -110,6 +110,24 @@ impl Service {
         })
     }
 
+    /// (commits, writes) of the audit store's group commit so far.
+    pub async fn commits(&self) -> (f64, f64) {
+        let url = self.url.replace("/v1/resets", "/metrics");
+        let text = match self.http.get(url).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or(0.0)
+        };
+        (
+            value("guest_reset_store_commits_total"),
+            value("guest_reset_store_batched_writes_total"),
+        )
+    }
+
     pub async fn reset(&self, i: usize) -> bool {
         let body = json!({ "user": id(i), "new_email": mail(i), "ticket": format!("BENCH-{i}"), "reason": "load benchmark" });
         let sent = self

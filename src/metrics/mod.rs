@@ -50,6 +50,16 @@ static GRAPH_THROTTLED: Counters = Counters::new(
     "429 answers received from Graph, by endpoint.",
     &["endpoint"],
 );
+static STORE_COMMITS: Counters = Counters::new(
+    "guest_reset_store_commits_total",
+    "Group-commit transactions (each one fsync) of the audit store.",
+    &[],
+);
+static STORE_BATCHED: Counters = Counters::new(
+    "guest_reset_store_batched_writes_total",
+    "Writes carried by those transactions (writes per commit = this / commits).",
+    &[],
+);
 static STORE_WRITES: Histograms = Histograms::new(
     "guest_reset_store_write_duration_seconds",
     "Durable audit-store writes (commit and fsync included), by operation.",
@@ -98,6 +108,12 @@ pub fn graph_retry(endpoint: &str) {
     GRAPH_RETRIES.inc(&[endpoint]);
 }
 
+/// One group commit carrying `writes` writes.
+pub fn store_commit(writes: usize) {
+    STORE_COMMITS.inc(&[]);
+    STORE_BATCHED.add(&[], writes as u64);
+}
+
 pub fn store_write(operation: &str, took: Duration) {
     STORE_WRITES.observe(&[operation], took.as_secs_f64());
 }
@@ -114,6 +130,8 @@ pub fn render(gauges: Gauges) -> String {
     GRAPH_RETRIES.render(&mut out);
     GRAPH_THROTTLED.render(&mut out);
     STORE_WRITES.render(&mut out);
+    STORE_COMMITS.render(&mut out);
+    STORE_BATCHED.render(&mut out);
     let q = "guest_reset_queue";
     gauge(
         &mut out,

@@ -34,9 +34,13 @@ impl Counters {
     }
 
     pub fn inc(&self, values: &[&str]) {
+        self.add(values, 1);
+    }
+
+    pub fn add(&self, values: &[&str], n: u64) {
         let mut map = self.values.lock().unwrap_or_else(|e| e.into_inner());
         *map.entry(values.iter().map(|v| (*v).to_owned()).collect())
-            .or_default() += 1;
+            .or_default() += n;
     }
 
     pub fn render(&self, out: &mut String) {

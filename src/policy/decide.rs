@@ -234,17 +234,19 @@ fn limit_misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
     let mut out = Vec::new();
     let hour = time::Duration::HOUR;
     if let Some(max) = rule.max_resets_per_hour {
-        let recent: Vec<_> = q
+        let mut recent: Vec<_> = q
             .history
             .caller_last_hour
             .iter()
             .filter(|t| **t > q.now - hour)
             .collect();
         if recent.len() >= max as usize {
-            let oldest = recent.iter().min().map_or(q.now, |t| **t);
+            // A slot frees when the max-th most recent reset leaves the hour.
+            recent.sort_unstable_by(|a, b| b.cmp(a));
+            let freeing = recent.get(max.max(1) as usize - 1).map_or(q.now, |t| **t);
             out.push(Miss {
                 limit: Some(Denial::Quota {
-                    retry_after: until(oldest + hour, q.now),
+                    retry_after: until(freeing + hour, q.now),
                 }),
                 reason: format!("quota of {max} resets per hour is used up"),
             });

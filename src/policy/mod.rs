@@ -130,6 +130,16 @@ pub enum PolicyError {
 }
 
 impl Policy {
+    /// The largest `max_resets_per_hour` of any rule (0: no rule has one):
+    /// how many of a caller's recent resets a decision needs to see.
+    pub fn max_quota(&self) -> u32 {
+        self.rules
+            .iter()
+            .filter_map(|r| r.max_resets_per_hour)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Parse TOML; `origin` names the source in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let parsed = file::parse(text).map_err(|e| PolicyError::Invalid {

@@ -46,6 +46,7 @@ impl ResetService {
             retry_of: retry_of.as_deref(),
             requester_issuer: issuer.as_deref(),
             requester_subject: &subject,
+            caller_window_limit: policy.max_quota(),
             target_id: &facts.user.id,
             window_start: format_timestamp(now - time::Duration::HOUR),
             in_flight_since: format_timestamp(now - IN_FLIGHT),

@@ -78,7 +78,7 @@ async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
         }
         let size = jobs.len();
         let outcomes = commit(&pool, jobs).await;
-        tracing::trace!(size, "group commit");
+        crate::metrics::store_commit(size);
         for (done, outcome) in outcomes {
             let _ = done.send(outcome);
         }

@@ -221,6 +221,14 @@ fn every_rule_field() {
             }),
         ),
         (
+            "quota lowered below the count: a slot frees when the newest leaves",
+            "max_resets_per_hour = 1",
+            |q| q.history.caller_last_hour = vec![ago(50), ago(10)],
+            Some(Denial::Quota {
+                retry_after: Duration::from_secs(50 * 60),
+            }),
+        ),
+        (
             "quota counts the last hour only",
             "max_resets_per_hour = 1",
             |q| q.history.caller_last_hour = vec![ago(61)],
