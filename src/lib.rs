@@ -19,3 +19,5 @@ pub mod record;
 pub mod reset;
 pub mod store;
 pub mod telemetry;
+/// Inbound webhook signatures (Standard Webhooks, X-Hub-Signature-256, Zendesk).
+pub mod webhook;
