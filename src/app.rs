@@ -81,6 +81,8 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         limiter: Arc::new(crate::http::limits::Limiter::new(config.rate_limit)),
         request_timeout: config.request_timeout,
         metrics_elsewhere: config.metrics_addr.is_some(),
+        webhooks: Arc::new(config.webhooks.sources.clone()),
+        queue_wake: Arc::default(),
     })
 }
 
@@ -159,6 +161,7 @@ pub async fn run(
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
     let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
+    let background = crate::worker::Background::start(&config, &state)?;
     let metrics = match config.metrics_addr {
         Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
         None => None,
@@ -169,6 +172,7 @@ pub async fn run(
     reloader.abort();
     reconciler.abort();
     metrics.inspect(|m| m.abort());
+    background.stop(DRAIN_LIMIT).await;
     // Connections are closed; resets whose callers hung up may still run.
     if !in_flight.wait_idle(DRAIN_LIMIT).await {
         tracing::warn!(

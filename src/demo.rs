@@ -100,11 +100,42 @@ pub fn config(
         },
         request_timeout: Duration::from_secs(30),
         metrics_addr: None,
+        webhooks: crate::config::WebhookConfig {
+            sources: vec![demo_source()],
+            workers: 4,
+            callback_max_attempts: 8,
+            callback_first_retry: Duration::from_secs(10),
+        },
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,
             allow_other_mails_write: true,
         },
+    }
+}
+
+/// The demo's Standard Webhooks secret (the spec's published example key).
+pub const DEMO_WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// The demo's webhook source `tickets` (the same as in examples/webhooks.toml).
+fn demo_source() -> crate::config::WebhookSource {
+    crate::config::WebhookSource {
+        name: "tickets".into(),
+        scheme: crate::webhook::Scheme::StandardWebhooks,
+        secrets: vec![secrecy::SecretString::from(DEMO_WEBHOOK_SECRET)],
+        tolerance_secs: 300,
+        subject: "tickets".into(),
+        roles: vec!["GuestReset.Helpdesk".into()],
+        apps: Vec::new(),
+        fields: crate::config::FieldMap {
+            user: "/ticket/guest".into(),
+            new_email: Some("/ticket/new_email".into()),
+            ticket: Some("/ticket/key".into()),
+            reason: Some("/ticket/summary".into()),
+            requester: Some("/ticket/agent".into()),
+            ..Default::default()
+        },
+        callback: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod callback;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -21,3 +22,4 @@ pub mod store;
 pub mod telemetry;
 /// Inbound webhook signatures (Standard Webhooks, X-Hub-Signature-256, Zendesk).
 pub mod webhook;
+pub mod worker;

@@ -29,7 +29,7 @@ use token::{Claims, Unverified};
 pub const MAX_HEADER: usize = 8 * 1024;
 
 /// Who a valid token identifies.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub issuer: String,
     pub subject: String,

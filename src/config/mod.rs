@@ -11,6 +11,7 @@ use secrecy::SecretString;
 
 mod auth;
 mod graph;
+mod webhooks;
 
 /// Prefix of every variable the service reads.
 pub const PREFIX: &str = "GUEST_RESET_";
@@ -32,10 +33,13 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Serve `/metrics` here instead of on the API listener.
     pub metrics_addr: Option<SocketAddr>,
+    /// Webhook sources, queue workers and result callbacks.
+    pub webhooks: WebhookConfig,
 }
 
 pub use auth::{AuthConfig, Hs256Config, OidcConfig};
 pub use graph::{CertificateConfig, GraphConfig};
+pub use webhooks::{Callback, FieldMap, WebhookConfig, WebhookSource};
 
 /// Defaults applied to a reset request that does not say otherwise.
 #[derive(Debug, Clone)]
@@ -94,6 +98,7 @@ impl Config {
                 burst: env.parsed("RATE_LIMIT_BURST", Some("30")).unwrap_or(30),
             },
             metrics_addr: env.optional("METRICS_ADDR"),
+            webhooks: env.webhooks(),
             request_timeout: Duration::from_secs(
                 env.parsed("REQUEST_TIMEOUT_SECS", Some("30")).unwrap_or(30),
             ),
@@ -237,3 +242,5 @@ impl Env<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_webhooks;

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::time::Duration;
 
-fn minimal() -> HashMap<String, String> {
+pub(super) fn minimal() -> HashMap<String, String> {
     [
         ("POLICY_FILE", "policy.toml"),
         ("AUTH_ISSUER", "https://issuer.example"),
@@ -21,7 +21,7 @@ fn minimal() -> HashMap<String, String> {
     .collect()
 }
 
-fn load(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+pub(super) fn load(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
     Config::from_lookup(|k| env.get(k).cloned())
 }
 

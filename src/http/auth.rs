@@ -62,6 +62,14 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::info!(reason = %e, "unauthenticated request");
                 unauthenticated(&e)
             })?;
+        Caller::admit(state, identity)
+    }
+}
+
+impl Caller {
+    /// An authenticated identity (a token, or a webhook source's signature)
+    /// through the rate limit, with the permissions the policy grants it.
+    pub(super) fn admit(state: &AppState, identity: Identity) -> Result<Caller, Problem> {
         rate_limit(state, &identity)?;
         let permissions = state
             .resets
@@ -121,7 +129,7 @@ fn forbidden(p: Permission, held: &BTreeSet<Permission>) -> Problem {
 
 /// 401 with the RFC 6750 challenge (503 when the issuer's keys cannot be
 /// fetched: the token may be fine). The detail never echoes the token.
-fn unauthenticated(e: &AuthError) -> Problem {
+pub(super) fn unauthenticated(e: &AuthError) -> Problem {
     if let AuthError::KeysUnavailable(_) = e {
         return Problem::new(
             ProblemType::AuthUnavailable,

@@ -8,6 +8,7 @@ mod idempotency;
 pub mod limits;
 mod list;
 mod metrics;
+mod webhooks;
 
 pub use idempotency::claim as idempotency_claim;
 pub mod problem;
@@ -43,6 +44,10 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// `/metrics` is on its own listener (`METRICS_ADDR`), not the API's.
     pub metrics_elsewhere: bool,
+    /// Webhook sources by name.
+    pub webhooks: Arc<Vec<crate::config::WebhookSource>>,
+    /// Wakes the queue workers when a reset is queued.
+    pub queue_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The router of the separate metrics listener.
@@ -62,6 +67,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/resets/{id}/retry"),
     ("GET", "/v1/whoami"),
     ("POST", "/v1/admin/policy/reload"),
+    ("POST", "/v1/webhooks/{source}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/openapi.yaml"),
@@ -78,6 +84,7 @@ pub fn routes() -> Router<AppState> {
             ("POST", "/v1/resets/{id}/retry") => post(resets::retry),
             ("GET", "/v1/whoami") => get(admin::whoami),
             ("POST", "/v1/admin/policy/reload") => post(admin::reload_policy),
+            ("POST", "/v1/webhooks/{source}") => post(webhooks::deliver),
             ("GET", "/healthz") => get(healthz),
             ("GET", "/readyz") => get(readyz),
             ("GET", "/openapi.yaml") => get(openapi),

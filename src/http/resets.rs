@@ -62,6 +62,9 @@ pub async fn create(
         serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
         _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
     });
+    if prefers_async(&headers) {
+        return respond_async(&state, &caller, key, input).await;
+    }
     let result = run_detached(&state, &caller, key.clone(), input).await;
     let reset_id = match &result {
         Ok(outcome) => Some(outcome.record.id.clone()),
@@ -73,6 +76,58 @@ pub async fn create(
     };
     match (key, reset_id) {
         (Some(claim), Some(id)) => idempotency::remember(&state, &claim, &id, response).await,
+        _ => response,
+    }
+}
+
+/// RFC 7240 `Prefer: respond-async` (among other preferences).
+fn prefers_async(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|p| {
+                p.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("respond-async"))
+            })
+        })
+}
+
+/// Queue the reset and answer 202 at once (`Preference-Applied`); the
+/// record at `Location` shows the outcome later.
+async fn respond_async(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<crate::store::KeyClaim>,
+    input: Result<ResetRequest, ResetError>,
+) -> Response {
+    let ctx = Context {
+        caller: &caller.identity,
+        may_receive_redeem_url: false,
+        request_id: request_id::current(),
+        key: key.clone(),
+        retry_of: None,
+    };
+    let result = state.resets.accept(ctx, input, None, None).await;
+    let reset_id = match &result {
+        Ok(accepted) => Some(accepted.record.id.clone()),
+        Err(failure) => failure.record.as_ref().map(|r| r.id.clone()),
+    };
+    let mut response = match result {
+        Ok(accepted) => {
+            state.queue_wake.notify_one();
+            super::webhooks::accepted_answer(&accepted)
+        }
+        Err(failure) => Problem::from(failure).into_response(),
+    };
+    response.headers_mut().insert(
+        "preference-applied",
+        header::HeaderValue::from_static("respond-async"),
+    );
+    match (key, reset_id) {
+        (Some(claim), Some(id)) => idempotency::remember(state, &claim, &id, response).await,
         _ => response,
     }
 }

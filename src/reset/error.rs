@@ -44,6 +44,11 @@ pub enum ResetError {
     InvalidJson(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("the delivery has no {field} at {pointer} (the source's field mapping)")]
+    FieldMissing {
+        field: &'static str,
+        pointer: String,
+    },
     #[error("no user matches {0:?}")]
     UserNotFound(String),
     #[error("{count} users have the email {email:?}")]
@@ -74,6 +79,7 @@ impl ResetError {
         match self {
             ResetError::InvalidJson(_) => P::InvalidJson,
             ResetError::Invalid(_) => P::InvalidRequest,
+            ResetError::FieldMissing { .. } => P::WebhookFieldMissing,
             ResetError::UserNotFound(_) => P::UserNotFound,
             ResetError::UserAmbiguous { .. } => P::UserAmbiguous,
             ResetError::NewEmailRequired => P::NewEmailRequired,

@@ -5,6 +5,8 @@
 mod decide;
 mod error;
 mod flow;
+mod intent;
+mod queue;
 mod reconcile;
 mod request;
 mod retry;
@@ -18,10 +20,12 @@ use crate::auth::Identity;
 use crate::config::ResetDefaults;
 use crate::graph::GraphClient;
 use crate::policy::{Policy, PolicyError};
-use crate::record::{ProblemRecord, Requester, ResetRecord, Status, Target};
+use crate::record::{ProblemRecord, ResetRecord, Status};
 use crate::store::{KeyClaim, ListFilter, Store, StoreError};
 
 pub use error::{ResetError, Step};
+use intent::{new_record, requester};
+pub use queue::Accepted;
 pub use reconcile::{Reconciled, STALE_AFTER};
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
 
@@ -181,8 +185,18 @@ impl ResetService {
                 }),
             };
         }
-        match self.run(ctx.caller, &valid, &mut record).await {
-            Ok(applied) => self.finish_ok(record, &valid, applied).await,
+        self.drive(ctx.caller, &valid, record).await
+    }
+
+    /// From the recorded intent to the recorded outcome.
+    async fn drive(
+        &self,
+        caller: &Identity,
+        valid: &ValidRequest,
+        mut record: ResetRecord,
+    ) -> Result<Outcome, Failure> {
+        match self.run(caller, valid, &mut record).await {
+            Ok(applied) => self.finish_ok(record, valid, applied).await,
             Err(error) if error.status() == Status::Unknown => {
                 self.settle_unknown(record, error).await
             }
@@ -259,58 +273,4 @@ impl ResetService {
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ResetRecord>, StoreError> {
         self.store.list(filter).await
     }
-}
-
-fn requester(c: &Identity) -> Requester {
-    Requester {
-        issuer: Some(c.issuer.clone()),
-        subject: c.subject.clone(),
-        object_id: c.object_id.clone(),
-        tenant_id: c.tenant_id.clone(),
-        app: c.app_id.clone(),
-        name: c.name.clone(),
-    }
-}
-
-fn new_record(
-    requester: Requester,
-    request_id: Option<String>,
-    input: Option<&ResetRequest>,
-) -> ResetRecord {
-    ResetRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        status: Status::Pending,
-        dry_run: input.is_some_and(|r| r.dry_run),
-        user: input.map(|r| clip(&r.user, 256)),
-        problem: None,
-        target: Target::default(),
-        new_email: input
-            .and_then(|r| r.new_email.as_deref())
-            .map(|e| clip(e, 256)),
-        other_mails_added: false,
-        send_invitation_message: None,
-        redirect_url: None,
-        invitation: None,
-        graph_request_ids: Vec::new(),
-        requested_by: requester,
-        ticket: input
-            .and_then(|r| r.ticket.as_deref())
-            .map(|t| clip(t, 128)),
-        reason: input
-            .and_then(|r| r.reason.as_deref())
-            .map(|t| clip(t, 1000)),
-        override_cooldown: input.is_some_and(|r| r.override_cooldown),
-        policy: None,
-        request_id,
-        evidence: None,
-        retry_of: None,
-        created_at: crate::record::now_rfc3339(),
-        completed_at: None,
-    }
-}
-
-/// Unvalidated input is recorded too, so bound what an invalid request can
-/// make the audit store keep.
-fn clip(s: &str, max_chars: usize) -> String {
-    s.trim().chars().take(max_chars).collect()
 }

@@ -7,7 +7,7 @@ use crate::config::ResetDefaults;
 use crate::graph::MessageInfo;
 
 /// Body of `POST /v1/resets`. Unknown fields are refused.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
     pub user: String,
@@ -32,7 +32,7 @@ pub struct ResetRequest {
 }
 
 /// Optional customisation of the invitation email.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     #[serde(default)]

@@ -110,7 +110,7 @@ impl Store {
     }
 }
 
-async fn claim(
+pub(super) async fn claim(
     conn: &mut SqliteConnection,
     record: &ResetRecord,
     key: &KeyClaim,

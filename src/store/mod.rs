@@ -4,9 +4,11 @@
 //! power loss. Knows nothing of HTTP or Graph.
 
 mod batch;
+mod callbacks;
 mod history;
 mod idempotency;
 mod list;
+mod queue;
 mod row;
 
 use std::path::Path;
@@ -19,9 +21,11 @@ use tracing::instrument;
 
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
+pub use callbacks::{Attempt, DueCallback, Next};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use list::{ListFilter, MAX_LIMIT};
+pub use queue::{DeliveryClaim, Enqueued, QueueEntry};
 
 /// Errors of the audit store.
 #[derive(Debug, thiserror::Error)]

@@ -30,7 +30,8 @@ pub(super) const SELECT_BY_ID: &str = concat!("select ", columns!(), " from rese
 pub(super) const SELECT_PENDING_BEFORE: &str = concat!(
     "select ",
     columns!(),
-    " from resets where status = 'pending' and created_at < $1 order by id"
+    " from resets where status = 'pending' and created_at < $1 \
+     and id not in (select reset_id from reset_queue) order by id"
 );
 
 const INSERT: &str = concat!(

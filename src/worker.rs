@@ -1,0 +1,149 @@
+//! The worker pool for queued resets: a fixed number of workers take them
+//! oldest first, run them with the same flow as synchronous ones, and hand
+//! finished webhook resets to the result callbacks. On shutdown a worker
+//! finishes the reset it holds and takes no other.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::callback::Callbacks;
+use crate::config::Config;
+use crate::http::AppState;
+use crate::reset::ResetService;
+
+/// Delivery ids are kept this long: far beyond any timestamp tolerance, and
+/// long enough to absorb a sender's retries.
+const DELIVERY_RETENTION: time::Duration = time::Duration::hours(24);
+
+/// Everything that runs besides the HTTP server: the queue workers, the
+/// callback sender, and the purge of old delivery ids.
+pub struct Background {
+    pool: Pool,
+    others: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(config: &Config, state: &AppState) -> anyhow::Result<Background> {
+        let store = state.resets.store().clone();
+        let callbacks = Arc::new(Callbacks::new(
+            store.clone(),
+            &config.webhooks,
+            Arc::clone(&state.webhooks),
+        )?);
+        let pool = Pool::start(
+            config.webhooks.workers,
+            Arc::clone(&state.resets),
+            Arc::clone(&state.queue_wake),
+            Arc::clone(&callbacks),
+        );
+        let others = vec![
+            tokio::spawn(callbacks.run()),
+            tokio::spawn(purge_deliveries(store)),
+        ];
+        Ok(Background { pool, others })
+    }
+
+    /// Stop taking queued work, let running resets finish, stop the rest
+    /// (undelivered callbacks stay scheduled in the store).
+    pub async fn stop(self, limit: Duration) {
+        self.pool.stop(limit).await;
+        for task in self.others {
+            task.abort();
+        }
+    }
+}
+
+async fn purge_deliveries(store: crate::store::Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let before = time::OffsetDateTime::now_utc() - DELIVERY_RETENTION;
+        match store
+            .purge_deliveries(&crate::record::format_timestamp(before))
+            .await
+        {
+            Ok(n) => tracing::debug!(purged = n, "old webhook delivery ids removed"),
+            Err(e) => tracing::warn!(error = %e, "could not purge webhook delivery ids"),
+        }
+    }
+}
+
+/// How often an idle worker looks at the queue without being woken (queued
+/// work from before a restart, another process's deliveries).
+const POLL: Duration = Duration::from_secs(1);
+
+struct Pool {
+    stop: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    fn start(
+        n: usize,
+        resets: Arc<ResetService>,
+        wake: Arc<Notify>,
+        callbacks: Arc<Callbacks>,
+    ) -> Pool {
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = (0..n)
+            .map(|_| {
+                let (resets, wake, stop, callbacks) = (
+                    Arc::clone(&resets),
+                    Arc::clone(&wake),
+                    Arc::clone(&stop),
+                    Arc::clone(&callbacks),
+                );
+                tokio::spawn(work(resets, wake, stop, callbacks))
+            })
+            .collect();
+        Pool {
+            stop,
+            wake,
+            workers,
+        }
+    }
+
+    /// Let running resets finish (within `limit`); take no new ones.
+    async fn stop(self, limit: Duration) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        let all = futures_all(self.workers);
+        if tokio::time::timeout(limit, all).await.is_err() {
+            tracing::warn!(
+                "queue workers still busy at shutdown; reconciliation will settle their resets"
+            );
+        }
+    }
+}
+
+async fn futures_all(handles: Vec<JoinHandle<()>>) {
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+async fn work(
+    resets: Arc<ResetService>,
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+    callbacks: Arc<Callbacks>,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        match resets.run_next().await {
+            Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let _ = tokio::time::timeout(POLL, wake.notified()).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot take queued work");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Queued resets beyond the happy path: a denied target is recorded and
+//! reported back as denied; queued work survives a restart (processing
+//! paused with 0 workers, then resumed); `Prefer: respond-async` queues too.
+
+mod common;
+
+use std::time::Duration;
+
+use common::webhooks::*;
+use common::{TestApp, tenant};
+use guest_reset::webhook::Scheme;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn a_denied_target_is_recorded_and_reported_as_denied() {
+    let (receiver, url) = Receiver::start(0).await;
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks.sources = vec![source("jira", Scheme::StandardWebhooks, WHSEC, Some(url))]
+    })
+    .await;
+    let body = ticket(tenant::MEMBER_MAIL, "INC-12");
+    let id = accepted_id(
+        deliver(&app, "jira", &standard("msg_9", now(), &body, WHSEC), &body).await,
+        202,
+    )
+    .await;
+    assert_eq!(finished(&app, &id).await["status"], "denied");
+    for _ in 0..50 {
+        if let Some((_, body)) = receiver.seen().first() {
+            let reported: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(reported["status"], "denied");
+            assert_eq!(
+                reported["problem"]["type"],
+                "urn:guest-reset:problem:not-a-guest"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no callback for the denied reset");
+}
+
+#[tokio::test]
+async fn queued_work_survives_a_restart_and_prefer_respond_async_queues_too() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks.sources = vec![source("jira", Scheme::StandardWebhooks, WHSEC, None)];
+        c.webhooks.workers = 0; // processing paused: deliveries wait in the queue
+    })
+    .await;
+    let mut ids = Vec::new();
+    for (i, guest) in [tenant::ADELE_MAIL, tenant::PENDING_GUEST_MAIL]
+        .iter()
+        .enumerate()
+    {
+        let body = ticket(guest, &format!("INC-2{i}"));
+        let headers = standard(&format!("msg_q{i}"), now(), &body, WHSEC);
+        ids.push(accepted_id(deliver(&app, "jira", &headers, &body).await, 202).await);
+    }
+    let body = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL, "dry_run": true,
+        "ticket": "INC-30", "reason": "async dry run" });
+    let queued = app
+        .client
+        .post(format!("{}/v1/resets", app.base))
+        .bearer_auth(app.token())
+        .header("prefer", "respond-async, wait=10")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.headers()["preference-applied"], "respond-async");
+    ids.push(accepted_id(queued, 202).await);
+    assert!(app.graph_writes().is_empty(), "nothing runs while paused");
+
+    let mut config = app.config.clone();
+    config.webhooks.workers = 2;
+    let app = TestApp::restart(app, config).await;
+    for id in &ids {
+        assert_ne!(finished(&app, id).await["status"], "pending", "{id}");
+    }
+    assert_eq!(app.audit_rows().await.len(), 3);
+    assert_eq!(
+        app.emulator.applied_resets().len(),
+        2,
+        "each queued reset applied once"
+    );
+}
