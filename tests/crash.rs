@@ -65,15 +65,23 @@ async fn kill_9_mid_reset_loses_nothing_and_leaves_nothing_pending() {
             let _ = request.send().await;
         });
     }
-    // Wait until every request is recorded and claimed (so it is in Graph).
+    // Wait until every request is recorded and claimed, and Graph has every
+    // reset call in hand (a claimed row is only *about* to be sent).
     let db = dir.path().join("audit.db");
+    let invitations = || {
+        let calls = emulator.requests();
+        calls
+            .iter()
+            .filter(|r| r.path.ends_with("/invitations"))
+            .count()
+    };
     for _ in 0..200 {
         let claimed = rows(&db)
             .await
             .iter()
             .filter(|(s, a)| s == "pending" && *a == Some(1))
             .count();
-        if claimed == RESETS {
+        if claimed == RESETS && invitations() == RESETS {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -69,7 +69,7 @@ static STORE_WRITES: Histograms = Histograms::new(
 /// State sampled at scrape time by whoever serves `/metrics`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauges {
-    /// Accepted resets not finished yet (audit rows still `pending`).
+    /// Queued resets (webhooks, `respond-async`) waiting for a worker.
     pub queue_depth: u64,
     /// Age of the oldest of them.
     pub oldest_queued: Duration,
@@ -136,7 +136,7 @@ pub fn render(gauges: Gauges) -> String {
     gauge(
         &mut out,
         &format!("{q}_depth"),
-        "Accepted resets not finished yet.",
+        "Queued resets waiting for a worker.",
         gauges.queue_depth as f64,
     );
     let age = gauges.oldest_queued.as_secs_f64();

@@ -154,10 +154,10 @@ impl Store {
         rows.iter().map(row::from_row).collect()
     }
 
-    /// How many rows are `pending`, and the `created_at` of the oldest.
+    /// How many resets wait in the queue, and when the oldest was queued.
     pub async fn pending_summary(&self) -> Result<(u64, Option<String>), StoreError> {
         let (count, oldest): (i64, Option<String>) =
-            sqlx::query_as("select count(*), min(created_at) from resets where status = 'pending'")
+            sqlx::query_as("select count(*), min(enqueued_at) from reset_queue")
                 .fetch_one(&self.reader)
                 .await?;
         Ok((u64::try_from(count).unwrap_or(0), oldest))
