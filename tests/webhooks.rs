@@ -64,6 +64,15 @@ async fn a_standard_webhooks_delivery_is_queued_applied_once_and_reported_back_s
     assert_eq!(header("webhook-signature"), expected);
     let reported: Value = serde_json::from_slice(body).unwrap();
     assert_eq!(reported["status"], "succeeded");
+    // Every attempt is on record, the last one delivered.
+    for _ in 0..20 {
+        if callback_attempts(&app, &id).await.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let attempts = callback_attempts(&app, &id).await;
+    assert_eq!(attempts, [(1, Some(503)), (2, Some(503)), (3, Some(204))]);
     assert!(reported.get("invite_redeem_url").is_none());
 }
 

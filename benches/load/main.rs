@@ -29,7 +29,7 @@ allow_email_change = true
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = drive::Args::parse();
-    let emulator = paths::tenant(paths::GUESTS);
+    let emulator = paths::tenant();
     emulator.set_invitation_rate(u32::MAX, Duration::from_secs(1));
     let graph = emulator.spawn("127.0.0.1:0").await?;
     // On the disk the audit file would be on (under target/), not a tmpfs.

@@ -8,34 +8,17 @@ use serde_json::{Value, json};
 /// Guests in the bench tenant; request `i` resets guest `i % GUESTS`.
 pub const GUESTS: usize = 4000;
 
-/// The demo tenant plus `n` Fabrikam guests `bench-<i>@fabrikam.example`.
-pub fn tenant(n: usize) -> Emulator {
-    let mut seed: Value =
-        serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
-    let users = seed["users"].as_array_mut().unwrap();
-    let adele = users[0].clone();
-    for i in 0..n {
-        let mut guest = adele.clone();
-        let (mail, upn) = (
-            mail(i),
-            format!("bench-{i}_fabrikam.example#EXT#@contoso.onmicrosoft.com"),
-        );
-        guest["id"] = json!(id(i));
-        guest["mail"] = json!(mail);
-        guest["userPrincipalName"] = json!(upn);
-        guest["proxyAddresses"] = json!([format!("SMTP:{mail}")]);
-        guest["identities"] = json!([{ "signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": upn }]);
-        users.push(guest);
-    }
-    Emulator::from_seed(serde_json::from_value(seed).unwrap())
+/// The demo tenant plus [`GUESTS`] guests.
+pub fn tenant() -> Emulator {
+    Emulator::demo_with_guests(GUESTS)
 }
 
 fn id(i: usize) -> String {
-    format!("00000000-0000-4000-9000-{:012}", i % GUESTS)
+    tenant_ids::guest_id(i % GUESTS)
 }
 
 fn mail(i: usize) -> String {
-    format!("bench-{}@fabrikam.example", i % GUESTS)
+    tenant_ids::guest_mail(i % GUESTS)
 }
 
 pub struct Direct {

@@ -79,3 +79,29 @@ pub const GUEST_INVITER_ROLE_ID: &str = "418c0b90-fd77-4ad6-95cb-6ab485b523cd";
 pub const GUEST_INVITER_TEMPLATE_ID: &str = "95e79109-95c0-4d8e-aee3-d01accf2d47b";
 pub const HELPDESK_ROLE_ID: &str = "a8969210-e5be-4cc6-a45a-d62ca9a13cd2";
 pub const HELPDESK_TEMPLATE_ID: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+
+/// Object id of the `i`-th extra guest of `Emulator::demo_with_guests`.
+pub fn guest_id(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
+}
+
+/// Mail of the `i`-th extra guest.
+pub fn guest_mail(i: usize) -> String {
+    format!("guest-{i}@fabrikam.example")
+}
+
+/// Adele's seed entry, renamed to the `i`-th extra guest.
+pub(super) fn extra_guest(adele: &serde_json::Value, i: usize) -> serde_json::Value {
+    let mut guest = adele.clone();
+    let (mail, upn) = (
+        guest_mail(i),
+        format!("guest-{i}_fabrikam.example#EXT#@contoso.onmicrosoft.com"),
+    );
+    guest["id"] = serde_json::json!(guest_id(i));
+    guest["displayName"] = serde_json::json!(format!("Guest {i}"));
+    guest["mail"] = serde_json::json!(mail);
+    guest["userPrincipalName"] = serde_json::json!(upn);
+    guest["proxyAddresses"] = serde_json::json!([format!("SMTP:{mail}")]);
+    guest["identities"] = serde_json::json!([{ "signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": upn }]);
+    guest
+}

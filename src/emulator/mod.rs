@@ -101,6 +101,19 @@ impl Emulator {
         Emulator::from_seed(Seed::demo())
     }
 
+    /// The demo tenant plus `n` accepted Fabrikam guests shaped like Adele:
+    /// `guest-<i>@fabrikam.example`, object id [`demo::guest_id`] (load
+    /// tests and benchmarks need many distinct guests).
+    pub fn demo_with_guests(n: usize) -> Emulator {
+        let mut seed: Value =
+            serde_json::from_str(include_str!("demo_tenant.json")).unwrap_or_default();
+        if let Some(users) = seed["users"].as_array_mut() {
+            let adele = users.first().cloned().unwrap_or_default();
+            users.extend((0..n).map(|i| demo::extra_guest(&adele, i)));
+        }
+        serde_json::from_value(seed).map_or_else(|_| Emulator::demo(), Emulator::from_seed)
+    }
+
     /// An emulator over `seed`, used as given; [`Emulator::from_seed_file`] validates.
     pub fn from_seed(seed: Seed) -> Emulator {
         let signing_key = (0..4)

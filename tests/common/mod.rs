@@ -284,27 +284,11 @@ pub fn demo_audience() -> &'static str {
 }
 
 /// The demo tenant plus `n` accepted Fabrikam guests `guest-<i>@fabrikam.example`
-/// with ids `00000000-0000-4000-8000-<i as 12 digits>`.
+/// with ids [`guest_id`].
 pub fn tenant_with_guests(n: usize) -> Emulator {
-    let mut seed: Value =
-        serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).unwrap();
-    let users = seed["users"].as_array_mut().unwrap();
-    let adele = users[0].clone();
-    for i in 0..n {
-        let mut guest = adele.clone();
-        let mail = format!("guest-{i}@fabrikam.example");
-        let upn = format!("guest-{i}_fabrikam.example#EXT#@contoso.onmicrosoft.com");
-        guest["id"] = json!(guest_id(i));
-        guest["displayName"] = json!(format!("Guest {i}"));
-        guest["mail"] = json!(mail);
-        guest["userPrincipalName"] = json!(upn);
-        guest["proxyAddresses"] = json!([format!("SMTP:{mail}")]);
-        guest["identities"] = json!([{ "signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": upn }]);
-        users.push(guest);
-    }
-    Emulator::from_seed(serde_json::from_value(seed).unwrap())
+    Emulator::demo_with_guests(n)
 }
 
 pub fn guest_id(i: usize) -> String {
-    format!("00000000-0000-4000-8000-{i:012}")
+    tenant::guest_id(i)
 }

@@ -184,3 +184,18 @@ pub async fn accepted_id(response: reqwest::Response, status: u16) -> String {
     );
     body["id"].as_str().unwrap().to_owned()
 }
+
+/// Every callback attempt recorded for `reset_id`: (attempt, HTTP status).
+pub async fn callback_attempts(app: &TestApp, reset_id: &str) -> Vec<(i64, Option<i64>)> {
+    let url = format!("sqlite://{}?mode=ro", app.db_path.display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query_as(
+        "select attempt, status from callback_attempts where reset_id = $1 order by attempt",
+    )
+    .bind(reset_id)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
