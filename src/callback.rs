@@ -113,6 +113,12 @@ impl Callbacks {
             (Some(_), true) => Next::GiveUp,
             (Some(_), false) => Next::RetryAt(format_timestamp(now + self.delay(number))),
         };
+        let outcome = match &next {
+            Next::Delivered => "delivered",
+            Next::GiveUp => "gave_up",
+            Next::RetryAt(_) => "retry",
+        };
+        crate::metrics::callback_attempt(&due.source, outcome);
         match &next {
             Next::Delivered => tracing::info!(status, "result callback delivered"),
             Next::GiveUp => tracing::warn!(?error, "result callback given up"),

@@ -36,7 +36,10 @@ pub async fn deliver(
     };
     let (identity, delivery_id) = match authenticate(&state, &source, &headers, &body).await {
         Ok(found) => found,
-        Err(p) => return p.into_response(),
+        Err(p) => {
+            crate::metrics::webhook_delivery(&source.name, "refused");
+            return p.into_response();
+        }
     };
     let caller = match Caller::admit(&state, identity) {
         Ok(caller) => caller,
@@ -59,16 +62,25 @@ pub async fn deliver(
         key: None,
         retry_of: None,
     };
-    match state
+    let name = source.name.clone();
+    let accepted = state
         .resets
-        .accept(ctx, input, Some(source.name), Some(delivery))
-        .await
-    {
+        .accept(ctx, input, Some(source.name), Some(delivery));
+    match accepted.await {
         Ok(accepted) => {
+            let outcome = if accepted.replayed {
+                "replayed"
+            } else {
+                "queued"
+            };
+            crate::metrics::webhook_delivery(&name, outcome);
             state.queue_wake.notify_one();
             accepted_answer(&accepted)
         }
-        Err(failure) => Problem::from(failure).into_response(),
+        Err(failure) => {
+            crate::metrics::webhook_delivery(&name, "invalid");
+            Problem::from(failure).into_response()
+        }
     }
 }
 

@@ -50,6 +50,16 @@ static GRAPH_THROTTLED: Counters = Counters::new(
     "429 answers received from Graph, by endpoint.",
     &["endpoint"],
 );
+static WEBHOOKS: Counters = Counters::new(
+    "guest_reset_webhook_deliveries_total",
+    "Webhook deliveries by source and outcome (queued, replayed, refused, invalid).",
+    &["source", "outcome"],
+);
+static CALLBACKS: Counters = Counters::new(
+    "guest_reset_callback_attempts_total",
+    "Result-callback attempts by source and outcome (delivered, retry, gave_up).",
+    &["source", "outcome"],
+);
 static STORE_COMMITS: Counters = Counters::new(
     "guest_reset_store_commits_total",
     "Group-commit transactions (each one fsync) of the audit store.",
@@ -108,6 +118,15 @@ pub fn graph_retry(endpoint: &str) {
     GRAPH_RETRIES.inc(&[endpoint]);
 }
 
+/// A webhook delivery's outcome; `source` is only ever a configured name.
+pub fn webhook_delivery(source: &str, outcome: &str) {
+    WEBHOOKS.inc(&[source, outcome]);
+}
+
+pub fn callback_attempt(source: &str, outcome: &str) {
+    CALLBACKS.inc(&[source, outcome]);
+}
+
 /// One group commit carrying `writes` writes.
 pub fn store_commit(writes: usize) {
     STORE_COMMITS.inc(&[]);
@@ -130,6 +149,8 @@ pub fn render(gauges: Gauges) -> String {
     GRAPH_RETRIES.render(&mut out);
     GRAPH_THROTTLED.render(&mut out);
     STORE_WRITES.render(&mut out);
+    WEBHOOKS.render(&mut out);
+    CALLBACKS.render(&mut out);
     STORE_COMMITS.render(&mut out);
     STORE_BATCHED.render(&mut out);
     let q = "guest_reset_queue";
