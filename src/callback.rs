@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::Notify;
 use tracing::instrument;
 
@@ -17,8 +18,9 @@ use crate::store::{Attempt, DueCallback, Next, Store};
 
 /// Longest wait between two attempts.
 const MAX_DELAY: Duration = Duration::from_secs(3600);
-/// How often the sender looks for due callbacks when nobody woke it.
-const POLL: Duration = Duration::from_millis(250);
+/// The longest the sender sleeps without looking (a safety net: it is woken
+/// when a callback is scheduled and sleeps until the next retry is due).
+const IDLE: Duration = Duration::from_secs(60);
 
 pub struct Callbacks {
     store: Store,
@@ -88,12 +90,27 @@ impl Callbacks {
                 }
             };
             if due.is_empty() {
-                let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+                let _ = tokio::time::timeout(self.until_next().await, self.wake.notified()).await;
             }
             for callback in due {
                 self.attempt(callback).await;
             }
         }
+    }
+
+    /// How long until the earliest scheduled retry, at most [`IDLE`].
+    async fn until_next(&self) -> Duration {
+        let next = self.store.next_callback_at().await.ok().flatten();
+        let at = next.and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+        at.map_or(IDLE, |at| {
+            let wait = at - OffsetDateTime::now_utc();
+            Duration::try_from(wait).unwrap_or_default().min(IDLE)
+        })
+    }
+
+    /// Whether any source has a callback (otherwise the sender need not run).
+    pub fn any(&self) -> bool {
+        self.sources.iter().any(|s| s.callback.is_some())
     }
 
     #[instrument(skip_all, fields(reset_id = %due.reset_id, attempt = due.attempts + 1))]

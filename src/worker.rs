@@ -40,10 +40,10 @@ impl Background {
             Arc::clone(&state.queue_wake),
             Arc::clone(&callbacks),
         );
-        let others = vec![
-            tokio::spawn(callbacks.run()),
-            tokio::spawn(purge_deliveries(store)),
-        ];
+        let mut others = vec![tokio::spawn(purge_deliveries(store))];
+        if callbacks.any() {
+            others.push(tokio::spawn(callbacks.run()));
+        }
         Ok(Background { pool, others })
     }
 
@@ -72,9 +72,12 @@ async fn purge_deliveries(store: crate::store::Store) {
     }
 }
 
-/// How often an idle worker looks at the queue without being woken (queued
-/// work from before a restart, another process's deliveries).
-const POLL: Duration = Duration::from_secs(1);
+/// How long an idle worker sleeps without being woken. Workers look at the
+/// queue when they start (work from before a restart) and are woken for each
+/// new entry, so this is only a safety net.
+const IDLE: Duration = Duration::from_secs(30);
+/// The pause after the store failed, before trying again.
+const BACKOFF: Duration = Duration::from_secs(1);
 
 struct Pool {
     stop: Arc<AtomicBool>,
@@ -138,11 +141,11 @@ async fn work(
             Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = tokio::time::timeout(POLL, wake.notified()).await;
+                let _ = tokio::time::timeout(IDLE, wake.notified()).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot take queued work");
-                tokio::time::sleep(POLL).await;
+                tokio::time::sleep(BACKOFF).await;
             }
         }
     }

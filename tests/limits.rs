@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, expect_problem, tenant};
-use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+use common::{TestApp, demo_with_fault, expect_problem, tenant};
+use guest_reset::emulator::{Fault, FaultRoute};
 use guest_reset::http::limits::RateLimit;
 use serde_json::json;
 
@@ -79,16 +79,8 @@ async fn unauthenticated_requests_do_not_use_up_a_callers_quota() {
 
 #[tokio::test]
 async fn a_slow_answer_is_a_504_problem_and_the_reset_still_finishes() {
-    let emulator = Emulator::demo();
-    emulator.set_faults(FaultPlan {
-        seed: 1,
-        rules: vec![FaultRule {
-            route: FaultRoute::Invitations,
-            fault: Fault::Latency { millis: 1500 },
-            probability: 1.0,
-            limit: Some(1),
-        }],
-    });
+    let latency = Fault::Latency { millis: 1500 };
+    let emulator = demo_with_fault(FaultRoute::Invitations, latency, Some(1));
     let app = TestApp::spawn_on(emulator, |c| c.request_timeout = Duration::from_millis(500)).await;
     let body = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL });
     let slow = app.post_reset(body).await;

@@ -6,23 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, expect_problem, tenant};
-use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+use common::{TestApp, demo_with_fault, expect_problem, tenant};
+use guest_reset::emulator::{Fault, FaultRoute};
 use serde_json::json;
-
-fn with(route: FaultRoute, fault: Fault, limit: Option<u32>) -> Emulator {
-    let emulator = Emulator::demo();
-    emulator.set_faults(FaultPlan {
-        seed: 3,
-        rules: vec![FaultRule {
-            route,
-            fault,
-            probability: 1.0,
-            limit,
-        }],
-    });
-    emulator
-}
 
 fn adele() -> serde_json::Value {
     json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL })
@@ -33,7 +19,11 @@ async fn retry_after_is_waited_out_and_the_reset_applied_once() {
     let throttle = Fault::Throttle {
         retry_after: Some("1".into()),
     };
-    let app = TestApp::spawn_on(with(FaultRoute::Invitations, throttle, Some(1)), |_| {}).await;
+    let app = TestApp::spawn_on(
+        demo_with_fault(FaultRoute::Invitations, throttle, Some(1)),
+        |_| {},
+    )
+    .await;
     let started = Instant::now();
     let created: serde_json::Value = app.post_reset(adele()).await.json().await.unwrap();
     let waited = started.elapsed();
@@ -56,7 +46,11 @@ async fn a_retry_after_beyond_the_cap_goes_back_to_the_caller() {
     let throttle = Fault::Throttle {
         retry_after: Some("120".into()),
     };
-    let app = TestApp::spawn_on(with(FaultRoute::Invitations, throttle, None), |_| {}).await;
+    let app = TestApp::spawn_on(
+        demo_with_fault(FaultRoute::Invitations, throttle, None),
+        |_| {},
+    )
+    .await;
     let started = Instant::now();
     let response = app.post_reset(adele()).await;
     assert!(
@@ -75,7 +69,7 @@ async fn a_failing_graph_opens_the_circuit() {
         status: 500,
         retry_after: None,
     };
-    let app = TestApp::spawn_on(with(FaultRoute::ListUsers, down, None), |_| {}).await;
+    let app = TestApp::spawn_on(demo_with_fault(FaultRoute::ListUsers, down, None), |_| {}).await;
     // The first request fails after its retries; failures keep counting
     // until the breaker's threshold (5 in a row) opens the circuit.
     expect_problem(app.post_reset(adele()).await, 502, "graph-error").await;

@@ -5,22 +5,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, tenant};
-use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+use common::{TestApp, demo_with_fault, tenant};
+use guest_reset::emulator::{Emulator, Fault, FaultRoute};
 use serde_json::json;
 
 fn slow_graph() -> Emulator {
-    let emulator = Emulator::demo();
-    emulator.set_faults(FaultPlan {
-        seed: 1,
-        rules: vec![FaultRule {
-            route: FaultRoute::Invitations,
-            fault: Fault::Latency { millis: 600 },
-            probability: 1.0,
-            limit: None,
-        }],
-    });
-    emulator
+    demo_with_fault(
+        FaultRoute::Invitations,
+        Fault::Latency { millis: 600 },
+        None,
+    )
 }
 
 #[tokio::test]

@@ -70,12 +70,7 @@ async fn queued_work_survives_a_restart_and_prefer_respond_async_queues_too() {
     assert_eq!(queued.headers()["preference-applied"], "respond-async");
     ids.push(accepted_id(queued, 202).await);
     assert!(app.graph_writes().is_empty(), "nothing runs while paused");
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.lines().any(|l| l == "guest_reset_queue_depth 3"),
         "{metrics}"

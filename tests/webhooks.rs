@@ -35,12 +35,7 @@ async fn a_standard_webhooks_delivery_is_queued_applied_once_and_reported_back_s
     let again = accepted_id(deliver(&app, "jira", &headers, &body).await, 200).await;
     assert_eq!(again, id);
     assert_eq!(app.emulator.applied_resets().len(), 1);
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for outcome in ["queued", "replayed"] {
         // Counters are process-wide: other tests add to them, none removes.
         let series = format!(

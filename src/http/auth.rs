@@ -87,7 +87,7 @@ impl Caller {
 fn rate_limit(state: &AppState, identity: &Identity) -> Result<(), Problem> {
     let key = format!("{}\n{}", identity.issuer, identity.subject);
     let policy = state.limiter.policy_header();
-    request_id::add_header(HeaderName::from_static("ratelimit-policy"), &policy);
+    request_id::add_header(HeaderName::from_static("ratelimit-policy"), policy);
     match state.limiter.check(&key, std::time::Instant::now()) {
         Ok(q) => {
             request_id::add_header(

@@ -35,13 +35,19 @@ pub struct Quota {
 #[derive(Debug)]
 pub struct Limiter {
     limit: RateLimit,
+    /// `RateLimit-Policy` never changes: computed once.
+    policy: String,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl Limiter {
     pub fn new(limit: RateLimit) -> Limiter {
+        let burst = limit.burst.max(1);
+        let rate = f64::from(limit.per_minute.max(1)) / 60.0;
+        let window = (f64::from(burst) / rate).ceil() as u64;
         Limiter {
             limit,
+            policy: format!("\"per-caller\";q={burst};w={window}"),
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -79,9 +85,8 @@ impl Limiter {
     }
 
     /// `RateLimit-Policy`: the quota and its window (seconds to refill a burst).
-    pub fn policy_header(&self) -> String {
-        let window = (f64::from(self.limit.burst.max(1)) / self.rate()).ceil() as u64;
-        format!("\"per-caller\";q={};w={window}", self.limit.burst.max(1))
+    pub fn policy_header(&self) -> &str {
+        &self.policy
     }
 }
 

@@ -24,7 +24,7 @@ pub async fn on_own_listener(State(state): State<AppState>) -> Response {
 }
 
 async fn scrape(state: &AppState) -> Response {
-    let (queue_depth, oldest) = match state.resets.store().pending_summary().await {
+    let (queue_depth, oldest) = match state.resets.store().queue_summary().await {
         Ok(summary) => summary,
         Err(e) => {
             // Still serve the counters: a scrape is how the outage is seen.

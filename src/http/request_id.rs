@@ -54,10 +54,8 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     request.headers_mut().insert(X_REQUEST_ID, value.clone());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    // A cheap clone (an Arc), not a copy of the template.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let (method, started) = (request.method().clone(), std::time::Instant::now());
     let work = async move {
         let response = problems_for_bare_errors(next.run(request).await);
@@ -68,7 +66,7 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
         .scope(id, EXTRA.scope(Default::default(), work))
         .await;
     crate::metrics::http_request(
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         method.as_str(),
         response.status().as_u16(),
         started.elapsed(),

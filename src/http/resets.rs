@@ -16,7 +16,7 @@ use super::{AppState, idempotency};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::ResetRecord;
-use crate::reset::{Context, Failure, Outcome, PlannedCall, ResetError, ResetRequest};
+use crate::reset::{Accepted, Context, Failure, Outcome, PlannedCall, ResetError, ResetRequest};
 
 /// A reset as the API shows it: the record, plus what only the POST answer
 /// may carry.
@@ -62,22 +62,22 @@ pub async fn create(
         serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
         _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
     });
-    if prefers_async(&headers) {
-        return respond_async(&state, &caller, key, input).await;
-    }
-    let result = run_detached(&state, &caller, key.clone(), input).await;
-    let reset_id = match &result {
-        Ok(outcome) => Some(outcome.record.id.clone()),
-        Err(failure) => failure.record.as_ref().map(|r| r.id.clone()),
+    let (reset_id, response) = match prefers_async(&headers) {
+        true => respond_async(&state, &caller, key.clone(), input).await,
+        false => match run_detached(&state, &caller, key.clone(), input).await {
+            Ok(outcome) => (Some(outcome.record.id.clone()), created(&outcome)),
+            Err(failure) => (failure_id(&failure), Problem::from(failure).into_response()),
+        },
     };
-    let response = match result {
-        Ok(outcome) => created(&outcome),
-        Err(failure) => Problem::from(failure).into_response(),
-    };
+    // The answer (success or error) is what a repeat with the same key gets.
     match (key, reset_id) {
         (Some(claim), Some(id)) => idempotency::remember(&state, &claim, &id, response).await,
         _ => response,
     }
+}
+
+fn failure_id(failure: &Failure) -> Option<String> {
+    failure.record.as_ref().map(|r| r.id.clone())
 }
 
 /// RFC 7240 `Prefer: respond-async` (among other preferences).
@@ -95,41 +95,47 @@ fn prefers_async(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Queue the reset and answer 202 at once (`Preference-Applied`); the
+/// Queue the reset and answer 202 at once with `Preference-Applied`; the
 /// record at `Location` shows the outcome later.
 async fn respond_async(
     state: &AppState,
     caller: &Caller,
     key: Option<crate::store::KeyClaim>,
     input: Result<ResetRequest, ResetError>,
-) -> Response {
+) -> (Option<String>, Response) {
     let ctx = Context {
         caller: &caller.identity,
         may_receive_redeem_url: false,
         request_id: request_id::current(),
-        key: key.clone(),
+        key,
         retry_of: None,
     };
-    let result = state.resets.accept(ctx, input, None, None).await;
-    let reset_id = match &result {
-        Ok(accepted) => Some(accepted.record.id.clone()),
-        Err(failure) => failure.record.as_ref().map(|r| r.id.clone()),
-    };
-    let mut response = match result {
+    match state.resets.accept(ctx, input, None, None).await {
         Ok(accepted) => {
             state.queue_wake.notify_one();
-            super::webhooks::accepted_answer(&accepted)
+            let mut response = accepted_answer(&accepted);
+            let applied = header::HeaderValue::from_static("respond-async");
+            response.headers_mut().insert("preference-applied", applied);
+            (Some(accepted.record.id), response)
         }
-        Err(failure) => Problem::from(failure).into_response(),
-    };
-    response.headers_mut().insert(
-        "preference-applied",
-        header::HeaderValue::from_static("respond-async"),
-    );
-    match (key, reset_id) {
-        (Some(claim), Some(id)) => idempotency::remember(state, &claim, &id, response).await,
-        _ => response,
+        Err(failure) => (failure_id(&failure), Problem::from(failure).into_response()),
     }
+}
+
+/// 202 with the pending record; a replayed webhook delivery gets 200 and
+/// the record of the reset it started, and starts nothing.
+pub(super) fn accepted_answer(accepted: &Accepted) -> Response {
+    let view = ResetView {
+        record: &accepted.record,
+        invite_redeem_url: None,
+        plan: None,
+    };
+    let location = format!("/v1/resets/{}", accepted.record.id);
+    let status = match accepted.replayed {
+        true => StatusCode::OK,
+        false => StatusCode::ACCEPTED,
+    };
+    (status, [(header::LOCATION, location)], Json(view)).into_response()
 }
 
 /// Run the reset in its own task: a caller that hangs up must not cancel it

@@ -2,10 +2,9 @@
 //! the raw body (signature schemes) or by its bearer token, mapped to a reset
 //! request, and queued durably; the answer (202) comes before any Graph call.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -13,13 +12,12 @@ use tracing::instrument;
 
 use super::auth::{Caller, unauthenticated};
 use super::problem::Problem;
-use super::resets::ResetView;
 use super::{AppState, request_id};
 use crate::auth::Identity;
 use crate::config::{FieldMap, WebhookSource};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
-use crate::reset::{Accepted, Context, ResetError, ResetRequest};
+use crate::reset::{Context, ResetError, ResetRequest};
 use crate::store::DeliveryClaim;
 use crate::webhook::{Scheme, verify};
 
@@ -49,10 +47,18 @@ pub async fn deliver(
         return p.into_response();
     }
     let mut identity = caller.identity;
-    let input = to_request(&source.fields, &body, &mut identity);
+    // Parsed once, after verification (which needs the raw bytes).
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let input = match &parsed {
+        Ok(value) => to_request(&source.fields, value, &mut identity),
+        Err(e) => Err(ResetError::InvalidJson(format!(
+            "The delivery is not valid JSON: {e}."
+        ))),
+    };
     let delivery = DeliveryClaim {
         source: source.name.clone(),
-        delivery_id: delivery_id.unwrap_or_else(|| body_id(&source.fields, &body)),
+        delivery_id: delivery_id
+            .unwrap_or_else(|| body_id(&source.fields, parsed.as_ref().ok(), &body)),
         received_at: crate::record::now_rfc3339(),
     };
     let ctx = Context {
@@ -75,29 +81,13 @@ pub async fn deliver(
             };
             crate::metrics::webhook_delivery(&name, outcome);
             state.queue_wake.notify_one();
-            accepted_answer(&accepted)
+            super::resets::accepted_answer(&accepted)
         }
         Err(failure) => {
             crate::metrics::webhook_delivery(&name, "invalid");
             Problem::from(failure).into_response()
         }
     }
-}
-
-/// 202 with the pending record; a replayed delivery gets 200 and the record
-/// of the reset it started, and starts nothing.
-pub(super) fn accepted_answer(accepted: &Accepted) -> Response {
-    let view = ResetView {
-        record: &accepted.record,
-        invite_redeem_url: None,
-        plan: None,
-    };
-    let location = format!("/v1/resets/{}", accepted.record.id);
-    let status = match accepted.replayed {
-        true => StatusCode::OK,
-        false => StatusCode::ACCEPTED,
-    };
-    (status, [(header::LOCATION, location)], Json(view)).into_response()
 }
 
 /// The identity the policy sees, and the delivery id when the scheme signs one.
@@ -165,32 +155,25 @@ fn source_identity(source: &WebhookSource) -> Identity {
 
 /// The delivery id for schemes that sign none: the mapped id inside the
 /// (authenticated) body, else the body's SHA-256.
-fn body_id(fields: &FieldMap, body: &[u8]) -> String {
-    let mapped = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| fields.delivery_id.as_deref().and_then(|p| text(&v, p)));
-    mapped.unwrap_or_else(|| {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
-        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
-    })
+fn body_id(fields: &FieldMap, value: Option<&Value>, body: &[u8]) -> String {
+    let pointer = fields.delivery_id.as_deref();
+    let mapped = value.zip(pointer).and_then(|(v, p)| text(v, p));
+    mapped.unwrap_or_else(|| crate::webhook::sha256_id(&[body]))
 }
 
 /// The reset request the mapping finds in the body.
 fn to_request(
     fields: &FieldMap,
-    body: &[u8],
+    value: &Value,
     identity: &mut Identity,
 ) -> Result<ResetRequest, ResetError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ResetError::InvalidJson(format!("The delivery is not valid JSON: {e}.")))?;
-    let get = |p: &Option<String>| p.as_deref().and_then(|p| text(&value, p));
+    let get = |p: &Option<String>| p.as_deref().and_then(|p| text(value, p));
     let flag = |p: &Option<String>| {
         p.as_deref()
             .and_then(|p| value.pointer(p))
             .and_then(boolean)
     };
-    let user = text(&value, &fields.user).ok_or_else(|| ResetError::FieldMissing {
+    let user = text(value, &fields.user).ok_or_else(|| ResetError::FieldMissing {
         field: "user",
         pointer: fields.user.clone(),
     })?;

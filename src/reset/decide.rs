@@ -35,19 +35,13 @@ impl ResetService {
     ) -> Result<(), ResetError> {
         let policy = self.policy();
         let now = OffsetDateTime::now_utc();
-        let retry_of = record.retry_of.clone();
-        let (id, issuer, subject) = (
-            record.id.clone(),
-            record.requested_by.issuer.clone(),
-            record.requested_by.subject.clone(),
-        );
         let query = HistoryQuery {
-            reset_id: &id,
-            retry_of: retry_of.as_deref(),
-            requester_issuer: issuer.as_deref(),
-            requester_subject: &subject,
+            reset_id: record.id.clone(),
+            retry_of: record.retry_of.clone(),
+            requester_issuer: record.requested_by.issuer.clone(),
+            requester_subject: record.requested_by.subject.clone(),
             caller_window_limit: policy.max_quota(),
-            target_id: &facts.user.id,
+            target_id: facts.user.id.clone(),
             window_start: format_timestamp(now - time::Duration::HOUR),
             in_flight_since: format_timestamp(now - IN_FLIGHT),
         };

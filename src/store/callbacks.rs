@@ -92,6 +92,16 @@ impl Store {
             .collect()
     }
 
+    /// When the earliest undelivered callback is due (RFC 3339), if any.
+    pub async fn next_callback_at(&self) -> Result<Option<String>, StoreError> {
+        let next: (Option<String>,) = sqlx::query_as(
+            "select min(next_at) from callbacks where delivered_at is null and gave_up_at is null",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(next.0)
+    }
+
     /// Record attempt number `number` of `reset_id`'s callback and its consequence.
     #[instrument(skip_all, fields(reset_id = %reset_id, number))]
     pub async fn record_attempt(

@@ -10,19 +10,20 @@ use tracing::instrument;
 use super::{Store, StoreError, row};
 use crate::record::ResetRecord;
 
-/// Whose history to read. Timestamps are normalised RFC 3339.
+/// Whose history to read. Timestamps are normalised RFC 3339. Owned: it
+/// travels to the group-commit writer task.
 #[derive(Debug, Clone)]
-pub struct HistoryQuery<'a> {
+pub struct HistoryQuery {
     /// The reset being decided; never counted against itself.
-    pub reset_id: &'a str,
+    pub reset_id: String,
     /// The `unknown` reset a retry re-drives: it must not count against its retry.
-    pub retry_of: Option<&'a str>,
-    pub requester_issuer: Option<&'a str>,
-    pub requester_subject: &'a str,
+    pub retry_of: Option<String>,
+    pub requester_issuer: Option<String>,
+    pub requester_subject: String,
     /// How many of the caller's most recent resets in the window to read (the
     /// policy's largest quota); 0 reads none.
     pub caller_window_limit: u32,
-    pub target_id: &'a str,
+    pub target_id: String,
     /// Start of the quota window (an hour ago).
     pub window_start: String,
     /// `pending` rows younger than this are still being applied; older ones
@@ -82,15 +83,14 @@ impl Store {
     #[instrument(skip_all, fields(reset_id = %q.reset_id))]
     pub async fn decide_with_history<T>(
         &self,
-        q: HistoryQuery<'_>,
+        q: HistoryQuery,
         decide: impl FnOnce(StoredHistory) -> (T, Option<ResetRecord>),
     ) -> Result<T, StoreError> {
-        let owned = OwnedQuery::from(&q);
         let (history_tx, history_rx) = oneshot::channel();
         let (record_tx, record_rx) = oneshot::channel::<Option<ResetRecord>>();
         let write = self.batch.write(move |conn| {
             Box::pin(async move {
-                let history = read(conn, &owned).await?;
+                let history = read(conn, &q).await?;
                 let gone = || sqlx::Error::Protocol("the deciding request went away".into());
                 history_tx.send(history).map_err(|_| gone())?;
                 match record_rx.await.map_err(|_| gone())? {
@@ -111,34 +111,7 @@ impl Store {
     }
 }
 
-/// [`HistoryQuery`] owned, to travel to the writer task.
-struct OwnedQuery {
-    reset_id: String,
-    retry_of: Option<String>,
-    requester_issuer: Option<String>,
-    requester_subject: String,
-    caller_window_limit: u32,
-    target_id: String,
-    window_start: String,
-    in_flight_since: String,
-}
-
-impl From<&HistoryQuery<'_>> for OwnedQuery {
-    fn from(q: &HistoryQuery<'_>) -> OwnedQuery {
-        OwnedQuery {
-            reset_id: q.reset_id.to_owned(),
-            retry_of: q.retry_of.map(str::to_owned),
-            requester_issuer: q.requester_issuer.map(str::to_owned),
-            requester_subject: q.requester_subject.to_owned(),
-            caller_window_limit: q.caller_window_limit,
-            target_id: q.target_id.to_owned(),
-            window_start: q.window_start.clone(),
-            in_flight_since: q.in_flight_since.clone(),
-        }
-    }
-}
-
-async fn read(conn: &mut SqliteConnection, q: &OwnedQuery) -> Result<StoredHistory, sqlx::Error> {
+async fn read(conn: &mut SqliteConnection, q: &HistoryQuery) -> Result<StoredHistory, sqlx::Error> {
     // Only as many as the largest quota: a busy caller's whole hour would make
     // every decision (inside the group commit) slower as the hour fills.
     let caller_window = match q.caller_window_limit {

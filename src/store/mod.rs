@@ -155,7 +155,7 @@ impl Store {
     }
 
     /// How many resets wait in the queue, and when the oldest was queued.
-    pub async fn pending_summary(&self) -> Result<(u64, Option<String>), StoreError> {
+    pub async fn queue_summary(&self) -> Result<(u64, Option<String>), StoreError> {
         let (count, oldest): (i64, Option<String>) =
             sqlx::query_as("select count(*), min(enqueued_at) from reset_queue")
                 .fetch_one(&self.reader)

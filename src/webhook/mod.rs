@@ -27,7 +27,7 @@ mod verify;
 mod tests;
 
 pub use secret::check_secret;
-pub use verify::{sign_standard, verify};
+pub use verify::{sha256_id, sign_standard, verify};
 
 /// How a source proves a delivery is genuine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

@@ -278,7 +278,7 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// "sha256:" + lowercase hex of SHA-256 over `parts`, for schemes that sign no id.
-fn sha256_id(parts: &[&[u8]]) -> String {
+pub fn sha256_id(parts: &[&[u8]]) -> String {
     let mut context = digest::Context::new(&digest::SHA256);
     for part in parts {
         context.update(part);

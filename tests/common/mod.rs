@@ -188,6 +188,16 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await;
+        response.unwrap().text().await.unwrap()
+    }
+
     /// Every audit row, read straight from the SQLite file (not via the API).
     pub async fn audit_rows(&self) -> Vec<Value> {
         use sqlx::{Column, Row};
@@ -285,6 +295,28 @@ pub fn demo_audience() -> &'static str {
 
 /// The demo tenant plus `n` accepted Fabrikam guests `guest-<i>@fabrikam.example`
 /// with ids [`guest_id`].
+/// The demo tenant with one fault on `route`, always injected (`limit`
+/// times at most).
+pub fn demo_with_fault(
+    route: guest_reset::emulator::FaultRoute,
+    fault: guest_reset::emulator::Fault,
+    limit: Option<u32>,
+) -> Emulator {
+    use guest_reset::emulator::{FaultPlan, FaultRule};
+    let emulator = Emulator::demo();
+    let rule = FaultRule {
+        route,
+        fault,
+        probability: 1.0,
+        limit,
+    };
+    emulator.set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![rule],
+    });
+    emulator
+}
+
 pub fn tenant_with_guests(n: usize) -> Emulator {
     Emulator::demo_with_guests(n)
 }
