@@ -160,6 +160,10 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
+    let settler = tokio::spawn(settle_periodically(
+        Arc::clone(&state.resets),
+        config.reset.unknown_grace,
+    ));
     let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
     let background = crate::worker::Background::start(&config, &state)?;
     let metrics = match config.metrics_addr {
@@ -171,6 +175,7 @@ pub async fn run(
         .await;
     reloader.abort();
     reconciler.abort();
+    settler.abort();
     metrics.inspect(|m| m.abort());
     background.stop(DRAIN_LIMIT).await;
     // Connections are closed; resets whose callers hung up may still run.
@@ -211,6 +216,26 @@ async fn reconcile_periodically(resets: Arc<ResetService>) {
         tick.tick().await;
         if let Err(e) = resets.reconcile_stale().await {
             tracing::error!(error = %e, "periodic reconciliation failed");
+        }
+    }
+}
+
+/// `unknown` rows are read back once their grace period is over; checking a
+/// few times per grace period keeps the wait close to the configured one.
+async fn settle_periodically(resets: Arc<ResetService>, grace: std::time::Duration) {
+    let every = (grace / 4).clamp(
+        std::time::Duration::from_millis(250),
+        std::time::Duration::from_secs(30),
+    );
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match resets.settle_due().await {
+            Ok(settled) if settled != crate::reset::Settled::default() => {
+                tracing::info!(?settled, "unknown resets read back");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "reading back unknown resets failed"),
         }
     }
 }

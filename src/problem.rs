@@ -67,6 +67,7 @@ catalogue! {
     GraphRejected => ("graph-rejected", 502, "Graph rejected the request"),
     GraphError => ("graph-error", 502, "Graph failed"),
     InvitationError => ("invitation-error", 502, "Graph reported the invitation as failed"),
+    GraphNotApplied => ("graph-not-applied", 502, "Graph did not apply the reset"),
     NotReady => ("not-ready", 503, "Service not ready"),
     AuthUnavailable => ("auth-unavailable", 503, "Token signing keys unavailable"),
     GraphThrottled => ("graph-throttled", 503, "Graph is throttling requests"),

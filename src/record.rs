@@ -88,8 +88,31 @@ pub struct ProblemRecord {
     pub detail: String,
 }
 
-/// What reconciliation read back from Graph to finalise a row whose
-/// request stopped midway.
+/// What Graph showed of the guest before this reset wrote anything: the
+/// baseline a later read-back is compared with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub read_at: String,
+    pub external_user_state: Option<String>,
+    pub external_user_state_change_date_time: Option<String>,
+}
+
+/// What a read-back of the guest concluded about this reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Graph shows a change after this reset's own first attempt that no
+    /// other reset of the guest can explain.
+    Applied,
+    /// Graph shows the guest exactly as before this reset: nothing happened
+    /// (final once the grace period has passed).
+    Unchanged,
+    /// The evidence cannot tell; a person decides.
+    Undecided,
+}
+
+/// What a read-back of the guest showed, after Graph's answer to the reset
+/// was lost or the service stopped midway.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     pub read_at: String,
@@ -97,6 +120,9 @@ pub struct Evidence {
     pub external_user_state_change_date_time: Option<String>,
     pub mail: Option<String>,
     pub other_mails: Vec<String>,
+    /// Rows written before the verdict existed have none: undecided.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
     /// The conclusion, in words.
     pub finding: String,
 }
@@ -104,7 +130,7 @@ pub struct Evidence {
 impl Evidence {
     /// Graph showed the reset as applied.
     pub fn applied(&self) -> bool {
-        self.finding.starts_with("applied")
+        self.verdict == Some(Verdict::Applied)
     }
 }
 
@@ -138,9 +164,20 @@ pub struct ResetRecord {
     pub override_cooldown: bool,
     pub policy: Option<PolicyRecord>,
     pub request_id: Option<String>,
-    /// Set by reconciliation: what Graph showed when the outcome was unknown.
+    /// What Graph showed of the guest before this reset wrote anything.
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+    /// Our clock just before the first `POST /invitations`, committed before
+    /// it was sent; `None`: the invitation was never sent.
+    #[serde(default)]
+    pub invite_attempted_at: Option<String>,
+    /// The read-back after a lost answer or a stop: what Graph showed.
     #[serde(default)]
     pub evidence: Option<Evidence>,
+    /// When an `unknown` reset is read back again; `None`: no automatic
+    /// re-read is due (a person decides).
+    #[serde(default)]
+    pub settle_after: Option<String>,
     /// The `unknown` reset this one re-drives (`POST /v1/resets/{id}/retry`).
     #[serde(default)]
     pub retry_of: Option<String>,

@@ -137,6 +137,12 @@ async fn work(
     callbacks: Arc<Callbacks>,
 ) {
     while !stop.load(Ordering::SeqCst) {
+        // While the Graph circuit is open, queued work stays queued (durably,
+        // and a restart keeps it) instead of failing: wait for the trial.
+        if let Some(wait) = resets.graph().circuit_wait() {
+            let _ = tokio::time::timeout(wait.min(IDLE), wake.notified()).await;
+            continue;
+        }
         match resets.run_next().await {
             Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
             Ok(Some(_)) => {}

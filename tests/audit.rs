@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestApp, expect_problem, tenant};
-use guest_reset::record::{PolicyRecord, Requester, ResetRecord, Status, Target};
+use guest_reset::record::{Baseline, PolicyRecord, Requester, ResetRecord, Status, Target};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -139,57 +139,64 @@ fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecor
             version: None,
         }),
         request_id: None,
+        baseline: None,
+        invite_attempted_at: None,
         evidence: None,
+        settle_after: None,
         retry_of: None,
         created_at,
         completed_at: None,
     }
 }
 
-/// Pending rows a dead process left: unclaimed ones wrote nothing (failed);
-/// claimed ones are read back from Graph: succeeded when Graph shows the
-/// reset, unknown (with the evidence) when it does not.
+/// Pending rows a dead process left: unclaimed ones and claimed ones that
+/// never reached the invitation wrote nothing (failed); the others are read
+/// back from Graph: succeeded on a change after their own attempt, unknown
+/// (with the evidence and a re-read due) otherwise.
 #[tokio::test]
 async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
-    let app = TestApp::spawn().await;
-    let before_reset = guest_reset::record::now_rfc3339();
-    // Adele is reset after `before_reset`: Graph shows PendingAcceptance and her new email.
-    let body = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL });
-    assert_eq!(app.post_reset(body).await.status(), 201);
-    let mut app = app;
+    let mut app = TestApp::spawn().await;
     app.stop().await;
+    let now = guest_reset::record::now_rfc3339;
     let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
-    let unclaimed = orphan(None, false, before_reset.clone());
-    let applied = orphan(Some(tenant::ADELE_ID), true, before_reset);
-    // Bianca: claimed, but Graph shows no reset by this request.
-    let mut not_applied = orphan(
-        Some(tenant::PENDING_GUEST_ID),
-        true,
-        guest_reset::record::now_rfc3339(),
-    );
+    let unclaimed = orphan(None, false, now());
+    let never_sent = orphan(Some(tenant::ADELE_ID), true, now());
+    // Adele: the dead process sent the reset and Graph applied it.
+    let mut applied = orphan(Some(tenant::ADELE_ID), true, now());
+    applied.baseline = Some(baseline(&app, tenant::ADELE_ID));
+    applied.invite_attempted_at = Some(now());
+    applied.new_email = Some(tenant::ADELE_MAIL.into());
+    // Bianca: claimed and sent, but Graph shows her as before.
+    let mut not_applied = orphan(Some(tenant::PENDING_GUEST_ID), true, now());
+    not_applied.baseline = Some(baseline(&app, tenant::PENDING_GUEST_ID));
+    not_applied.invite_attempted_at = Some(now());
     not_applied.new_email = Some("bianca@northwind.example".into());
-    for row in [&unclaimed, &applied, &not_applied] {
+    for row in [&unclaimed, &never_sent, &applied, &not_applied] {
         store.insert(row).await.unwrap();
     }
     drop(store);
+    // Graph's clock is whole seconds: apply after the anchor's second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    apply_in_graph(&app, tenant::ADELE_ID, tenant::ADELE_MAIL).await;
     let config = app.config.clone();
     let app = TestApp::restart(app, config).await;
-    let row = read(&app, &unclaimed.id).await;
-    assert_eq!(row["status"], "failed", "{row}");
-    assert_eq!(
-        row["problem"]["type"],
-        "urn:guest-reset:problem:interrupted"
-    );
+    for id in [&unclaimed.id, &never_sent.id] {
+        let row = read(&app, id).await;
+        assert_eq!(row["status"], "failed", "{row}");
+        assert_eq!(
+            row["problem"]["type"],
+            "urn:guest-reset:problem:interrupted"
+        );
+        let detail = row["problem"]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("before this request sent the reset"),
+            "{row}"
+        );
+    }
     let row = read(&app, &applied.id).await;
     assert_eq!(row["status"], "succeeded", "{row}");
     assert_eq!(row["evidence"]["external_user_state"], "PendingAcceptance");
-    assert!(
-        row["evidence"]["finding"]
-            .as_str()
-            .unwrap()
-            .starts_with("applied"),
-        "{row}"
-    );
+    assert_eq!(row["evidence"]["verdict"], "applied", "{row}");
     let row = read(&app, &not_applied.id).await;
     assert_eq!(row["status"], "unknown", "{row}");
     assert_eq!(
@@ -197,6 +204,7 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
         "urn:guest-reset:problem:interrupted"
     );
     assert!(row["evidence"]["read_at"].is_string(), "{row}");
+    assert!(row["settle_after"].is_string(), "a re-read is due: {row}");
     let pending = app
         .audit_rows()
         .await
@@ -204,6 +212,53 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
         .filter(|r| r["status"] == "pending")
         .count();
     assert_eq!(pending, 0);
+}
+
+/// The guest as Graph shows it now, as the flow records it before writing.
+fn baseline(app: &TestApp, id: &str) -> Baseline {
+    let user = app.emulator.user(id).unwrap();
+    let text = |k: &str| user[k].as_str().map(str::to_owned);
+    Baseline {
+        read_at: guest_reset::record::now_rfc3339(),
+        external_user_state: text("externalUserState"),
+        external_user_state_change_date_time: text("externalUserStateChangeDateTime"),
+    }
+}
+
+/// Reset a guest straight in Graph (what a process that died after sending
+/// its invitation leaves behind).
+async fn apply_in_graph(app: &TestApp, user_id: &str, email: &str) {
+    let graph = &app.config.graph;
+    let token: Value = app
+        .client
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            graph.authority_url, graph.tenant_id
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", graph.client_id.as_str()),
+            ("client_secret", tenant::CLIENT_SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invited = app
+        .client
+        .post(format!("{}/v1.0/invitations", graph.graph_url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({
+            "invitedUserEmailAddress": email, "inviteRedirectUrl": "https://myapps.microsoft.com",
+            "sendInvitationMessage": false, "resetRedemption": true, "invitedUser": { "id": user_id },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
 }
 
 async fn read(app: &TestApp, id: &str) -> Value {

@@ -11,7 +11,9 @@ use std::sync::Mutex;
 
 use common::TestApp;
 use guest_reset::config::{Config, PREFIX};
-use guest_reset::emulator::{FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR};
+use guest_reset::emulator::{
+    CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR,
+};
 
 /// Every variable `Config` looks up, over environments that take each branch.
 fn variables_read() -> BTreeSet<String> {
@@ -66,7 +68,12 @@ fn named_in(text: &str) -> BTreeSet<String> {
 }
 
 fn known(name: &str, read: &BTreeSet<String>) -> bool {
-    let emulator = [FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR];
+    let emulator = [
+        FAULTS_VAR,
+        INVITATION_RATE_VAR,
+        REPLICATION_LAG_VAR,
+        CLOCK_OFFSET_VAR,
+    ];
     read.contains(name) || emulator.contains(&name)
 }
 

@@ -47,6 +47,7 @@ async fn kill_9_mid_reset_loses_nothing_and_leaves_nothing_pending() {
             fault: Fault::Latency { millis: 2000 },
             probability: 1.0,
             limit: None,
+            skip: 0,
         }],
     });
     let graph = emulator.spawn("127.0.0.1:0").await.unwrap();

@@ -7,8 +7,10 @@ use common::{TestApp, expect_problem, tenant};
 use guest_reset::record::ResetRecord;
 use serde_json::{Value, json};
 
-/// A claimed reset of Bianca that a crash left pending: after a restart it
-/// is `unknown` (Graph shows no reset by it).
+/// A claimed reset of Bianca that a crash left after sending the invitation:
+/// after a restart it is `unknown` (Graph shows no change of its own), and
+/// after its grace period still `unknown` (Bianca was already
+/// PendingAcceptance, so "as before" proves nothing): left to a person.
 async fn unknown_reset() -> (TestApp, String) {
     let mut app = TestApp::spawn().await;
     app.stop().await;
@@ -23,14 +25,38 @@ async fn unknown_reset() -> (TestApp, String) {
                           "object_id": null, "tenant_id": null, "app": null, "name": null },
         "ticket": "INC-77", "reason": "moved to Northwind", "override_cooldown": false,
         "policy": { "allowed": true, "rule": "fabrikam-helpdesk", "reasons": [], "version": null },
-        "request_id": null, "created_at": guest_reset::record::now_rfc3339(), "completed_at": null
+        "request_id": null, "created_at": guest_reset::record::now_rfc3339(), "completed_at": null,
+        "invite_attempted_at": guest_reset::record::now_rfc3339()
     }))
     .unwrap();
     let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
     store.insert(&row).await.unwrap();
     drop(store);
-    let config = app.config.clone();
-    (TestApp::restart(app, config).await, row.id)
+    let mut config = app.config.clone();
+    config.reset.unknown_grace = std::time::Duration::from_secs(1);
+    let app = TestApp::restart(app, config).await;
+    let path = format!("/v1/resets/{}", row.id);
+    let waiting: Value = app.get(&path).await.json().await.unwrap();
+    assert!(waiting["settle_after"].is_string(), "{waiting}");
+    let early = expect_problem(
+        retry(&app, &app.token(), &row.id).await,
+        409,
+        "reset-not-retryable",
+    )
+    .await;
+    assert!(
+        early["detail"].as_str().unwrap().contains("read back"),
+        "{early}"
+    );
+    for _ in 0..50 {
+        let now: Value = app.get(&path).await.json().await.unwrap();
+        if now["settle_after"].is_null() {
+            assert_eq!(now["status"], "unknown", "{now}");
+            return (app, row.id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the unknown reset was not read back");
 }
 
 async fn retry(app: &TestApp, token: &str, id: &str) -> reqwest::Response {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::Env;
-use crate::graph::{AssertionAlg, RetrySettings};
+use crate::graph::{AssertionAlg, BreakerSettings, RetrySettings};
 
 /// Where and as whom the service talks to Microsoft Graph.
 #[derive(Debug, Clone)]
@@ -126,7 +126,27 @@ impl Env<'_> {
             ),
             max_retry_after: self.secs("GRAPH_MAX_RETRY_AFTER_SECS", d.max_retry_after.as_secs()),
             max_concurrency: self.at_least_one("GRAPH_MAX_CONCURRENCY", d.max_concurrency),
+            breaker: self.breaker(d.breaker.clone()),
             ..d
+        }
+    }
+
+    fn breaker(&mut self, d: BreakerSettings) -> BreakerSettings {
+        let percent = self
+            .parsed("GRAPH_BREAKER_FAILURE_PERCENT", Some("50"))
+            .unwrap_or(50u8);
+        if !(1..=100).contains(&percent) {
+            self.issue("GRAPH_BREAKER_FAILURE_PERCENT", "must be within 1..=100");
+        }
+        BreakerSettings {
+            failure_rate: f64::from(percent) / 100.0,
+            min_calls: self.at_least_one("GRAPH_BREAKER_MIN_CALLS", d.min_calls),
+            window: Duration::from_secs(
+                self.at_least_one("GRAPH_BREAKER_WINDOW_SECS", d.window.as_secs()),
+            ),
+            cooldown: Duration::from_secs(
+                self.at_least_one("GRAPH_BREAKER_COOLDOWN_SECS", d.cooldown.as_secs()),
+            ),
         }
     }
 

@@ -49,6 +49,12 @@ pub struct ResetDefaults {
     /// When false, a new email that is not yet on the user is refused
     /// (`email-not-on-user`) instead of being added to `otherMails`.
     pub allow_other_mails_write: bool,
+    /// How long an `unknown` reset waits before it is read back again
+    /// (Graph is consistent again by then).
+    pub unknown_grace: Duration,
+    /// How far Graph's clock may be from ours: a change Graph dates this
+    /// close before a reset's first attempt cannot be credited to it.
+    pub clock_skew: time::Duration,
 }
 
 /// One problem found while loading: the variable and what is wrong with it.
@@ -115,6 +121,12 @@ impl Config {
                 allow_other_mails_write: env
                     .parsed("ALLOW_OTHER_MAILS_WRITE", Some("true"))
                     .unwrap_or_default(),
+                unknown_grace: Duration::from_secs(
+                    env.parsed("UNKNOWN_GRACE_SECS", Some("120")).unwrap_or(120),
+                ),
+                clock_skew: time::Duration::seconds(
+                    env.parsed("GRAPH_CLOCK_SKEW_SECS", Some("5")).unwrap_or(5),
+                ),
             },
         };
         match env.issues.is_empty() {

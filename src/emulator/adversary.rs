@@ -16,6 +16,8 @@ pub const FAULTS_VAR: &str = "GUEST_RESET_EMULATOR_FAULTS";
 pub const INVITATION_RATE_VAR: &str = "GUEST_RESET_EMULATOR_INVITATION_RATE";
 /// Replication lag in milliseconds.
 pub const REPLICATION_LAG_VAR: &str = "GUEST_RESET_EMULATOR_REPLICATION_LAG_MS";
+/// The directory clock's offset from the real one, in milliseconds (negative: behind).
+pub const CLOCK_OFFSET_VAR: &str = "GUEST_RESET_EMULATOR_CLOCK_OFFSET_MS";
 
 /// A reset the emulator applied: the user was sent back to PendingAcceptance and a new
 /// redeem URL was issued, whatever the client saw (a dropped connection, a broken body).
@@ -38,6 +40,8 @@ pub enum OverrideError {
     InvitationRate(String),
     #[error("{REPLICATION_LAG_VAR}: {0:?} is not a number of milliseconds")]
     ReplicationLag(String),
+    #[error("{CLOCK_OFFSET_VAR}: {0:?} is not a (signed) number of milliseconds")]
+    ClockOffset(String),
 }
 
 impl Emulator {
@@ -80,13 +84,24 @@ impl Emulator {
         self.lock().replication.lag()
     }
 
+    /// Puts the directory's clock `offset_ms` ahead of the real one (behind when
+    /// negative): `externalUserStateChangeDateTime` of a reset is written on it, as a
+    /// Graph whose servers disagree with the client's clock would.
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        self.lock().clock_offset_ms = offset_ms;
+    }
+
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.lock().clock_offset_ms
+    }
+
     /// Every reset the emulator actually applied, in order.
     pub fn applied_resets(&self) -> Vec<AppliedReset> {
         self.lock().applied_resets.clone()
     }
 
-    /// Applies [`FAULTS_VAR`], [`INVITATION_RATE_VAR`] and [`REPLICATION_LAG_VAR`] when
-    /// set; unset or empty variables leave the defaults.
+    /// Applies [`FAULTS_VAR`], [`INVITATION_RATE_VAR`], [`REPLICATION_LAG_VAR`] and
+    /// [`CLOCK_OFFSET_VAR`] when set; unset or empty variables leave the defaults.
     pub fn from_env_overrides(self) -> Result<Emulator, OverrideError> {
         self.with_overrides(|name| std::env::var(name).ok())
     }
@@ -110,6 +125,11 @@ impl Emulator {
             let millis: u64 =
                 (text.trim().parse()).map_err(|_| OverrideError::ReplicationLag(text.clone()))?;
             self.set_replication_lag(Duration::from_millis(millis));
+        }
+        if let Some(text) = read(CLOCK_OFFSET_VAR) {
+            let millis: i64 =
+                (text.trim().parse()).map_err(|_| OverrideError::ClockOffset(text.clone()))?;
+            self.set_clock_offset_ms(millis);
         }
         Ok(self)
     }

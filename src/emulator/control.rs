@@ -58,6 +58,8 @@ struct Limits {
     invitations_per_window: Option<u32>,
     window_ms: Option<u64>,
     replication_lag_ms: Option<u64>,
+    /// The directory clock's offset from the real one (negative: behind).
+    clock_offset_ms: Option<i64>,
 }
 
 async fn current_limits(State(emulator): State<Emulator>) -> Response {
@@ -67,6 +69,7 @@ async fn current_limits(State(emulator): State<Emulator>) -> Response {
         invitations_per_window: Some(requests),
         window_ms: Some(millis(window)),
         replication_lag_ms: Some(millis(emulator.replication_lag())),
+        clock_offset_ms: Some(emulator.clock_offset_ms()),
     })
     .into_response()
 }
@@ -88,6 +91,9 @@ async fn set_limits(State(emulator): State<Emulator>, body: Bytes) -> Response {
     }
     if let Some(lag) = limits.replication_lag_ms {
         emulator.set_replication_lag(Duration::from_millis(lag));
+    }
+    if let Some(offset) = limits.clock_offset_ms {
+        emulator.set_clock_offset_ms(offset);
     }
     current_limits(State(emulator)).await
 }

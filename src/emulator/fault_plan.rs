@@ -21,6 +21,14 @@ pub struct FaultRule {
     /// Fire at most this many times, then the rule is inert.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Let the first `skip` requests on the route pass untouched (they take no
+    /// draw): with probability 1 and limit 1, a fault on exactly the n-th call.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The emulated routes a rule can target. `Token` is the authority's token endpoint and
@@ -143,6 +151,8 @@ pub(super) struct ActiveFaults {
     plan: FaultPlan,
     rng: SplitMix64,
     fired: Vec<u32>,
+    /// Requests each rule let pass because of its `skip`.
+    skipped: Vec<u32>,
 }
 
 impl ActiveFaults {
@@ -150,6 +160,7 @@ impl ActiveFaults {
         ActiveFaults {
             rng: SplitMix64(plan.seed),
             fired: vec![0; plan.rules.len()],
+            skipped: vec![0; plan.rules.len()],
             plan,
         }
     }
@@ -164,6 +175,10 @@ impl ActiveFaults {
         for (index, rule) in self.plan.rules.iter().enumerate() {
             let fired = self.fired.get(index).copied().unwrap_or_default();
             if !rule.route.covers(route) || rule.limit.is_some_and(|l| fired >= l) {
+                continue;
+            }
+            if let Some(skipped) = self.skipped.get_mut(index).filter(|n| **n < rule.skip) {
+                *skipped += 1;
                 continue;
             }
             if self.rng.next_unit() < rule.probability {
@@ -209,6 +224,7 @@ mod tests {
             fault,
             probability,
             limit,
+            skip: 0,
         }];
         FaultPlan { seed: 7, rules }
     }
@@ -235,6 +251,17 @@ mod tests {
         assert!(active.pick(FaultRoute::ListUsers).is_none());
         let fired = (0..5).filter_map(|_| active.pick(FaultRoute::GetUser));
         assert_eq!(fired.count(), 2);
+    }
+
+    #[test]
+    fn skip_names_the_nth_call_of_a_route() {
+        let mut one = plan(1.0, Some(1));
+        one.rules[0].skip = 2;
+        let mut active = ActiveFaults::new(one);
+        let fired: Vec<bool> = (0..5)
+            .map(|_| active.pick(FaultRoute::GetUser).is_some())
+            .collect();
+        assert_eq!(fired, [false, false, true, false, false]);
     }
 
     #[test]

@@ -130,13 +130,14 @@ fn invite(state: &mut Directory, index: usize, invitation: &ValidInvitation) -> 
     let invitation_id = uuid::Uuid::new_v4().to_string();
     let redeem_url = redeem_url(&tenant_id, &invitation_id);
     let request = &invitation.request;
+    let offset_ms = state.clock_offset_ms;
     let Some(user) = state.users.get_mut(index) else {
         return Value::Null;
     };
     // A reset sends the guest back to PendingAcceptance until they redeem again (graph.md
     // §1.6 rule 6, UNVERIFIED but logical); so does converting an internal user.
     if request.reset_redemption || user.get("externalUserState").is_none_or(Value::is_null) {
-        set_pending(user);
+        set_pending(user, offset_ms);
     }
     let invited_user = json!({
         "id": user.get("id").cloned().unwrap_or(Value::Null),
@@ -162,12 +163,12 @@ fn invite(state: &mut Directory, index: usize, invitation: &ValidInvitation) -> 
     entity
 }
 
-fn set_pending(user: &mut Map<String, Value>) {
+fn set_pending(user: &mut Map<String, Value>, clock_offset_ms: i64) {
     user.insert(
         "externalUserState".to_owned(),
         Value::from("PendingAcceptance"),
     );
-    let now = Value::from(clock::graph_date_time());
+    let now = Value::from(clock::directory_date_time(clock_offset_ms));
     user.insert("externalUserStateChangeDateTime".to_owned(), now);
 }
 

@@ -61,7 +61,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use adversary::{
-    AppliedReset, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError, REPLICATION_LAG_VAR,
+    AppliedReset, CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError,
+    REPLICATION_LAG_VAR,
 };
 pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
 pub use key_credentials::KeyCredentialSeed;

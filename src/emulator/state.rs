@@ -55,6 +55,8 @@ pub(super) struct State {
     pub(super) faults: Option<ActiveFaults>,
     pub(super) invitation_bucket: InvitationBucket,
     pub(super) replication: Replication,
+    /// How far the directory's clock is ahead of the real one (ms; negative: behind).
+    pub(super) clock_offset_ms: i64,
     pub(super) applied_resets: Vec<AppliedReset>,
 }
 
@@ -81,6 +83,7 @@ impl State {
             faults: None,
             invitation_bucket: InvitationBucket::default(),
             replication: Replication::default(),
+            clock_offset_ms: 0,
             applied_resets: Vec::new(),
         }
     }

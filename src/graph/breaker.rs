@@ -1,19 +1,47 @@
-//! Circuit breaker: after `threshold` consecutive failures that point at
-//! Graph trouble, calls fail fast for `cooldown` instead of piling onto an
-//! unhealthy upstream; then one trial call decides whether to close again.
+//! Circuit breaker for outages, not noise (the model of resilience4j's
+//! time-based sliding window and Polly's advanced breaker): it opens when
+//! the share of *logical* calls that failed with Graph trouble (5xx,
+//! timeouts, connect errors; never a 429, which `Retry-After` handles)
+//! reaches `failure_rate` over the last `window`, once at least `min_calls`
+//! calls were made in it. Open, calls fail fast (or wait, for callers that
+//! can) for `cooldown`; then one trial call decides whether to close again.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// When the breaker opens, and for how long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerSettings {
+    /// Share of failed calls in the window that opens the circuit (0..=1).
+    pub failure_rate: f64,
+    /// Fewer calls than this in the window never open it.
+    pub min_calls: u32,
+    pub window: Duration,
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> BreakerSettings {
+        BreakerSettings {
+            failure_rate: 0.5,
+            min_calls: 20,
+            window: Duration::from_secs(30),
+            cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The window is kept as this many buckets (counts, not calls).
+const BUCKETS: u32 = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Closed {
-        failures: u32,
-    },
+    Closed,
     Open {
         until: Instant,
     },
-    /// One trial call is out; everyone else fails fast. A trial that never
+    /// One trial call is out; everyone else is refused. A trial that never
     /// reports (its caller was dropped) is replaced after another cooldown,
     /// so the breaker cannot stick half-open.
     HalfOpen {
@@ -21,125 +49,139 @@ enum State {
     },
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start: Instant,
+    calls: u32,
+    failures: u32,
+}
+
+struct Inner {
+    state: State,
+    buckets: VecDeque<Bucket>,
+}
+
 /// Shared by all clones of a `GraphClient`.
 pub(crate) struct Breaker {
-    threshold: u32,
-    cooldown: Duration,
-    state: Mutex<State>,
+    settings: BreakerSettings,
+    inner: Mutex<Inner>,
 }
 
 impl Breaker {
-    pub(crate) fn new(threshold: u32, cooldown: Duration) -> Breaker {
+    pub(crate) fn new(settings: BreakerSettings) -> Breaker {
+        let inner = Inner {
+            state: State::Closed,
+            buckets: VecDeque::new(),
+        };
         Breaker {
-            threshold: threshold.max(1),
-            cooldown,
-            state: Mutex::new(State::Closed { failures: 0 }),
+            settings,
+            inner: Mutex::new(inner),
         }
     }
 
-    /// `Ok` when a call may go out now; otherwise how long until a trial.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `Ok` when a logical call may go out now (possibly as the trial);
+    /// otherwise how long until a trial may.
     pub(crate) fn admit(&self, now: Instant) -> Result<(), Duration> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match *state {
-            State::Closed { .. } => Ok(()),
-            State::Open { until } if now < until => Err(until - now),
-            State::HalfOpen { trial_since } if now < trial_since + self.cooldown => {
-                Err(trial_since + self.cooldown - now)
-            }
-            State::Open { .. } | State::HalfOpen { .. } => {
-                *state = State::HalfOpen { trial_since: now };
-                Ok(())
+        let mut inner = self.lock();
+        let wait = self.refusal(inner.state, now);
+        if wait.is_none() && inner.state != State::Closed {
+            inner.state = State::HalfOpen { trial_since: now };
+        }
+        wait.map_or(Ok(()), Err)
+    }
+
+    /// How long until [`Breaker::admit`] would let a call out; `None`: now.
+    /// Admits nothing (a waiting worker must not use up the trial).
+    pub(crate) fn wait(&self, now: Instant) -> Option<Duration> {
+        self.refusal(self.lock().state, now)
+    }
+
+    fn refusal(&self, state: State, now: Instant) -> Option<Duration> {
+        match state {
+            State::Closed => None,
+            State::Open { until } => (now < until).then(|| until - now),
+            State::HalfOpen { trial_since } => {
+                let next = trial_since + self.settings.cooldown;
+                (now < next).then(|| next - now)
             }
         }
     }
 
     /// Whether calls are being refused (open, or half-open with a trial out).
     pub(crate) fn is_open(&self) -> bool {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        !matches!(*state, State::Closed { .. })
+        self.lock().state != State::Closed
     }
 
-    /// Report an admitted call's outcome; `trouble` as in `retry::is_trouble`.
-    /// Returns true when this report opened the circuit.
+    /// Report an admitted logical call's outcome; `trouble` as in
+    /// `retry::is_trouble`. Returns true when this report opened the circuit.
     pub(crate) fn record(&self, trouble: bool, now: Instant) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let next = match (*state, trouble) {
-            (_, false) => State::Closed { failures: 0 },
-            (State::Closed { failures }, true) if failures + 1 < self.threshold => State::Closed {
-                failures: failures + 1,
-            },
-            (_, true) => State::Open {
-                until: now + self.cooldown,
-            },
+        let mut inner = self.lock();
+        match (inner.state, trouble) {
+            (State::Closed, _) => {
+                self.count(&mut inner.buckets, trouble, now);
+                if !self.tripped(&inner.buckets) {
+                    return false;
+                }
+            }
+            (_, false) => {
+                // The trial (or a call admitted before the circuit opened) got
+                // through: start afresh.
+                inner.state = State::Closed;
+                inner.buckets.clear();
+                return false;
+            }
+            (State::Open { .. }, true) => return false,
+            (State::HalfOpen { .. }, true) => {}
+        }
+        inner.state = State::Open {
+            until: now + self.settings.cooldown,
         };
-        let opened = matches!(next, State::Open { .. }) && !matches!(*state, State::Open { .. });
-        *state = next;
-        opened
+        inner.buckets.clear();
+        true
+    }
+
+    fn count(&self, buckets: &mut VecDeque<Bucket>, trouble: bool, now: Instant) {
+        let width = (self.settings.window / BUCKETS).max(Duration::from_millis(1));
+        while buckets
+            .front()
+            .is_some_and(|b| now.saturating_duration_since(b.start) >= self.settings.window)
+        {
+            buckets.pop_front();
+        }
+        let current = buckets
+            .back_mut()
+            .filter(|b| now.saturating_duration_since(b.start) < width);
+        let bucket = match current {
+            Some(bucket) => bucket,
+            None => {
+                buckets.push_back(Bucket {
+                    start: now,
+                    calls: 0,
+                    failures: 0,
+                });
+                let Some(bucket) = buckets.back_mut() else {
+                    return;
+                };
+                bucket
+            }
+        };
+        bucket.calls += 1;
+        bucket.failures += u32::from(trouble);
+    }
+
+    fn tripped(&self, buckets: &VecDeque<Bucket>) -> bool {
+        let (calls, failures) = buckets
+            .iter()
+            .fold((0u32, 0u32), |(c, f), b| (c + b.calls, f + b.failures));
+        calls >= self.settings.min_calls.max(1)
+            && f64::from(failures) >= self.settings.failure_rate * f64::from(calls)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const COOL: Duration = Duration::from_secs(10);
-
-    fn failing(b: &Breaker, now: Instant, n: u32) {
-        for _ in 0..n {
-            assert_eq!(b.admit(now), Ok(()));
-            b.record(true, now);
-        }
-    }
-
-    #[test]
-    fn opens_after_threshold_consecutive_failures_only() {
-        let (b, t0) = (Breaker::new(3, COOL), Instant::now());
-        failing(&b, t0, 2);
-        b.record(false, t0); // an answer in between resets the count
-        failing(&b, t0, 2);
-        assert_eq!(b.admit(t0), Ok(()), "2 consecutive failures keep it closed");
-        assert!(b.record(true, t0), "the third consecutive failure opens it");
-        assert_eq!(
-            b.admit(t0 + Duration::from_secs(4)),
-            Err(Duration::from_secs(6))
-        );
-    }
-
-    #[test]
-    fn after_cooldown_exactly_one_trial_goes_out() {
-        let (b, t0) = (Breaker::new(1, COOL), Instant::now());
-        failing(&b, t0, 1);
-        let later = t0 + COOL;
-        assert_eq!(b.admit(later), Ok(()), "trial admitted");
-        assert!(b.admit(later).is_err(), "second caller waits for the trial");
-        b.record(false, later);
-        assert_eq!(b.admit(later), Ok(()), "successful trial closes");
-        assert_eq!(b.admit(later), Ok(()));
-    }
-
-    #[test]
-    fn failed_trial_reopens_for_a_full_cooldown() {
-        let (b, t0) = (Breaker::new(1, COOL), Instant::now());
-        failing(&b, t0, 1);
-        let later = t0 + COOL;
-        assert_eq!(b.admit(later), Ok(()));
-        assert!(b.record(true, later), "a failed trial opens it again");
-        assert_eq!(
-            b.admit(later + Duration::from_secs(1)),
-            Err(Duration::from_secs(9))
-        );
-    }
-
-    #[test]
-    fn abandoned_trial_is_replaced_after_another_cooldown() {
-        let (b, t0) = (Breaker::new(1, COOL), Instant::now());
-        failing(&b, t0, 1);
-        assert_eq!(
-            b.admit(t0 + COOL),
-            Ok(()),
-            "trial whose caller never reports"
-        );
-        assert!(b.admit(t0 + COOL + Duration::from_secs(9)).is_err());
-        assert_eq!(b.admit(t0 + COOL * 2), Ok(()), "a new trial");
-    }
-}
+#[path = "breaker_tests.rs"]
+mod tests;

@@ -22,9 +22,11 @@ use reqwest::Url;
 use tokio::sync::Semaphore;
 
 pub use assertion::{certificate_der_from_pem, check_private_key};
+pub use breaker::BreakerSettings;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
 pub use probe::TokenGrants;
 pub use retry::RetrySettings;
+pub use send::patiently;
 pub use stats::GraphStats;
 pub use token::{AssertionAlg, ClientCredential, Credentials};
 pub use users::{DirectoryRole, GraphUser, Memberships};
@@ -143,10 +145,7 @@ impl GraphClient {
             tokens: Arc::new(token::TokenSource::new(settings.credentials)?),
             timeout: settings.timeout,
             limiter: Arc::new(Semaphore::new(retry.max_concurrency.max(1))),
-            breaker: Arc::new(breaker::Breaker::new(
-                retry.breaker_threshold,
-                retry.breaker_cooldown,
-            )),
+            breaker: Arc::new(breaker::Breaker::new(retry.breaker.clone())),
             retry,
             counters: Arc::default(),
         })
@@ -162,6 +161,12 @@ impl GraphClient {
     /// Whether the circuit breaker is refusing calls (for `/metrics`).
     pub fn circuit_open(&self) -> bool {
         self.breaker.is_open()
+    }
+
+    /// How long until the circuit lets a call out; `None`: now. A queue
+    /// worker waits this out before it takes work, instead of failing it.
+    pub fn circuit_wait(&self) -> Option<Duration> {
+        self.breaker.wait(std::time::Instant::now())
     }
 
     pub fn stats(&self) -> GraphStats {

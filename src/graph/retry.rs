@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use super::GraphError;
+use super::breaker::BreakerSettings;
 
 /// Retries, deadline, concurrency limit and circuit breaker towards Graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RetrySettings {
     /// Attempts per logical call, the first one included (a 401 token
     /// refresh is not counted).
@@ -22,10 +23,14 @@ pub struct RetrySettings {
     pub deadline: Duration,
     /// Graph requests in flight at once (attempts, not logical calls).
     pub max_concurrency: usize,
-    /// Consecutive Graph failures (5xx, timeouts, connect errors) that open the circuit.
-    pub breaker_threshold: u32,
-    /// How long an open circuit fails fast before one trial call.
-    pub breaker_cooldown: Duration,
+    /// When the circuit opens (a failure rate over a window) and for how long.
+    pub breaker: BreakerSettings,
+    /// The replication-lag schedule (after adding the email, Graph's "doesn't
+    /// match any emails" 400): waits from `lag_base`, doubling up to
+    /// `lag_max`, for as long as the deadline allows; not capped by
+    /// `max_attempts`, since lag of several seconds is normal.
+    pub lag_base: Duration,
+    pub lag_max: Duration,
 }
 
 impl Default for RetrySettings {
@@ -37,8 +42,9 @@ impl Default for RetrySettings {
             max_retry_after: Duration::from_secs(30),
             deadline: Duration::from_secs(25),
             max_concurrency: 16,
-            breaker_threshold: 5,
-            breaker_cooldown: Duration::from_secs(30),
+            breaker: BreakerSettings::default(),
+            lag_base: Duration::from_millis(250),
+            lag_max: Duration::from_secs(2),
         }
     }
 }
@@ -55,16 +61,40 @@ pub(crate) enum Replay {
     OnlyIfNotActed { replication_lag: bool },
 }
 
-/// Whether the attempt that failed with `error` may be repeated.
+/// Whether the attempt that failed with `error` may be repeated (the
+/// replication-lag 400 has its own schedule: [`lag_retry`]).
 /// `truncated`: a 2xx body that ended mid-JSON.
 pub(crate) fn may_retry(replay: Replay, error: &GraphError, truncated: bool) -> bool {
     not_acted(error)
         || match replay {
             Replay::Idempotent => transient(error, truncated),
-            Replay::OnlyIfNotActed { replication_lag } => {
-                replication_lag && is_replication_lag(error)
-            }
+            Replay::OnlyIfNotActed { .. } => false,
         }
+}
+
+/// Whether `error` is the replication-lag 400 right after the email was
+/// added, which is repeated on the lag schedule.
+pub(crate) fn lag_retry(replay: Replay, error: &GraphError) -> bool {
+    matches!(
+        replay,
+        Replay::OnlyIfNotActed {
+            replication_lag: true
+        }
+    ) && is_replication_lag(error)
+}
+
+/// The wait before lag retry number `retry` (1-based): `base · 2^(retry-1)`
+/// up to `max`, with half of it jittered (the write needs time to spread,
+/// so never a zero wait); `None` when it would end past the deadline.
+pub(crate) fn lag_wait(
+    settings: &RetrySettings,
+    retry: u32,
+    remaining: Duration,
+    unit: f64,
+) -> Option<Duration> {
+    let ceiling = backoff(retry, settings.lag_base, settings.lag_max, 1.0);
+    let wait = ceiling / 2 + (ceiling / 2).mul_f64(unit.clamp(0.0, 1.0));
+    (wait < remaining).then_some(wait)
 }
 
 /// Graph refused before doing anything (throttled, overloaded), or the

@@ -54,9 +54,26 @@ struct ErrorBody {
 
 type Parse<T> = fn(&[u8]) -> Result<T, serde_json::Error>;
 
+tokio::task_local! {
+    /// Set for work no caller waits on (queued resets): an open circuit is
+    /// waited out (up to [`PATIENCE`]) instead of failing the call.
+    static PATIENT: bool;
+}
+
+/// How long a patient call waits for the circuit's trial at most.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Run `work` with its Graph calls waiting for an open circuit instead of
+/// failing: for resets whose caller does not wait for the answer.
+pub async fn patiently<F: std::future::Future>(work: F) -> F::Output {
+    PATIENT.scope(true, work).await
+}
+
 impl GraphClient {
     /// Send `req` until Graph answers 2xx with a body `parse` accepts, or a
-    /// failure that must not (or need not) be repeated, or the deadline.
+    /// failure that must not (or need not) be repeated, or the deadline. The
+    /// circuit breaker admits and counts the logical call once, whatever
+    /// its retries.
     #[instrument(skip_all, fields(method = %req.method, path = req.url.path(), attempts, request_id))]
     pub(crate) async fn send<T>(
         &self,
@@ -64,11 +81,49 @@ impl GraphClient {
         parse: Parse<T>,
     ) -> Result<Call<T>, GraphError> {
         Counters::bump(&self.counters.calls);
+        self.admit().await?;
+        let result = self.send_admitted(&req, parse).await;
+        let trouble = result
+            .as_ref()
+            .err()
+            .is_some_and(|(error, truncated)| retry::is_trouble(error, *truncated));
+        if self.breaker.record(trouble, std::time::Instant::now()) {
+            Counters::bump(&self.counters.circuit_opened);
+            crate::metrics::graph_circuit_opened();
+            tracing::warn!("Graph circuit opened");
+        }
+        result.map_err(|(error, _)| error)
+    }
+
+    /// Let the logical call out, or refuse it while the circuit is open; a
+    /// patient caller waits for the trial (or is the trial) instead.
+    async fn admit(&self) -> Result<(), GraphError> {
+        let patient = PATIENT.try_with(|p| *p).unwrap_or(false);
+        let give_up = Instant::now() + PATIENCE;
+        loop {
+            let retry_after = match self.breaker.admit(std::time::Instant::now()) {
+                Ok(()) => return Ok(()),
+                Err(retry_after) => retry_after,
+            };
+            if !patient || Instant::now() + retry_after > give_up {
+                Counters::bump(&self.counters.circuit_rejected);
+                return Err(GraphError::CircuitOpen { retry_after });
+            }
+            tokio::time::sleep(retry_after.min(std::time::Duration::from_secs(1))).await;
+        }
+    }
+
+    /// The retry loop of an admitted call; the error carries `truncated`.
+    async fn send_admitted<T>(
+        &self,
+        req: &Request<'_>,
+        parse: Parse<T>,
+    ) -> Result<Call<T>, (GraphError, bool)> {
         let deadline = Instant::now() + self.retry.deadline;
-        let (mut attempts, mut refreshed) = (0u32, false);
+        let (mut attempts, mut refreshed, mut lagged) = (0u32, false, 0u32);
         loop {
             attempts += 1;
-            let failure = match self.attempt(&req, deadline, parse).await {
+            let failure = match self.attempt(req, deadline, parse).await {
                 Ok(call) => return Ok(finish(call, attempts)),
                 Err(failure) => failure,
             };
@@ -79,18 +134,31 @@ impl GraphClient {
                 self.tokens.invalidate().await;
                 continue;
             }
-            let retries = attempts - u32::from(refreshed);
-            let wait = self.wait_before_retry(&req, &failure, retries, deadline);
+            let lag = retry::lag_retry(req.replay, &failure.error);
+            lagged += u32::from(lag);
+            let retries = attempts - u32::from(refreshed) - lagged;
+            let wait = match lag {
+                true => self.lag_wait(lagged, deadline),
+                false => self.wait_before_retry(req, &failure, retries, deadline),
+            };
             let Some(wait) = wait else {
                 tracing::Span::current().record("attempts", attempts);
                 tracing::warn!(error = %failure.error, attempts, "Graph call failed");
-                return Err(failure.error);
+                return Err((failure.error, failure.truncated));
             };
-            tracing::info!(error = %failure.error, wait_ms = wait.as_millis(), "retrying Graph call");
+            tracing::info!(error = %failure.error, wait_ms = wait.as_millis(), lag, "retrying Graph call");
             Counters::bump(&self.counters.retries);
             crate::metrics::graph_retry(req.what);
+            if lag {
+                crate::metrics::graph_replication_lag_retry();
+            }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    fn lag_wait(&self, retry: u32, deadline: Instant) -> Option<std::time::Duration> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        retry::lag_wait(&self.retry, retry, remaining, retry::random_unit())
     }
 
     /// The wait before repeating a failed attempt, or `None` to give up.
@@ -116,29 +184,16 @@ impl GraphClient {
         )
     }
 
-    /// One attempt: breaker, a concurrency slot, then the exchange.
+    /// One attempt: a concurrency slot, then the exchange.
     async fn attempt<T>(
         &self,
         req: &Request<'_>,
         deadline: Instant,
         parse: Parse<T>,
     ) -> Result<Call<T>, Failure> {
-        if let Err(retry_after) = self.breaker.admit(std::time::Instant::now()) {
-            Counters::bump(&self.counters.circuit_rejected);
-            return Err(GraphError::CircuitOpen { retry_after }.into());
-        }
         let _permit = self.slot(deadline).await?;
         Counters::bump(&self.counters.attempts);
-        let result = self.exchange(req, deadline, parse).await;
-        let trouble = result
-            .as_ref()
-            .err()
-            .is_some_and(|f| retry::is_trouble(&f.error, f.truncated));
-        if self.breaker.record(trouble, std::time::Instant::now()) {
-            Counters::bump(&self.counters.circuit_opened);
-            tracing::warn!("Graph circuit opened");
-        }
-        result
+        self.exchange(req, deadline, parse).await
     }
 
     /// A concurrency slot, waited for no longer than the deadline.

@@ -50,6 +50,21 @@ static GRAPH_THROTTLED: Counters = Counters::new(
     "429 answers received from Graph, by endpoint.",
     &["endpoint"],
 );
+static SETTLED: Counters = Counters::new(
+    "guest_reset_unknown_settled_total",
+    "Re-reads of unknown resets after the grace period, by outcome (succeeded, failed, undecided, unreadable).",
+    &["outcome"],
+);
+static GRAPH_LAG_RETRIES: Counters = Counters::new(
+    "guest_reset_graph_replication_lag_retries_total",
+    "Reset calls repeated because Graph did not see the just-added email yet (replication lag).",
+    &[],
+);
+static CIRCUIT_OPENED: Counters = Counters::new(
+    "guest_reset_graph_circuit_opened_total",
+    "Times the Graph circuit breaker opened.",
+    &[],
+);
 static WEBHOOKS: Counters = Counters::new(
     "guest_reset_webhook_deliveries_total",
     "Webhook deliveries by source and outcome (queued, replayed, refused, invalid).",
@@ -100,6 +115,19 @@ pub fn reset_finished(outcome: &str, problem: &str) {
     RESETS.inc(&[outcome, problem]);
 }
 
+/// An `unknown` reset read back after its grace period.
+pub fn unknown_settled(outcome: &str) {
+    SETTLED.inc(&[outcome]);
+}
+
+pub fn graph_replication_lag_retry() {
+    GRAPH_LAG_RETRIES.inc(&[]);
+}
+
+pub fn graph_circuit_opened() {
+    CIRCUIT_OPENED.inc(&[]);
+}
+
 pub fn rate_limited() {
     RATE_LIMITED.inc(&[]);
 }
@@ -148,6 +176,9 @@ pub fn render(gauges: Gauges) -> String {
     GRAPH_DURATION.render(&mut out);
     GRAPH_RETRIES.render(&mut out);
     GRAPH_THROTTLED.render(&mut out);
+    GRAPH_LAG_RETRIES.render(&mut out);
+    CIRCUIT_OPENED.render(&mut out);
+    SETTLED.render(&mut out);
     STORE_WRITES.render(&mut out);
     WEBHOOKS.render(&mut out);
     CALLBACKS.render(&mut out);

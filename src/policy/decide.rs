@@ -118,7 +118,7 @@ impl Policy {
         if q.history.target_in_flight {
             return Some((
                 Denial::InFlight,
-                "another reset of this guest is in progress".into(),
+                "another reset of this guest is in progress, or its outcome is unknown and waits to be read back".into(),
             ));
         }
         None

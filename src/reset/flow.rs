@@ -10,7 +10,7 @@ use super::decide::Facts;
 use super::{PlannedCall, ResetError, ResetService, Step, UserRef, ValidRequest};
 use crate::auth::Identity;
 use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, Memberships, request_body};
-use crate::record::{InvitationRecord, ResetRecord, Target};
+use crate::record::{Baseline, InvitationRecord, ResetRecord, Target};
 
 /// What a successful run produced.
 pub(super) enum Applied {
@@ -118,6 +118,7 @@ impl ResetService {
             )?;
             record.other_mails_added = true;
         }
+        self.anchor(record).await?;
         // Right after adding the email, Graph may not see it yet (replication
         // lag): that variant retries the documented 400 within its deadline.
         let invited = match record.other_mails_added {
@@ -138,6 +139,15 @@ impl ResetService {
             return Err(ResetError::InvitationStatus(invited.status));
         }
         Ok(Applied::Reset(invited.redeem_url))
+    }
+
+    /// Commit the time of this reset's first invitation attempt before it is
+    /// sent: a read-back credits this reset only with changes after it, and a
+    /// stopped process without it provably never sent the invitation.
+    async fn anchor(&self, record: &mut ResetRecord) -> Result<(), ResetError> {
+        record.invite_attempted_at = Some(crate::record::now_rfc3339());
+        self.store.update(record).await?;
+        Ok(())
     }
 
     /// Find exactly one user for the caller's identifier and record it.
@@ -175,6 +185,12 @@ impl ResetService {
             user_type: user.user_type.clone(),
             external_user_state: user.external_user_state.clone(),
         };
+        // Read before any write of this reset: what "nothing happened" looks like.
+        record.baseline = Some(Baseline {
+            read_at: crate::record::now_rfc3339(),
+            external_user_state: user.external_user_state.clone(),
+            external_user_state_change_date_time: user.external_user_state_change_date_time.clone(),
+        });
         Ok(user)
     }
 }

@@ -4,12 +4,14 @@
 
 mod decide;
 mod error;
+mod evidence;
 mod flow;
 mod intent;
 mod queue;
 mod reconcile;
 mod request;
 mod retry;
+mod settle;
 
 use std::sync::{Arc, RwLock};
 
@@ -28,6 +30,7 @@ use intent::{new_record, requester};
 pub use queue::Accepted;
 pub use reconcile::{Reconciled, STALE_AFTER};
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
+pub use settle::Settled;
 
 /// A Graph write a dry run would make.
 #[derive(Debug, Clone, serde::Serialize)]

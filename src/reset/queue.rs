@@ -109,7 +109,10 @@ impl ResetService {
             return Ok(None);
         };
         let span = tracing::info_span!("queued reset", reset_id = %record.id, request_id = record.request_id.as_deref().unwrap_or(""));
-        let finished = tracing::Instrument::instrument(self.run_queued(record, &entry), span).await;
+        // No caller waits on a queued reset: its Graph calls wait out an open
+        // circuit instead of failing.
+        let run = crate::graph::patiently(self.run_queued(record, &entry));
+        let finished = tracing::Instrument::instrument(run, span).await;
         Ok(Some((finished, entry.source)))
     }
 

@@ -1,18 +1,17 @@
 //! Reconciliation: a `pending` row whose request stopped midway (a crash, a
-//! killed task) is finalised from evidence, never dropped. A row the policy
-//! never allowed cannot have reached a Graph write (writes come after the
-//! claim), so it failed; otherwise the guest is read back from Graph and the
-//! row becomes `succeeded` when Graph shows the reset, else `unknown` with
-//! what Graph showed.
+//! killed task) is finalised from evidence, never dropped. A row without an
+//! invitation attempt never sent the reset (the attempt is committed before
+//! the call), so nothing was reset: `failed`. Otherwise the guest is read back
+//! (`settle.rs`): `succeeded` on a change that belongs to this reset, else
+//! `unknown`, read again after the grace period.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tracing::instrument;
 
-use super::ResetService;
-use crate::graph::GraphUser;
+use super::settle::problem;
+use super::{Failure, Outcome, ResetError, ResetService};
 use crate::problem::ProblemType;
-use crate::record::{Evidence, ProblemRecord, ResetRecord, Status, now_rfc3339};
+use crate::record::{ResetRecord, Status};
 use crate::store::StoreError;
 
 /// What reconciliation did, for the log and the tests.
@@ -39,129 +38,95 @@ impl ResetService {
     pub async fn reconcile(&self, before: &str) -> Result<Reconciled, StoreError> {
         let mut done = Reconciled::default();
         for mut record in self.store.pending_before(before).await? {
-            let status = self.settle(&mut record).await;
-            self.store.update(&record).await?;
-            match status {
+            self.settle_interrupted(&mut record).await;
+            if !self.store.update_from(&record, Status::Pending).await? {
+                continue;
+            }
+            match record.status {
                 Status::Succeeded => done.succeeded += 1,
                 Status::Failed => done.failed += 1,
                 _ => done.unknown += 1,
             }
-            tracing::warn!(reset_id = %record.id, status = status.as_str(), "reconciled an interrupted reset");
+            let status = record.status.as_str();
+            tracing::warn!(reset_id = %record.id, status, "reconciled an interrupted reset");
         }
         Ok(done)
     }
 
-    async fn settle(&self, record: &mut ResetRecord) -> Status {
+    async fn settle_interrupted(&self, record: &mut ResetRecord) {
         let claimed = record.policy.as_ref().is_some_and(|p| p.allowed) && !record.dry_run;
-        let Some(target) = record.target.id.clone().filter(|_| claimed) else {
-            let detail = "The service stopped before this request wrote anything to Graph; nothing was reset. Send it again.";
-            finish(record, Status::Failed, detail);
-            return Status::Failed;
-        };
-        let evidence = self.evidence(&target, record).await;
-        let applied = evidence.applied();
-        record.evidence = Some(evidence);
-        if applied {
-            crate::store::finalise(record, Status::Succeeded, None);
-            return Status::Succeeded;
+        if !claimed || record.invite_attempted_at.is_none() {
+            let added = match record.other_mails_added {
+                true => " (the new email had been added to otherMails)",
+                false => "",
+            };
+            let detail = format!(
+                "The service stopped before this request sent the reset to Graph{added}; nothing was reset. Send it again."
+            );
+            let interrupted = problem(ProblemType::Interrupted, detail);
+            crate::store::finalise(record, Status::Failed, Some(interrupted));
+            return;
         }
-        let detail = "The service stopped while this reset was in flight and Graph does not show it as applied. \
-                      Check the evidence and the guest in Entra, then re-drive it with POST /v1/resets/{id}/retry.";
-        finish(record, Status::Unknown, detail);
-        Status::Unknown
+        let why = "The service stopped while this reset was in flight";
+        self.judge_open(record, ProblemType::Interrupted, why).await;
     }
-}
 
-impl ResetService {
-    /// Read the guest back after Graph left the outcome of the reset call
-    /// unknown (timeout, dropped connection, unreadable answer): when Graph
-    /// shows the reset, it succeeded; otherwise the row is `unknown` with
-    /// what Graph showed.
+    /// Graph left the outcome of the reset call unknown (timeout, dropped
+    /// connection, 5xx, unreadable answer): read the guest back.
     pub(super) async fn settle_unknown(
         &self,
         mut record: ResetRecord,
-        error: super::ResetError,
-    ) -> Result<super::Outcome, super::Failure> {
-        let Some(target) = record.target.id.clone() else {
-            return Err(self.finish_failed(record, error).await);
-        };
-        let evidence = self.evidence(&target, &record).await;
-        let applied = evidence.applied();
-        record.evidence = Some(evidence);
-        if !applied {
+        error: ResetError,
+    ) -> Result<Outcome, Failure> {
+        if record.invite_attempted_at.is_none() {
             return Err(self.finish_failed(record, error).await);
         }
-        crate::store::finalise(&mut record, Status::Succeeded, None);
+        let why = "Graph's answer to the reset was lost";
+        let kind = error.problem_type();
+        self.judge_open(&mut record, kind, why).await;
+        crate::metrics::reset_finished(record.status.as_str(), kind.slug());
         if let Err(e) = self.store.update(&record).await {
-            return Err(super::Failure {
+            return Err(Failure {
                 record: Some(record),
                 error: e.into(),
             });
         }
-        tracing::warn!(reset_id = %record.id, "Graph's answer was lost, but the guest shows the reset");
-        Ok(super::Outcome {
-            record,
-            redeem_url: None,
-            plan: None,
-        })
-    }
-
-    async fn evidence(&self, target: &str, record: &ResetRecord) -> Evidence {
-        match self.graph.get_user(target).await {
-            Ok(call) => read_back(record, call.value.as_ref()),
-            Err(e) => Evidence {
-                read_at: now_rfc3339(),
-                external_user_state: None,
-                external_user_state_change_date_time: None,
-                mail: None,
-                other_mails: vec![],
-                finding: format!("the guest could not be read back from Graph ({e})"),
-            },
+        match record.status {
+            Status::Succeeded => {
+                tracing::warn!(reset_id = %record.id, "Graph's answer was lost, but the guest shows this reset");
+                Ok(Outcome {
+                    record,
+                    redeem_url: None,
+                    plan: None,
+                })
+            }
+            _ => Err(Failure {
+                record: Some(record),
+                error,
+            }),
         }
     }
-}
 
-/// Graph shows the reset when the guest is `PendingAcceptance` since after
-/// the request was recorded and carries the new email.
-fn read_back(record: &ResetRecord, user: Option<&GraphUser>) -> Evidence {
-    let mut evidence = Evidence {
-        read_at: now_rfc3339(),
-        external_user_state: user.and_then(|u| u.external_user_state.clone()),
-        external_user_state_change_date_time: user
-            .and_then(|u| u.external_user_state_change_date_time.clone()),
-        mail: user.and_then(|u| u.mail.clone()),
-        other_mails: user.map(|u| u.other_mails.clone()).unwrap_or_default(),
-        finding: String::new(),
-    };
-    let parse = |s: &str| OffsetDateTime::parse(s, &Rfc3339).ok();
-    let since = parse(&record.created_at);
-    let changed = evidence
-        .external_user_state_change_date_time
-        .as_deref()
-        .and_then(parse);
-    let pending = evidence.external_user_state.as_deref() == Some("PendingAcceptance");
-    let after = matches!((changed, since), (Some(c), Some(s)) if c >= s - time::Duration::SECOND);
-    let email = record.new_email.as_deref().unwrap_or_default();
-    let has_email = evidence
-        .mail
-        .iter()
-        .chain(&evidence.other_mails)
-        .any(|m| m.eq_ignore_ascii_case(email));
-    evidence.finding = match (user, pending && after && has_email) {
-        (None, _) => "the guest no longer exists in Graph".into(),
-        (_, true) => "applied: the guest is PendingAcceptance since after this request and carries the new email".into(),
-        (_, false) => "not shown as applied: state, change time or email do not match a reset by this request".into(),
-    };
-    evidence
-}
-
-fn finish(record: &mut ResetRecord, status: Status, detail: &str) {
-    let kind = ProblemType::Interrupted;
-    let problem = ProblemRecord {
-        kind: kind.uri(),
-        title: kind.title().into(),
-        status: kind.status(),
-        detail: detail.into(),
-    };
-    crate::store::finalise(record, status, Some(problem));
+    /// Read back right after the outcome was lost: `succeeded` only on a
+    /// change that belongs to this reset; otherwise `unknown` (problem
+    /// `kind`), to be read again after the grace period.
+    async fn judge_open(&self, record: &mut ResetRecord, kind: ProblemType, why: &str) {
+        let found = self.read_back(record).await;
+        let finding = match &found {
+            Ok(evidence) => evidence.finding.clone(),
+            Err(e) => e.clone(),
+        };
+        record.evidence = found.ok();
+        if record.evidence.as_ref().is_some_and(|e| e.applied()) {
+            record.settle_after = None;
+            crate::store::finalise(record, Status::Succeeded, None);
+            return;
+        }
+        let settle_after = self.settle_time();
+        let detail = format!(
+            "{why}; the reset may or may not have happened. Read back now: {finding}. Graph may lag: it is read again after {settle_after} and settled as succeeded or failed when the evidence is clear."
+        );
+        record.settle_after = Some(settle_after);
+        crate::store::finalise(record, Status::Unknown, Some(problem(kind, detail)));
+    }
 }

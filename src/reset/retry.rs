@@ -2,7 +2,8 @@
 //! request with the original's parameters and its own audit row pointing at
 //! the original (`retry_of`). It goes through the whole flow again (Graph
 //! read, policy, writes), so nothing is applied blindly; the original does not
-//! count against its own retry, and only one retry of it may go ahead.
+//! count against its own retry, and only one retry of it may go ahead, once
+//! its own read-back after the grace period left it to a person.
 
 use super::{Context, Failure, Outcome, ResetError, ResetRequest, ResetService};
 use crate::record::{ResetRecord, Status};
@@ -22,6 +23,14 @@ impl ResetService {
                 "Reset {} is {}; only a reset whose outcome is unknown can be retried. Send a new request instead.",
                 original.id,
                 original.status.as_str()
+            )));
+        }
+        if let Some(at) = &original.settle_after {
+            // The original may still have applied late; re-driving it now
+            // could reset the guest twice.
+            return Err(refuse(format!(
+                "Reset {} is read back from Graph again at {at}; it settles itself when the evidence is clear. Retry it after that if it is still unknown.",
+                original.id
             )));
         }
         let live = self

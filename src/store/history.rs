@@ -27,7 +27,9 @@ pub struct HistoryQuery {
     /// Start of the quota window (an hour ago).
     pub window_start: String,
     /// `pending` rows younger than this are still being applied; older ones
-    /// belong to a stopped process and wait for reconciliation.
+    /// belong to a stopped process and wait for reconciliation. An `unknown`
+    /// row waiting for its re-read is in flight too: a second reset meanwhile
+    /// would leave neither with evidence of its own.
     pub in_flight_since: String,
 }
 
@@ -56,7 +58,8 @@ const CALLER_WINDOW: &str = concat!(
 );
 
 const TARGET: &str = concat!(
-    "select max(created_at), coalesce(max(status = 'pending' and created_at >= $4), 0) \
+    "select max(created_at), coalesce(max((status = 'pending' and created_at >= $4) \
+     or (status = 'unknown' and settle_after is not null)), 0) \
      from resets where ",
     counted!(),
     " and target_id = $3"

@@ -10,6 +10,7 @@ mod idempotency;
 mod list;
 mod queue;
 mod row;
+mod settle;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -26,6 +27,7 @@ pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use list::{ListFilter, MAX_LIMIT};
 pub use queue::{DeliveryClaim, Enqueued, QueueEntry};
+pub use settle::Attempted;
 
 /// Errors of the audit store.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,7 @@ macro_rules! columns {
          policy_allowed, policy_rule, policy_reasons, problem_type, problem_title, \
          problem_status, problem_detail, request_id, created_at, completed_at, \
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
-         override_cooldown, evidence, retry_of"
+         override_cooldown, evidence, retry_of, baseline, invite_attempted_at, settle_after"
     };
 }
 pub(super) use columns;
@@ -34,19 +34,28 @@ pub(super) const SELECT_PENDING_BEFORE: &str = concat!(
      and id not in (select reset_id from reset_queue) order by id"
 );
 
+pub(super) const SELECT_UNKNOWN_DUE: &str = concat!(
+    "select ",
+    columns!(),
+    " from resets where status = 'unknown' and settle_after is not null \
+     and settle_after <= $1 order by settle_after limit $2"
+);
+
 const INSERT: &str = concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)"
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)"
 );
 
 // Same binds as INSERT; the id, requester and creation time never change.
-const UPDATE: &str = concat!(
+macro_rules! upsert {
+    () => {
+        concat!(
     "insert into resets (",
     columns!(),
     ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41) \
      on conflict (id) do update set status = excluded.status, dry_run = excluded.dry_run, \
      requested_user = excluded.requested_user, target_id = excluded.target_id, \
      target_upn = excluded.target_upn, target_previous_email = excluded.target_previous_email, \
@@ -63,8 +72,16 @@ const UPDATE: &str = concat!(
      problem_status = excluded.problem_status, problem_detail = excluded.problem_detail, \
      request_id = excluded.request_id, completed_at = excluded.completed_at, \
      policy_version = excluded.policy_version, override_cooldown = excluded.override_cooldown, \
-     evidence = excluded.evidence"
-);
+     evidence = excluded.evidence, baseline = excluded.baseline, \
+     invite_attempted_at = excluded.invite_attempted_at, settle_after = excluded.settle_after"
+        )
+    };
+}
+
+const UPDATE: &str = upsert!();
+
+/// The upsert, applied only while the stored row is in the state bound last.
+const UPDATE_FROM: &str = concat!(upsert!(), " where resets.status = $42");
 
 pub(super) fn insert(r: &ResetRecord) -> Query {
     bind_all(sqlx::query(INSERT), r)
@@ -74,7 +91,11 @@ pub(super) fn update(r: &ResetRecord) -> Query {
     bind_all(sqlx::query(UPDATE), r)
 }
 
-/// Bind all 38 columns in `columns!()` order, so insert and update share one
+pub(super) fn update_from(r: &ResetRecord, from: Status) -> Query {
+    bind_all(sqlx::query(UPDATE_FROM), r).bind(from.as_str())
+}
+
+/// Bind all 41 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -122,6 +143,13 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
                 .and_then(|e| serde_json::to_string(e).ok()),
         )
         .bind(r.retry_of.clone())
+        .bind(
+            r.baseline
+                .as_ref()
+                .and_then(|b| serde_json::to_string(b).ok()),
+        )
+        .bind(r.invite_attempted_at.clone())
+        .bind(r.settle_after.clone())
 }
 
 pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
@@ -168,15 +196,25 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
         override_cooldown: row.try_get("override_cooldown")?,
         policy: policy(row, list("policy_reasons")?)?,
         request_id: row.try_get("request_id")?,
-        evidence: match row.try_get::<Option<String>, _>("evidence")? {
-            Some(json) => Some(serde_json::from_str(&json).map_err(|_| corrupt("evidence"))?),
-            None => None,
-        },
+        evidence: json_column(row, "evidence").map_err(|_| corrupt("evidence"))?,
+        baseline: json_column(row, "baseline").map_err(|_| corrupt("baseline"))?,
+        invite_attempted_at: row.try_get("invite_attempted_at")?,
+        settle_after: row.try_get("settle_after")?,
         retry_of: row.try_get("retry_of")?,
         created_at: row.try_get("created_at")?,
         completed_at: row.try_get("completed_at")?,
         id,
     })
+}
+
+/// A nullable column holding JSON.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    column: &str,
+) -> Result<Option<T>, ()> {
+    let raw: Option<String> = row.try_get(column).map_err(drop)?;
+    raw.map(|json| serde_json::from_str(&json).map_err(drop))
+        .transpose()
 }
 
 fn problem(row: &SqliteRow) -> Result<Option<ProblemRecord>, StoreError> {

@@ -309,6 +309,7 @@ pub fn demo_with_fault(
         fault,
         probability: 1.0,
         limit,
+        skip: 0,
     };
     emulator.set_faults(FaultPlan {
         seed: 3,

@@ -19,6 +19,7 @@ fn throttle_rule(route: FaultRoute, probability: f64, limit: Option<u32>) -> Fau
         fault,
         probability,
         limit,
+        skip: 0,
     }
 }
 

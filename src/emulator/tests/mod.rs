@@ -181,6 +181,7 @@ pub(super) fn always(route: FaultRoute, fault: Fault) -> FaultPlan {
         fault,
         probability: 1.0,
         limit: None,
+        skip: 0,
     };
     FaultPlan {
         seed: 1,

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::fake::{FakeGraph, Reply};
 use super::{api, client, quick, settings};
-use crate::graph::{GraphClient, GraphError, RetrySettings};
+use crate::graph::{BreakerSettings, GraphClient, GraphError, RetrySettings};
 
 #[tokio::test]
 async fn the_deadline_bounds_the_whole_call_retries_included() {
@@ -73,8 +73,12 @@ async fn the_circuit_opens_after_the_threshold_and_half_opens_after_the_cooldown
     let cooldown = Duration::from_millis(300);
     let retry = RetrySettings {
         max_attempts: 1,
-        breaker_threshold: 2,
-        breaker_cooldown: cooldown,
+        breaker: BreakerSettings {
+            failure_rate: 1.0,
+            min_calls: 2,
+            cooldown,
+            ..BreakerSettings::default()
+        },
         ..quick()
     };
     let graph = client(&fake.url, retry);
@@ -115,7 +119,10 @@ async fn answered_4xx_and_429_keep_the_circuit_closed() {
     let fake = FakeGraph::start(script).await;
     let retry = RetrySettings {
         max_attempts: 1,
-        breaker_threshold: 2,
+        breaker: BreakerSettings {
+            min_calls: 2,
+            ..quick().breaker
+        },
         ..quick()
     };
     let graph = client(&fake.url, retry);

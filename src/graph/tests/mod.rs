@@ -15,8 +15,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::{
-    ClientCredential, Credentials, GraphClient, GraphError, GraphSettings, InvitationRequest,
-    RetrySettings, parse_retry_after,
+    BreakerSettings, ClientCredential, Credentials, GraphClient, GraphError, GraphSettings,
+    InvitationRequest, RetrySettings, parse_retry_after,
 };
 
 /// Fast retries; a breaker that stays out of the way unless a test wants it.
@@ -28,8 +28,13 @@ fn quick() -> RetrySettings {
         max_retry_after: Duration::from_secs(5),
         deadline: Duration::from_secs(20),
         max_concurrency: 16,
-        breaker_threshold: 1000,
-        breaker_cooldown: Duration::from_secs(1),
+        breaker: BreakerSettings {
+            min_calls: 1000,
+            cooldown: Duration::from_secs(1),
+            ..BreakerSettings::default()
+        },
+        lag_base: Duration::from_millis(5),
+        lag_max: Duration::from_millis(20),
     }
 }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 use super::quick;
 use crate::graph::GraphError;
 use crate::graph::retry::{
-    Replay, backoff, is_replication_lag, is_trouble, may_retry, next_wait, random_unit,
+    Replay, RetrySettings, backoff, is_replication_lag, is_trouble, lag_retry, lag_wait, may_retry,
+    next_wait, random_unit,
 };
 
 const MS: Duration = Duration::from_millis(1);
@@ -179,9 +180,36 @@ fn replication_lag_is_a_400_with_that_text_and_only_retried_when_flagged() {
     let plain = Replay::OnlyIfNotActed {
         replication_lag: false,
     };
-    assert!(may_retry(flagged, &lag(LAG), false));
-    assert!(!may_retry(plain, &lag(LAG), false));
-    assert!(!may_retry(flagged, &lag("Invalid redirect URL"), false));
+    // The lag 400 has its own schedule, outside the generic attempt cap.
+    assert!(!may_retry(flagged, &lag(LAG), false));
+    assert!(lag_retry(flagged, &lag(LAG)));
+    assert!(!lag_retry(plain, &lag(LAG)));
+    assert!(!lag_retry(flagged, &lag("Invalid redirect URL")));
+    assert!(!lag_retry(Replay::Idempotent, &lag(LAG)));
+}
+
+#[test]
+fn lag_waits_grow_never_reach_zero_and_stop_at_the_deadline() {
+    let settings = RetrySettings::default();
+    let long = Duration::from_secs(60);
+    let waits: Vec<_> = (1..=5)
+        .map(|n| lag_wait(&settings, n, long, 0.0).unwrap())
+        .collect();
+    assert_eq!(
+        waits[0],
+        settings.lag_base / 2,
+        "half of it is never jittered away"
+    );
+    assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+    assert_eq!(waits[4], settings.lag_max / 2, "capped");
+    let within: Duration = (1..=4)
+        .map(|n| lag_wait(&settings, n, long, 0.0).unwrap())
+        .sum();
+    assert!(
+        within > Duration::from_millis(1500),
+        "even the shortest waits ride out a 1.5 s lag in 5 attempts: {within:?}"
+    );
+    assert_eq!(lag_wait(&settings, 1, Duration::from_millis(10), 0.5), None);
 }
 
 #[test]

@@ -5,6 +5,8 @@ fn defaults() -> ResetDefaults {
         redirect_url: "https://myapps.microsoft.com".into(),
         send_invitation_message: true,
         allow_other_mails_write: true,
+        unknown_grace: std::time::Duration::from_secs(120),
+        clock_skew: time::Duration::seconds(5),
     }
 }
 
