@@ -1,6 +1,7 @@
 //! Operational limits seen from outside: the per-caller rate limit with its
 //! IETF `RateLimit` fields, the request timeout, `Cache-Control: no-store`
 //! and an audit file only its owner can read.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

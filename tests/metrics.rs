@@ -1,6 +1,7 @@
 //! `/metrics` through the public interface: Prometheus text with the request,
 //! reset, Graph and store series moving as resets happen, and the option to
 //! serve it only on a separate listener.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 
