@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, demo_with_fault, expect_problem, tenant};
+use guest_reset::config::RateLimit;
 use guest_reset::emulator::{Fault, FaultRoute};
-use guest_reset::http::limits::RateLimit;
 use serde_json::json;
 
 fn header(response: &reqwest::Response, name: &str) -> String {

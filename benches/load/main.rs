@@ -13,7 +13,7 @@ mod paths;
 
 use std::time::Duration;
 
-use guest_reset::http::limits::RateLimit;
+use guest_reset::config::RateLimit;
 
 const POLICY: &str = r#"
 [[grant]]
