@@ -15,6 +15,7 @@ use super::problem::Problem;
 use super::{AppState, request_id};
 use crate::auth::Identity;
 use crate::config::{FieldMap, WebhookSource};
+use crate::json_object;
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::reset::{Context, ResetError, ResetRequest};
@@ -48,12 +49,10 @@ pub async fn deliver(
     }
     let mut identity = caller.identity;
     // Parsed once, after verification (which needs the raw bytes).
-    let parsed = serde_json::from_slice::<Value>(&body);
+    let parsed = json_object::parse::<Value>(&body);
     let input = match &parsed {
         Ok(value) => to_request(&source.fields, value, &mut identity),
-        Err(e) => Err(ResetError::InvalidJson(format!(
-            "The delivery is not valid JSON: {e}."
-        ))),
+        Err(e) => Err(super::resets::invalid_body(e.clone())),
     };
     let delivery = DeliveryClaim {
         source: source.name.clone(),
