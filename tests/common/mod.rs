@@ -4,6 +4,7 @@
 
 #[cfg(unix)]
 pub mod binary;
+pub mod idempotency;
 pub mod webhooks;
 
 use std::net::SocketAddr;
