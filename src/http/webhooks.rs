@@ -18,6 +18,7 @@ use crate::config::{FieldMap, WebhookSource};
 use crate::json_object;
 use crate::policy::Permission;
 use crate::problem::ProblemType;
+use crate::record::WEBHOOK_ISSUER_PREFIX;
 use crate::reset::{Context, ResetError, ResetRequest};
 use crate::store::DeliveryClaim;
 use crate::webhook::{Scheme, verify};
@@ -140,7 +141,7 @@ async fn authenticate(
 
 fn source_identity(source: &WebhookSource) -> Identity {
     Identity {
-        issuer: format!("urn:guest-reset:webhook:{}", source.name),
+        issuer: format!("{WEBHOOK_ISSUER_PREFIX}{}", source.name),
         subject: source.subject.clone(),
         object_id: None,
         tenant_id: None,
