@@ -209,18 +209,11 @@ pub async fn remember(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
-    let headers = REPEATED
-        .iter()
-        .filter_map(|name| {
-            let value = parts.headers.get(name)?.to_str().ok()?;
-            Some((name.as_str().to_owned(), value.to_owned()))
-        })
-        .collect();
     let answer = StoredAnswer {
         status: parts.status.as_u16(),
         content_type: content_type.to_owned(),
         body: without_redeem_url(&bytes),
-        headers,
+        headers: repeated_headers(&parts.headers),
     };
     if let Err(e) = state
         .resets
@@ -232,6 +225,15 @@ pub async fn remember(
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The headers of `REPEATED` the answer has, as (name, value).
+fn repeated_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    let value = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::to_owned);
+    REPEATED
+        .iter()
+        .filter_map(|name| Some((name.as_str().to_owned(), value(name)?)))
+        .collect()
 }
 
 fn without_redeem_url(body: &[u8]) -> String {
