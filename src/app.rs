@@ -17,11 +17,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::{AuthSettings, Hs256Settings, OidcSettings, Verifier};
-use crate::config::AuthConfig;
+use crate::auth::Verifier;
 use crate::config::Config;
 use crate::graph::{ClientCredential, Credentials, GraphClient, GraphSettings};
-use crate::http::problem::Problem;
+use crate::http::problem::{self, Problem};
 use crate::http::{AppState, request_id, routes};
 use crate::policy::Policy;
 use crate::problem::ProblemType;
@@ -45,13 +44,15 @@ pub fn build_router(state: AppState) -> Router {
     // A timed-out handler is dropped, but a reset runs detached to its end.
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.request_timeout);
-    // Outermost last: sensitive marking, then the request id, then tracing.
+    // Outermost last: sensitive marking, then the request id, then bare
+    // errors made problems (inside the request id's scope), then tracing.
     routes()
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(timeout)
         .layer(CatchPanicLayer::custom(panic_problem))
         .layer(trace)
+        .layer(axum::middleware::from_fn(problem::for_bare_errors))
         .layer(axum::middleware::from_fn(request_id::scope))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
 }
@@ -75,7 +76,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .with_policy_file(config.policy_file.clone());
     Ok(AppState {
         resets: Arc::new(resets),
-        auth: Arc::new(Verifier::new(auth_settings(&config.auth), key_client()?)),
+        auth: Arc::new(Verifier::new(config.auth.clone(), key_client()?)),
         idempotency_retention: config.idempotency_retention,
         in_flight: Arc::default(),
         limiter: Arc::new(crate::http::limits::Limiter::new(config.rate_limit)),
@@ -125,25 +126,6 @@ fn key_client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-fn auth_settings(c: &AuthConfig) -> AuthSettings {
-    AuthSettings {
-        oidc: c.oidc.as_ref().map(|o| OidcSettings {
-            issuers: o.issuers.clone(),
-            tenant_ids: o.tenant_ids.clone(),
-            jwks_uri: o.jwks_uri.clone(),
-            discovery_url: o.discovery_url.clone(),
-            algorithms: o.algorithms.clone(),
-            refresh_interval: o.refresh_interval,
-        }),
-        hs256: c.hs256.as_ref().map(|h| Hs256Settings {
-            issuer: h.issuer.clone(),
-            secret: h.secret.clone(),
-        }),
-        audiences: c.audiences.clone(),
-        leeway_secs: c.leeway_secs,
-    }
-}
-
 /// Serve until `shutdown` resolves. Requests left `pending` by an earlier
 /// process are reconciled before the first request is accepted.
 pub async fn run(
@@ -165,7 +147,12 @@ pub async fn run(
         config.reset.unknown_grace,
     ));
     let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
-    let background = crate::worker::Background::start(&config, &state)?;
+    let background = crate::worker::Background::start(
+        &config,
+        Arc::clone(&state.resets),
+        Arc::clone(&state.queue_wake),
+        Arc::clone(&state.webhooks),
+    )?;
     let metrics = match config.metrics_addr {
         Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
         None => None,

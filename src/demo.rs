@@ -10,7 +10,8 @@ use secrecy::SecretString;
 
 use jsonwebtoken::Algorithm;
 
-use crate::config::{AuthConfig, Config, GraphConfig, Hs256Config, OidcConfig, ResetDefaults};
+use crate::auth::{AuthSettings, Hs256Settings, OidcSettings};
+use crate::config::{Config, GraphConfig, ResetDefaults};
 use crate::emulator::{Emulator, demo};
 
 /// The demo policy, also in the repository as `examples/demo-policy.toml`.
@@ -65,12 +66,12 @@ pub fn config(
         listen,
         database_path: data_dir.join("guest-reset.db"),
         policy_file,
-        auth: AuthConfig {
+        auth: AuthSettings {
             // v2.0 Entra tokens carry the API's client id; HS256 ones the App ID URI.
             audiences: vec![DEMO_AUDIENCE.into(), demo::API_CLIENT_ID.into()],
             leeway_secs: 60,
             // The emulator is also the demo tenant's OpenID Connect issuer.
-            oidc: Some(OidcConfig {
+            oidc: Some(OidcSettings {
                 issuers: vec![format!("{graph_url}/{}/v2.0", demo::TENANT_ID)],
                 tenant_ids: vec![demo::TENANT_ID.into()],
                 jwks_uri: None,
@@ -78,7 +79,7 @@ pub fn config(
                 algorithms: vec![Algorithm::RS256, Algorithm::ES256],
                 refresh_interval: Duration::from_secs(10),
             }),
-            hs256: Some(Hs256Config {
+            hs256: Some(Hs256Settings {
                 issuer: DEMO_ISSUER.into(),
                 secret: SecretString::from(DEMO_TOKEN_SECRET),
             }),
@@ -94,7 +95,7 @@ pub fn config(
             retry: crate::graph::RetrySettings::default(),
         },
         idempotency_retention: Duration::from_secs(24 * 3600),
-        rate_limit: crate::http::limits::RateLimit {
+        rate_limit: crate::config::RateLimit {
             per_minute: 120,
             burst: 30,
         },

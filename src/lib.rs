@@ -13,6 +13,8 @@ pub mod doctor;
 pub mod emulator;
 pub mod graph;
 pub mod http;
+/// Request bodies are JSON objects; a type error names its JSON path.
+pub mod json_object;
 pub mod metrics;
 pub mod policy;
 pub mod problem;

@@ -30,7 +30,7 @@ macro_rules! catalogue {
 }
 
 catalogue! {
-    InvalidJson => ("invalid-json", 400, "Request body is not valid JSON"),
+    InvalidJson => ("invalid-json", 400, "Request body is not a JSON object"),
     InvalidRequest => ("invalid-request", 400, "Request is invalid"),
     InvalidIdempotencyKey => ("invalid-idempotency-key", 400, "Idempotency-Key is malformed"),
     Unauthenticated => ("unauthenticated", 401, "Authentication required"),

@@ -54,7 +54,11 @@ pub struct Target {
     pub external_user_state: Option<String>,
 }
 
-/// Who asked, from the validated token.
+/// The issuer of a webhook source's resets is this plus the source's name.
+pub const WEBHOOK_ISSUER_PREFIX: &str = "urn:guest-reset:webhook:";
+
+/// Who asked, from the validated token (or the webhook source and the
+/// person its mapping names).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requester {
     /// Token issuer (`iss`); with `subject` it identifies the owner of a reset.

@@ -11,8 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::callback::Callbacks;
-use crate::config::Config;
-use crate::http::AppState;
+use crate::config::{Config, WebhookSource};
 use crate::reset::ResetService;
 
 /// Delivery ids are kept this long: far beyond any timestamp tolerance, and
@@ -27,17 +26,20 @@ pub struct Background {
 }
 
 impl Background {
-    pub fn start(config: &Config, state: &AppState) -> anyhow::Result<Background> {
-        let store = state.resets.store().clone();
-        let callbacks = Arc::new(Callbacks::new(
-            store.clone(),
-            &config.webhooks,
-            Arc::clone(&state.webhooks),
-        )?);
+    /// `wake` is notified whenever a reset is queued; `sources` are the
+    /// webhook sources the callbacks answer.
+    pub fn start(
+        config: &Config,
+        resets: Arc<ResetService>,
+        wake: Arc<Notify>,
+        sources: Arc<Vec<WebhookSource>>,
+    ) -> anyhow::Result<Background> {
+        let store = resets.store().clone();
+        let callbacks = Arc::new(Callbacks::new(store.clone(), &config.webhooks, sources)?);
         let pool = Pool::start(
             config.webhooks.workers,
-            Arc::clone(&state.resets),
-            Arc::clone(&state.queue_wake),
+            resets,
+            wake,
             Arc::clone(&callbacks),
         );
         let mut others = vec![tokio::spawn(purge_deliveries(store))];

@@ -1,5 +1,6 @@
 //! Listing the audit trail, and reconciliation of requests a previous
 //! process left pending.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! reference are the ones the configuration reads, compose's environment is
 //! a valid configuration, and the `healthcheck` subcommand the image's
 //! HEALTHCHECK runs answers for a live service and fails for a dead one.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

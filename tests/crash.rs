@@ -1,6 +1,7 @@
 //! A crash: `kill -9` the real binary while resets wait on Graph, restart
 //! it, and check that reconciliation leaves no `pending` row, loses none, and
 //! settles each from what Graph shows.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(unix)]
 
 mod common;

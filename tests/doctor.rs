@@ -1,5 +1,6 @@
 //! `guest-reset doctor`, the real binary against the in-process emulator:
 //! which configuration or permission is missing, and the fix for it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(unix)]
 
 mod common;

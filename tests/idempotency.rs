@@ -1,10 +1,12 @@
 //! `Idempotency-Key` on `POST /v1/resets`: replay, reuse with another body,
 //! in flight, malformed, per caller, retention, and after a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 
+use common::idempotency::{claim_for, pending_row};
 use common::{TestApp, expect_problem, tenant};
-use guest_reset::store::{KeyClaim, Store};
+use guest_reset::store::Store;
 use serde_json::{Value, json};
 
 fn adele() -> Value {
@@ -198,39 +200,90 @@ async fn the_redeem_url_is_not_kept_for_replays_and_keys_expire() {
     assert_eq!(invitations(&app), 2);
 }
 
-fn claim_for(key: &str, body: &Value) -> KeyClaim {
-    use guest_reset::auth::Identity;
-    let caller = Identity {
-        issuer: guest_reset::demo::DEMO_ISSUER.into(),
-        subject: "helpdesk-agent-1".into(),
-        object_id: None,
-        tenant_id: None,
-        app_id: None,
-        name: None,
-        roles: vec![],
-        scopes: vec![],
-        groups: vec![],
+/// What a replay must repeat: status, the headers that matter, the body.
+async fn answer(response: reqwest::Response) -> (u16, Vec<Option<String>>, Value) {
+    let header = |n: &str| {
+        response
+            .headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_owned())
     };
-    let inner = key.trim_matches('"').to_owned();
-    let bytes = serde_json::to_vec(body).unwrap();
-    guest_reset::http::idempotency_claim(
-        &caller,
-        inner,
-        &bytes,
-        std::time::Duration::from_secs(3600),
+    let headers = ["location", "retry-after", "preference-applied"].map(header);
+    (
+        response.status().as_u16(),
+        headers.to_vec(),
+        response.json().await.unwrap(),
     )
 }
 
-fn pending_row() -> guest_reset::record::ResetRecord {
-    serde_json::from_value(json!({
-        "id": uuid::Uuid::now_v7().to_string(), "status": "pending", "dry_run": false,
-        "user": tenant::ADELE_MAIL, "problem": null,
-        "target": { "id": null, "user_principal_name": null, "previous_email": null, "user_type": null, "external_user_state": null },
-        "new_email": null, "other_mails_added": false, "send_invitation_message": true,
-        "redirect_url": null, "invitation": null, "graph_request_ids": [],
-        "requested_by": { "issuer": guest_reset::demo::DEMO_ISSUER, "subject": "helpdesk-agent-1", "object_id": null, "tenant_id": null, "app": null, "name": null },
-        "ticket": null, "reason": null, "override_cooldown": false, "policy": null,
-        "request_id": null, "created_at": guest_reset::record::now_rfc3339(), "completed_at": null
-    }))
-    .unwrap()
+#[tokio::test]
+async fn a_replay_repeats_the_status_the_headers_that_matter_and_the_body() {
+    let rule = "name = \"fabrikam-helpdesk\"";
+    let policy =
+        guest_reset::demo::DEMO_POLICY.replace(rule, &format!("{rule}\ncooldown_hours = 1"));
+    let app = TestApp::spawn_with_policy(&policy).await;
+    let mut plan = adele();
+    plan["dry_run"] = json!(true);
+    // Planned, created, then Adele again within the cooldown (409, Retry-After).
+    let cases = [
+        ("\"planned\"", plan),
+        ("\"created\"", adele()),
+        ("\"cooling\"", adele()),
+    ];
+    let mut seen = Vec::new();
+    for (key, body) in &cases {
+        let first = answer(post(&app, &app.token(), Some(key), body).await).await;
+        let replay = answer(post(&app, &app.token(), Some(key), body).await).await;
+        assert_eq!(replay, first, "replay of {key}");
+        seen.push(first);
+    }
+    let bianca =
+        json!({ "user": tenant::PENDING_GUEST_MAIL, "ticket": "INC-10", "reason": "later" });
+    let queue = || {
+        app.client
+            .post(format!("{}/v1/resets", app.base))
+            .bearer_auth(app.token())
+            .header("idempotency-key", "\"queued\"")
+            .header("prefer", "respond-async")
+            .json(&bianca)
+            .send()
+    };
+    let first = answer(queue().await.unwrap()).await;
+    assert_eq!(
+        answer(queue().await.unwrap()).await,
+        first,
+        "replay of a 202"
+    );
+    seen.push(first);
+    let statuses: Vec<u16> = seen.iter().map(|(s, ..)| *s).collect();
+    assert_eq!(statuses, [200, 201, 409, 202]);
+    let located = seen.iter().all(|(s, h, _)| h[0].is_some() == (*s < 300));
+    assert!(located, "Location on every success: {seen:?}");
+    assert!(seen[2].1[1].is_some(), "the cooldown's Retry-After");
+    assert_eq!(seen[3].1[2].as_deref(), Some("respond-async"));
+}
+
+#[tokio::test]
+async fn an_answer_stored_before_headers_were_kept_replays_its_location() {
+    let app = TestApp::spawn().await;
+    let (body, row) = (adele(), pending_row());
+    let claim = claim_for("\"old\"", &body);
+    let store = Store::open(&app.db_path).await.unwrap();
+    store.insert_claiming(&row, &claim).await.unwrap();
+    let answer = guest_reset::store::StoredAnswer {
+        status: 201,
+        content_type: "application/json".into(),
+        body: "{}".into(),
+        headers: Vec::new(),
+    };
+    store
+        .idempotency_complete(&claim, &row.id, &answer)
+        .await
+        .unwrap();
+    let again = post(&app, &app.token(), Some("\"old\""), &body).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again.headers()["location"],
+        format!("/v1/resets/{}", row.id)
+    );
 }

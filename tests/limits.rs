@@ -1,14 +1,15 @@
 //! Operational limits seen from outside: the per-caller rate limit with its
 //! IETF `RateLimit` fields, the request timeout, `Cache-Control: no-store`
 //! and an audit file only its owner can read.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 
 use std::time::Duration;
 
 use common::{TestApp, demo_with_fault, expect_problem, tenant};
+use guest_reset::config::RateLimit;
 use guest_reset::emulator::{Fault, FaultRoute};
-use guest_reset::http::limits::RateLimit;
 use serde_json::json;
 
 fn header(response: &reqwest::Response, name: &str) -> String {

@@ -1,6 +1,7 @@
 //! `/metrics` through the public interface: Prometheus text with the request,
 //! reset, Graph and store series moving as resets happen, and the option to
 //! serve it only on a separate listener.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 
@@ -107,4 +108,36 @@ async fn a_separate_metrics_address_takes_metrics_off_the_api() {
     let (status, _, text) = scrape(&format!("http://{addr}")).await;
     assert_eq!(status, 200);
     assert!(text.contains("guest_reset_queue_depth"), "{text}");
+}
+
+#[tokio::test]
+async fn dry_runs_have_their_own_outcome_and_are_not_counted_as_succeeded_resets() {
+    let app = TestApp::spawn().await;
+    let count = |text: &str, outcome: &str| {
+        let series = format!("guest_reset_resets_total{{outcome=\"{outcome}\",problem=\"\"}}");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str())?.strip_prefix(' '))
+            .map_or(0.0, |v| v.parse::<f64>().unwrap())
+    };
+    let before = app.metrics().await;
+    for user in [
+        tenant::ADELE_MAIL,
+        tenant::PENDING_GUEST_MAIL,
+        tenant::ADELE_MAIL,
+    ] {
+        let plan = json!({ "user": user, "new_email": tenant::ADELE_NEW_MAIL, "dry_run": true });
+        assert_eq!(app.post_reset(plan).await.status(), 200);
+    }
+    let after = app.metrics().await;
+    // Only this test dry-runs; the other test of this binary adds at most
+    // one real success while this one runs.
+    assert_eq!(
+        count(&after, "dry_run") - count(&before, "dry_run"),
+        3.0,
+        "{after}"
+    );
+    assert!(
+        count(&after, "succeeded") - count(&before, "succeeded") <= 1.0,
+        "{after}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Graceful shutdown lets running resets finish and finalise their rows,
 //! including resets whose caller already hung up.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

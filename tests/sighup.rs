@@ -1,5 +1,6 @@
 //! The real binary reloads its policy on SIGHUP and keeps the old one when
 //! the new file is invalid.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(unix)]
 
 mod common;

@@ -1,6 +1,7 @@
 //! Queued resets beyond the happy path: a denied target is recorded and
 //! reported back as denied; queued work survives a restart (processing
 //! paused with 0 workers, then resumed); `Prefer: respond-async` queues too.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 
@@ -87,5 +88,58 @@ async fn queued_work_survives_a_restart_and_prefer_respond_async_queues_too() {
         app.emulator.applied_resets().len(),
         2,
         "each queued reset applied once"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_reset_is_found_by_what_its_record_shows_and_by_the_human_requester() {
+    let app = TestApp::spawn_with(|c| {
+        // The helper's source has its own subject: "tickets-bot".
+        c.webhooks.sources = vec![source("tickets", Scheme::StandardWebhooks, WHSEC, None)];
+    })
+    .await;
+    let body = ticket(tenant::ADELE_MAIL, "INC-40");
+    let headers = standard("msg_who", now(), &body, WHSEC);
+    let id = accepted_id(deliver(&app, "tickets", &headers, &body).await, 202).await;
+    finished(&app, &id).await;
+    // A reset that is not the webhook's, by the demo caller.
+    assert_eq!(
+        app.post_reset(json!({ "user": tenant::PENDING_GUEST_MAIL }))
+            .await
+            .status(),
+        201
+    );
+    let found = |query: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/v1/resets?{query}");
+            let response = app.get_as(&app.auditor_token(), &path).await;
+            assert_eq!(response.status(), 200, "{query}");
+            let page: Value = response.json().await.unwrap();
+            let items = page["items"].as_array().unwrap().clone();
+            items
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    for query in [
+        "requested_by=urn:guest-reset:webhook:tickets",
+        "requested_by=tickets",
+        "requested_by=tickets-bot",
+        "requested_by_name=agent.smith@contoso.example",
+        "requested_by_name=Agent.Smith@Contoso.Example",
+    ] {
+        assert_eq!(found(query).await, std::slice::from_ref(&id), "{query}");
+    }
+    assert!(
+        found("requested_by_name=someone.else@contoso.example")
+            .await
+            .is_empty()
+    );
+    assert!(
+        found("requested_by=urn:guest-reset:webhook:jira")
+            .await
+            .is_empty()
     );
 }

@@ -5,6 +5,7 @@
 //!   cargo bench --bench load -- [--requests N] [--concurrency 1,16,64]
 //!
 //! Prints a Markdown table for BENCHMARKS.md. Not a CI gate.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod drive;
 mod floor;
@@ -12,7 +13,7 @@ mod paths;
 
 use std::time::Duration;
 
-use guest_reset::http::limits::RateLimit;
+use guest_reset::config::RateLimit;
 
 const POLICY: &str = r#"
 [[grant]]

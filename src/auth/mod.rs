@@ -49,6 +49,21 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
+impl Identity {
+    /// The identity in the form the policy matches on (grants, rule callers).
+    pub fn policy_caller(&self) -> crate::policy::Caller<'_> {
+        crate::policy::Caller {
+            issuer: &self.issuer,
+            subject: &self.subject,
+            object_id: self.object_id.as_deref(),
+            app_id: self.app_id.as_deref(),
+            roles: &self.roles,
+            scopes: &self.scopes,
+            groups: &self.groups,
+        }
+    }
+}
+
 /// Why a token or header is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {

@@ -1,43 +1,14 @@
-//! How inbound bearer tokens are validated: an OpenID Connect issuer with a
-//! JWKS (Entra ID in practice), a shared HS256 secret for small setups, or
-//! both (told apart by the token's `iss`).
+//! How inbound bearer tokens are validated (`GUEST_RESET_AUTH_*`), read into
+//! the verifier's own settings: an OpenID Connect issuer with a JWKS (Entra
+//! ID in practice), a shared HS256 secret for small setups, or both (told
+//! apart by the token's `iss`).
 
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use secrecy::SecretString;
 
 use super::Env;
-
-/// Token validation settings.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// Accepted `aud` values (`GUEST_RESET_AUTH_AUDIENCE`, comma-separated).
-    pub audiences: Vec<String>,
-    pub leeway_secs: u64,
-    pub oidc: Option<OidcConfig>,
-    pub hs256: Option<Hs256Config>,
-}
-
-/// An OpenID Connect issuer whose keys come from its JWKS.
-#[derive(Debug, Clone)]
-pub struct OidcConfig {
-    /// Accepted `iss` values; `{tenantid}` is expanded with `tenant_ids`.
-    pub issuers: Vec<String>,
-    /// When set, `tid` must be one of these.
-    pub tenant_ids: Vec<String>,
-    pub jwks_uri: Option<String>,
-    pub discovery_url: Option<String>,
-    pub algorithms: Vec<Algorithm>,
-    pub refresh_interval: Duration,
-}
-
-/// A shared-secret issuer.
-#[derive(Debug, Clone)]
-pub struct Hs256Config {
-    pub issuer: String,
-    pub secret: SecretString,
-}
+use crate::auth::{AuthSettings, Hs256Settings, OidcSettings};
 
 /// Asymmetric algorithms an operator may pin; HMAC is only ever the HS256
 /// issuer's, so a public key can never be used as an HMAC secret.
@@ -53,7 +24,7 @@ const ASYMMETRIC: &[(&str, Algorithm)] = &[
 ];
 
 impl Env<'_> {
-    pub(super) fn auth(&mut self) -> AuthConfig {
+    pub(super) fn auth(&mut self) -> AuthSettings {
         let audiences = self.list("AUTH_AUDIENCE");
         if audiences.is_empty() {
             self.issue(
@@ -64,7 +35,7 @@ impl Env<'_> {
         let oidc = self.oidc();
         let hs256 = self
             .optional_secret("AUTH_HS256_SECRET", 32)
-            .map(|secret| Hs256Config {
+            .map(|secret| Hs256Settings {
                 issuer: self.required("AUTH_HS256_ISSUER"),
                 secret,
             });
@@ -85,7 +56,7 @@ impl Env<'_> {
                 "must differ from every AUTH_ISSUER: the issuer decides how a token is checked",
             );
         }
-        AuthConfig {
+        AuthSettings {
             audiences,
             leeway_secs: self.parsed("AUTH_LEEWAY_SECS", Some("60")).unwrap_or(60),
             oidc,
@@ -93,7 +64,7 @@ impl Env<'_> {
         }
     }
 
-    fn oidc(&mut self) -> Option<OidcConfig> {
+    fn oidc(&mut self) -> Option<OidcSettings> {
         let issuers = self.list("AUTH_ISSUER");
         if issuers.is_empty() {
             return None;
@@ -111,7 +82,7 @@ impl Env<'_> {
         let discovery_url = self
             .get("AUTH_DISCOVERY_URL")
             .map(|_| self.url("AUTH_DISCOVERY_URL", None));
-        Some(OidcConfig {
+        Some(OidcSettings {
             issuers,
             tenant_ids,
             jwks_uri,

@@ -22,13 +22,13 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_path: PathBuf,
     pub policy_file: PathBuf,
-    pub auth: AuthConfig,
+    pub auth: crate::auth::AuthSettings,
     pub graph: GraphConfig,
     pub reset: ResetDefaults,
     /// How long `Idempotency-Key`s and their answers are kept.
     pub idempotency_retention: Duration,
     /// Per-caller request rate.
-    pub rate_limit: crate::http::limits::RateLimit,
+    pub rate_limit: RateLimit,
     /// An answer not ready by then is a 504 (a reset still runs to its end).
     pub request_timeout: Duration,
     /// Serve `/metrics` here instead of on the API listener.
@@ -37,9 +37,16 @@ pub struct Config {
     pub webhooks: WebhookConfig,
 }
 
-pub use auth::{AuthConfig, Hs256Config, OidcConfig};
 pub use graph::{CertificateConfig, GraphConfig};
 pub use webhooks::{Callback, FieldMap, WebhookConfig, WebhookSource};
+
+/// Per-caller request rate (`RATE_LIMIT_*`): `burst` requests at once,
+/// refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
 
 /// Defaults applied to a reset request that does not say otherwise.
 #[derive(Debug, Clone)]
@@ -97,7 +104,7 @@ impl Config {
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),
             graph: env.graph(),
-            rate_limit: crate::http::limits::RateLimit {
+            rate_limit: RateLimit {
                 per_minute: env
                     .parsed("RATE_LIMIT_PER_MINUTE", Some("120"))
                     .unwrap_or(120),

@@ -9,10 +9,30 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::GraphError;
-use super::token::AssertionAlg;
 
 /// Entra accepts up to 10 minutes; short limits the use of a leaked one.
 const LIFETIME_SECS: u64 = 300;
+
+/// Signature of the client assertion: PS256 + `x5t#S256` is what Entra
+/// documents today, RS256 + `x5t` (SHA-1) what older docs and libraries use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AssertionAlg {
+    #[default]
+    Ps256,
+    Rs256,
+}
+
+impl std::str::FromStr for AssertionAlg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<AssertionAlg, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "PS256" => Ok(AssertionAlg::Ps256),
+            "RS256" => Ok(AssertionAlg::Rs256),
+            other => Err(format!("{other:?} is not PS256 or RS256")),
+        }
+    }
+}
 
 /// Signs assertions; the key is parsed once, at client construction.
 pub(crate) struct Signer {

@@ -21,14 +21,14 @@ use std::time::Duration;
 use reqwest::Url;
 use tokio::sync::Semaphore;
 
-pub use assertion::{certificate_der_from_pem, check_private_key};
+pub use assertion::{AssertionAlg, certificate_der_from_pem, check_private_key};
 pub use breaker::BreakerSettings;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
 pub use probe::TokenGrants;
 pub use retry::RetrySettings;
 pub use send::patiently;
 pub use stats::GraphStats;
-pub use token::{AssertionAlg, ClientCredential, Credentials};
+pub use token::{ClientCredential, Credentials};
 pub use users::{DirectoryRole, GraphUser, Memberships};
 
 /// Connecting is quick or not at all; a slow handshake should not eat the

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use tracing::instrument;
 
 use super::GraphError;
-use super::assertion::Signer;
+use super::assertion::{AssertionAlg, Signer};
 
 /// Renew this long before the token expires, so a token never dies in flight.
 const RENEW_MARGIN: Duration = Duration::from_secs(300);
@@ -41,27 +41,6 @@ pub enum ClientCredential {
         certificate_der: Vec<u8>,
         algorithm: AssertionAlg,
     },
-}
-
-/// Signature of the client assertion: PS256 + `x5t#S256` is what Entra
-/// documents today, RS256 + `x5t` (SHA-1) what older docs and libraries use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum AssertionAlg {
-    #[default]
-    Ps256,
-    Rs256,
-}
-
-impl std::str::FromStr for AssertionAlg {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<AssertionAlg, String> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "PS256" => Ok(AssertionAlg::Ps256),
-            "RS256" => Ok(AssertionAlg::Rs256),
-            other => Err(format!("{other:?} is not PS256 or RS256")),
-        }
-    }
 }
 
 /// The proof sent with each token request, prepared once.

@@ -34,7 +34,7 @@ struct RuleView {
 pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
     let policy = state.resets.policy();
     let rules = policy
-        .rules_for(&Caller::policy_view(&caller.identity))
+        .rules_for(&caller.identity.policy_caller())
         .map(|r| RuleView {
             name: r.name.clone(),
             effect: r.effect,

@@ -14,7 +14,7 @@ use super::limits::state_header;
 use super::problem::Problem;
 use super::{AppState, request_id};
 use crate::auth::{AuthError, Identity};
-use crate::policy::{Caller as PolicyCaller, Permission};
+use crate::policy::Permission;
 use crate::problem::ProblemType;
 
 /// The authenticated caller of a request.
@@ -33,19 +33,6 @@ impl Caller {
         match self.has(p) {
             true => Ok(()),
             false => Err(forbidden(p, &self.permissions)),
-        }
-    }
-
-    /// The identity in the form the policy matches on.
-    pub fn policy_view(identity: &Identity) -> PolicyCaller<'_> {
-        PolicyCaller {
-            issuer: &identity.issuer,
-            subject: &identity.subject,
-            object_id: identity.object_id.as_deref(),
-            app_id: identity.app_id.as_deref(),
-            roles: &identity.roles,
-            scopes: &identity.scopes,
-            groups: &identity.groups,
         }
     }
 }
@@ -71,10 +58,7 @@ impl Caller {
     /// through the rate limit, with the permissions the policy grants it.
     pub(super) fn admit(state: &AppState, identity: Identity) -> Result<Caller, Problem> {
         rate_limit(state, &identity)?;
-        let permissions = state
-            .resets
-            .policy()
-            .permissions(&Caller::policy_view(&identity));
+        let permissions = state.resets.policy().permissions(&identity.policy_caller());
         tracing::Span::current().record("caller", identity.subject.as_str());
         Ok(Caller {
             identity,

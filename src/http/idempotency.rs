@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -22,6 +22,13 @@ const HEADER: &str = "idempotency-key";
 const MAX_KEY: usize = 255;
 /// A replayed answer says so, so a client can tell a replay from a first run.
 const REPLAYED: &str = "idempotent-replayed";
+/// The headers of the first answer a replay repeats (others, such as
+/// `RateLimit`, describe the replay itself).
+const REPEATED: [HeaderName; 3] = [
+    header::LOCATION,
+    header::RETRY_AFTER,
+    HeaderName::from_static("preference-applied"),
+];
 
 /// The key, if the request has one. The draft makes it a Structured Field
 /// String (`"..."`); a bare token (what Stripe-style clients send) is accepted too.
@@ -95,7 +102,9 @@ pub async fn check(state: &AppState, claim: &KeyClaim) -> Gate {
         {
             Gate::Answer(reused())
         }
-        KeyState::Done { answer, .. } => Gate::Answer(replay(answer)),
+        KeyState::Done {
+            answer, reset_id, ..
+        } => Gate::Answer(replay(answer, &reset_id)),
         KeyState::InProgress { reset_id, .. } => Gate::Answer(unfinished(state, &reset_id).await),
     }
 }
@@ -134,7 +143,8 @@ fn from_record(record: &ResetRecord) -> Response {
         } else {
             StatusCode::CREATED
         };
-        return replayed((status, axum::Json(record)).into_response());
+        let location = [(header::LOCATION, location(&record.id))];
+        return replayed((status, location, axum::Json(record)).into_response());
     };
     let kind = ProblemType::ALL
         .iter()
@@ -148,11 +158,28 @@ fn from_record(record: &ResetRecord) -> Response {
     )
 }
 
-fn replay(answer: StoredAnswer) -> Response {
+fn location(reset_id: &str) -> String {
+    format!("/v1/resets/{reset_id}")
+}
+
+fn replay(answer: StoredAnswer, reset_id: &str) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&answer.content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, v);
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    for (name, value) in &answer.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            headers.insert(n, v);
+        }
+    }
+    // An answer stored before its headers were kept: every success had a Location.
+    if answer.headers.is_empty()
+        && status.is_success()
+        && let Ok(v) = HeaderValue::from_str(&location(reset_id))
+    {
+        headers.insert(header::LOCATION, v);
     }
     replayed(response)
 }
@@ -186,6 +213,7 @@ pub async fn remember(
         status: parts.status.as_u16(),
         content_type: content_type.to_owned(),
         body: without_redeem_url(&bytes),
+        headers: repeated_headers(&parts.headers),
     };
     if let Err(e) = state
         .resets
@@ -197,6 +225,15 @@ pub async fn remember(
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The headers of `REPEATED` the answer has, as (name, value).
+fn repeated_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    let value = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::to_owned);
+    REPEATED
+        .iter()
+        .filter_map(|name| Some((name.as_str().to_owned(), value(name)?)))
+        .collect()
 }
 
 fn without_redeem_url(body: &[u8]) -> String {

@@ -7,15 +7,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::config::RateLimit;
+
 /// Above this many callers, idle (full) buckets are forgotten.
 const MAX_TRACKED: usize = 10_000;
-
-/// Limit settings: `burst` requests at once, refilled at `per_minute`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_minute: u32,
-    pub burst: u32,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {

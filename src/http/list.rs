@@ -26,6 +26,7 @@ pub struct ListParams {
     status: Option<String>,
     ticket: Option<String>,
     requested_by: Option<String>,
+    requested_by_name: Option<String>,
     since: Option<String>,
     until: Option<String>,
     cursor: Option<String>,
@@ -55,7 +56,9 @@ pub async fn list(
         Err(detail) => return Problem::new(ProblemType::InvalidRequest, detail).into_response(),
     };
     if !caller.has(Permission::ResetsReadAll) {
-        filter.requested_by = Some(caller.identity.subject.clone());
+        // Only the caller's own: whoever else `requested_by` names is ignored.
+        filter.requested_by = None;
+        filter.requester_subject = Some(caller.identity.subject.clone());
         filter.requester_issuer = Some(caller.identity.issuer.clone());
     }
     let records = match state.resets.list(&filter).await {
@@ -78,10 +81,15 @@ pub async fn list(
 }
 
 /// The longest value of each text filter (as in openapi.yaml).
-const TEXT_LIMITS: [(&str, usize); 3] = [("user", 256), ("ticket", 128), ("requested_by", 256)];
+const TEXT_LIMITS: [(&str, usize); 4] = [
+    ("user", 256),
+    ("ticket", 128),
+    ("requested_by", 256),
+    ("requested_by_name", 256),
+];
 
 fn filter(p: ListParams) -> Result<ListFilter, String> {
-    let texts = [&p.user, &p.ticket, &p.requested_by];
+    let texts = [&p.user, &p.ticket, &p.requested_by, &p.requested_by_name];
     for ((name, max), value) in TEXT_LIMITS.iter().zip(texts) {
         if value.as_ref().is_some_and(|v| v.chars().count() > *max) {
             return Err(format!("{name}: at most {max} characters"));
@@ -117,6 +125,8 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         status: p.status,
         ticket: p.ticket,
         requested_by: p.requested_by,
+        requested_by_name: p.requested_by_name,
+        requester_subject: None,
         requester_issuer: None,
         since: time(p.since, "since")?,
         until: time(p.until, "until")?,

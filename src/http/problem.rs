@@ -1,7 +1,12 @@
 //! RFC 9457 problem responses, and the explicit mapping of every module's
-//! errors onto them. Every error the API sends goes through [`Problem`].
+//! errors onto them. Every error the API sends goes through [`Problem`],
+//! bare error responses of routing and tower layers (404, 405, 413, 504)
+//! included: [`for_bare_errors`] rewrites them.
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -139,4 +144,31 @@ pub fn for_status(status: StatusCode) -> Option<Problem> {
         _ => return None,
     };
     Some(Problem::new(kind, detail))
+}
+
+/// Middleware: a bare error response from routing or a layer (no problem
+/// body) becomes the problem for its status. Runs inside the request-id
+/// scope, so the body carries the request id.
+pub async fn for_bare_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let Some(problem) = for_status(status) else {
+        return response;
+    };
+    // Keep headers such as `Allow`; replace only the body.
+    let (mut parts, _) = response.into_parts();
+    let replacement = problem.into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    let (_, body) = replacement.into_parts();
+    Response::from_parts(parts, Body::new(body))
 }

@@ -2,16 +2,11 @@
 //! UUID. It is put back on the request (for the trace span), echoed on the
 //! response, and available to everything that runs for the request, so every
 //! problem body, log line and audit row carries it.
-//! Also turns bare error responses (404 from routing, 405, 413 from the body
-//! limit) into problem documents.
 
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use super::problem;
+use axum::response::Response;
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -58,7 +53,7 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().cloned();
     let (method, started) = (request.method().clone(), std::time::Instant::now());
     let work = async move {
-        let response = problems_for_bare_errors(next.run(request).await);
+        let response = next.run(request).await;
         let extra = EXTRA.with(|extra| extra.take());
         (response, extra)
     };
@@ -77,28 +72,4 @@ pub async fn scope(mut request: Request, next: Next) -> Response {
     // Answers carry audit data and credentials (the redeem URL): never cached.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-fn problems_for_bare_errors(response: Response) -> Response {
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()));
-    if status.as_u16() < 400 || is_problem {
-        return response;
-    }
-    let Some(problem) = problem::for_status(status) else {
-        return response;
-    };
-    // Keep headers such as `Allow`; replace only the body.
-    let (mut parts, _) = response.into_parts();
-    let replacement = problem.into_response();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(problem::CONTENT_TYPE),
-    );
-    let (_, body) = replacement.into_parts();
-    Response::from_parts(parts, Body::new(body))
 }

@@ -13,6 +13,7 @@ use super::auth::Caller;
 use super::problem::Problem;
 use super::request_id;
 use super::{AppState, idempotency};
+use crate::json_object::{self, BodyError};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::ResetRecord;
@@ -58,10 +59,7 @@ pub async fn create(
     {
         return answer;
     }
-    let input = serde_json::from_slice::<ResetRequest>(&body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ResetError::Invalid(e.to_string()),
-        _ => ResetError::InvalidJson(format!("The body is not valid JSON: {e}.")),
-    });
+    let input = json_object::parse::<ResetRequest>(&body).map_err(invalid_body);
     let (reset_id, response) = match prefers_async(&headers) {
         true => respond_async(&state, &caller, key.clone(), input).await,
         false => match run_detached(&state, &caller, key.clone(), input).await {
@@ -73,6 +71,14 @@ pub async fn create(
     match (key, reset_id) {
         (Some(claim), Some(id)) => idempotency::remember(&state, &claim, &id, response).await,
         _ => response,
+    }
+}
+
+/// A body that is no JSON object is `invalid-json`; a bad field, `invalid-request`.
+pub(super) fn invalid_body(e: BodyError) -> ResetError {
+    match e {
+        BodyError::NotAnObject(detail) => ResetError::InvalidJson(detail),
+        BodyError::Field(detail) => ResetError::Invalid(detail),
     }
 }
 

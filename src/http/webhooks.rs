@@ -15,8 +15,10 @@ use super::problem::Problem;
 use super::{AppState, request_id};
 use crate::auth::Identity;
 use crate::config::{FieldMap, WebhookSource};
+use crate::json_object;
 use crate::policy::Permission;
 use crate::problem::ProblemType;
+use crate::record::WEBHOOK_ISSUER_PREFIX;
 use crate::reset::{Context, ResetError, ResetRequest};
 use crate::store::DeliveryClaim;
 use crate::webhook::{Scheme, verify};
@@ -48,12 +50,10 @@ pub async fn deliver(
     }
     let mut identity = caller.identity;
     // Parsed once, after verification (which needs the raw bytes).
-    let parsed = serde_json::from_slice::<Value>(&body);
+    let parsed = json_object::parse::<Value>(&body);
     let input = match &parsed {
         Ok(value) => to_request(&source.fields, value, &mut identity),
-        Err(e) => Err(ResetError::InvalidJson(format!(
-            "The delivery is not valid JSON: {e}."
-        ))),
+        Err(e) => Err(super::resets::invalid_body(e.clone())),
     };
     let delivery = DeliveryClaim {
         source: source.name.clone(),
@@ -141,7 +141,7 @@ async fn authenticate(
 
 fn source_identity(source: &WebhookSource) -> Identity {
     Identity {
-        issuer: format!("urn:guest-reset:webhook:{}", source.name),
+        issuer: format!("{WEBHOOK_ISSUER_PREFIX}{}", source.name),
         subject: source.subject.clone(),
         object_id: None,
         tenant_id: None,

@@ -22,7 +22,7 @@ static HTTP_DURATION: Histograms = Histograms::new(
 );
 static RESETS: Counters = Counters::new(
     "guest_reset_resets_total",
-    "Reset requests finished, by outcome (audit status) and problem type (empty on success).",
+    "Reset requests finished, by outcome (audit status, or dry_run for a dry run that would succeed) and problem type (empty on success).",
     &["outcome", "problem"],
 );
 static RATE_LIMITED: Counters = Counters::new(
@@ -126,6 +126,16 @@ pub fn graph_replication_lag_retry() {
 
 pub fn graph_circuit_opened() {
     CIRCUIT_OPENED.inc(&[]);
+}
+
+/// A reset that succeeded; a dry run changed nothing, so it is not counted
+/// as a succeeded reset but as `dry_run`.
+pub fn reset_succeeded(dry_run: bool) {
+    let outcome = match dry_run {
+        true => "dry_run",
+        false => "succeeded",
+    };
+    RESETS.inc(&[outcome, ""]);
 }
 
 pub fn rate_limited() {

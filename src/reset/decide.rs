@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use super::{ResetError, ResetService, ValidRequest};
 use crate::auth::Identity;
 use crate::graph::{GraphUser, Memberships};
-use crate::policy::{Ask, Caller, Decision, History, Question, Target};
+use crate::policy::{Ask, Decision, History, Question, Target};
 use crate::record::{PolicyRecord, ResetRecord, format_timestamp};
 use crate::store::{HistoryQuery, StoredHistory};
 
@@ -56,7 +56,7 @@ impl ResetService {
             .decide_with_history(query, |stored| {
                 let history = history(&stored);
                 let question = Question {
-                    caller: policy_caller(caller),
+                    caller: caller.policy_caller(),
                     target: target(&facts, &roles),
                     ask: ask(req, &facts),
                     history: &history,
@@ -74,18 +74,6 @@ impl ResetService {
             true => Ok(()),
             false => Err(ResetError::PolicyDenied(decision)),
         }
-    }
-}
-
-fn policy_caller(c: &Identity) -> Caller<'_> {
-    Caller {
-        issuer: &c.issuer,
-        subject: &c.subject,
-        object_id: c.object_id.as_deref(),
-        app_id: c.app_id.as_deref(),
-        roles: &c.roles,
-        scopes: &c.scopes,
-        groups: &c.groups,
     }
 }
 

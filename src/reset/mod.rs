@@ -229,7 +229,7 @@ impl ResetService {
         applied: flow::Applied,
     ) -> Result<Outcome, Failure> {
         crate::store::finalise(&mut record, Status::Succeeded, None);
-        crate::metrics::reset_finished(Status::Succeeded.as_str(), "");
+        crate::metrics::reset_succeeded(record.dry_run);
         if let Err(e) = self.store.update(&record).await {
             tracing::error!(error = %e, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
             return Err(Failure {

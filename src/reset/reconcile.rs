@@ -84,7 +84,10 @@ impl ResetService {
         let why = "Graph's answer to the reset was lost";
         let kind = error.problem_type();
         self.judge_open(&mut record, kind, why).await;
-        crate::metrics::reset_finished(record.status.as_str(), kind.slug());
+        match record.status {
+            Status::Succeeded => crate::metrics::reset_succeeded(false),
+            status => crate::metrics::reset_finished(status.as_str(), kind.slug()),
+        }
         if let Err(e) = self.store.update(&record).await {
             return Err(Failure {
                 record: Some(record),

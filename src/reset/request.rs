@@ -17,7 +17,7 @@ pub struct ResetRequest {
     pub redirect_url: Option<String>,
     #[serde(default)]
     pub send_invitation_message: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::optional")]
     pub message: Option<MessageRequest>,
     #[serde(default)]
     pub ticket: Option<String>,

@@ -41,9 +41,12 @@ pub struct StoredAnswer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// The headers a replay repeats, as (name, value); empty for answers
+    /// stored before they were kept.
+    pub headers: Vec<(String, String)>,
 }
 
-const LOOKUP: &str = "select fingerprint, reset_id, state, status, content_type, body \
+const LOOKUP: &str = "select fingerprint, reset_id, state, status, content_type, body, headers \
                       from idempotency_keys where principal = $1 and route = $2 and key = $3 \
                       and expires_at > $4";
 
@@ -67,10 +70,18 @@ impl Store {
                 reset_id,
             });
         }
+        let headers = r.try_get::<Option<String>, _>("headers")?;
         let answer = StoredAnswer {
             status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(500),
             content_type: r.try_get("content_type")?,
             body: r.try_get("body")?,
+            headers: match headers {
+                Some(json) => serde_json::from_str(&json).map_err(|_| StoreError::Corrupt {
+                    id: reset_id.clone(),
+                    what: "idempotency_keys.headers".into(),
+                })?,
+                None => Vec::new(),
+            },
         };
         Ok(KeyState::Done {
             fingerprint,
@@ -164,8 +175,8 @@ async fn complete(
     answer: &StoredAnswer,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update idempotency_keys set state = 'done', status = $1, content_type = $2, body = $3 \
-         where principal = $4 and route = $5 and key = $6 and reset_id = $7",
+        "update idempotency_keys set state = 'done', status = $1, content_type = $2, body = $3, \
+         headers = $8 where principal = $4 and route = $5 and key = $6 and reset_id = $7",
     )
     .bind(i64::from(answer.status))
     .bind(&answer.content_type)
@@ -174,6 +185,7 @@ async fn complete(
     .bind(&key.route)
     .bind(&key.key)
     .bind(reset_id)
+    .bind(serde_json::to_string(&answer.headers).unwrap_or_else(|_| "[]".into()))
     .execute(conn)
     .await
     .map(drop)

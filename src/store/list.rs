@@ -5,6 +5,7 @@
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::row::columns;
+use crate::record::WEBHOOK_ISSUER_PREFIX;
 
 /// Largest page a caller may ask for.
 pub const MAX_LIMIT: u32 = 200;
@@ -16,9 +17,14 @@ pub struct ListFilter {
     pub user: Option<String>,
     pub status: Option<String>,
     pub ticket: Option<String>,
+    /// What the record shows of the requester: its subject, or a webhook
+    /// source by its issuer (`urn:guest-reset:webhook:<name>`) or name.
     pub requested_by: Option<String>,
-    /// With `requested_by`: only resets of this caller's issuer (so a subject
-    /// from another issuer is someone else).
+    /// The requester's name (the token's, or the person a webhook mapping
+    /// read), case-insensitive.
+    pub requested_by_name: Option<String>,
+    /// Only resets of exactly this caller (issuer and subject): `read:own`.
+    pub requester_subject: Option<String>,
     pub requester_issuer: Option<String>,
     /// Inclusive lower bound on `created_at` (normalised RFC 3339).
     pub since: Option<String>,
@@ -52,10 +58,11 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
         }
         q.push(")");
     }
+    push_requester(&mut q, f);
     let exact = [
         ("status = ", &f.status),
         ("ticket = ", &f.ticket),
-        ("requester_subject = ", &f.requested_by),
+        ("requester_subject = ", &f.requester_subject),
         ("requester_issuer = ", &f.requester_issuer),
         ("created_at >= ", &f.since),
         ("created_at < ", &f.until),
@@ -69,4 +76,24 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
     q.push(" order by id desc limit ")
         .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)));
     q
+}
+
+/// `requested_by` and `requested_by_name`.
+fn push_requester(q: &mut QueryBuilder<Sqlite>, f: &ListFilter) {
+    if let Some(by) = &f.requested_by {
+        let source = match by.starts_with(WEBHOOK_ISSUER_PREFIX) {
+            true => by.clone(),
+            false => format!("{WEBHOOK_ISSUER_PREFIX}{by}"),
+        };
+        q.push(" and (requester_subject = ")
+            .push_bind(by.clone())
+            .push(" or requester_issuer = ")
+            .push_bind(source)
+            .push(")");
+    }
+    if let Some(name) = &f.requested_by_name {
+        q.push(" and lower(requester_name) = lower(")
+            .push_bind(name.clone())
+            .push(")");
+    }
 }

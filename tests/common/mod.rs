@@ -4,6 +4,7 @@
 
 #[cfg(unix)]
 pub mod binary;
+pub mod idempotency;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -59,7 +60,7 @@ impl TestApp {
         std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
         let mut config = demo::config(([127, 0, 0, 1], 0).into(), dir.path(), policy, graph);
         // Tests fire many requests as one caller; tests/limits.rs sets its own.
-        config.rate_limit = guest_reset::http::limits::RateLimit {
+        config.rate_limit = guest_reset::config::RateLimit {
             per_minute: 60_000,
             burst: 10_000,
         };
