@@ -5,23 +5,26 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-# Dependencies first, against stub sources (every target Cargo.toml declares
-# must exist, the `load` bench included), so this layer is rebuilt only when
+# Dependencies first, against stub sources (every target the two manifests
+# declare must exist, the `load` bench and the emulator crate included), so this layer is rebuilt only when
 # Cargo.toml or Cargo.lock change. .ci/docker-build-check plays this stage.
 COPY Cargo.toml Cargo.lock build.rs ./
-RUN mkdir -p src benches/load \
+COPY crates/graph-emulator/Cargo.toml ./crates/graph-emulator/
+RUN mkdir -p src benches/load crates/graph-emulator/src \
  && echo 'fn main() {}' > src/main.rs \
  && cp src/main.rs benches/load/main.rs \
- && touch src/lib.rs \
+ && cp src/main.rs crates/graph-emulator/src/main.rs \
+ && touch src/lib.rs crates/graph-emulator/src/lib.rs \
  && cargo build --release --locked \
- && rm -rf src benches
+ && rm -rf src benches crates/graph-emulator/src
 COPY migrations ./migrations
 COPY examples ./examples
 COPY openapi.yaml ./
 COPY benches ./benches
+COPY crates ./crates
 COPY src ./src
 # Touch so cargo sees the real sources as newer than the stub build.
-RUN touch src/main.rs src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/graph-emulator/src/main.rs crates/graph-emulator/src/lib.rs \
  && cargo build --release --locked \
  && install -D target/release/guest-reset /out/guest-reset
 

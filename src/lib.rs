@@ -9,8 +9,9 @@ pub mod config;
 pub mod demo;
 /// `guest-reset doctor`: which configuration or permission is missing.
 pub mod doctor;
-/// The Graph emulator: token endpoint and the Graph endpoints the service uses.
-pub mod emulator;
+/// The Graph emulator (crate `graph-emulator`), re-exported for the demo
+/// and the tests; the service's own modules never use it.
+pub use graph_emulator as emulator;
 pub mod graph;
 pub mod http;
 /// Request bodies are JSON objects; a type error names its JSON path.

@@ -1,4 +1,4 @@
-//! Well-known values of the built-in demo tenant (`src/emulator/demo_tenant.json`,
+//! Well-known values of the built-in demo tenant (`crates/graph-emulator/src/demo_tenant.json`,
 //! org "Contoso"). A unit test checks that they match the JSON.
 
 pub const TENANT_ID: &str = "abd52d7b-5a6e-4d73-ab8b-f23b4a22e7c2";

@@ -10,15 +10,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 /// An RSA key pair as PEM: PKCS#8 private key, SPKI public key.
-pub(in crate::emulator) struct TestKey {
-    pub(in crate::emulator) private_pem: String,
-    pub(in crate::emulator) public_pem: String,
+pub(crate) struct TestKey {
+    pub(crate) private_pem: String,
+    pub(crate) public_pem: String,
 }
 
 /// Two keys for the whole test binary: RSA generation is slow in a debug build.
 static KEYS: LazyLock<[TestKey; 2]> = LazyLock::new(|| [generate(), generate()]);
 
-pub(in crate::emulator) fn test_key(i: usize) -> &'static TestKey {
+pub(crate) fn test_key(i: usize) -> &'static TestKey {
     &KEYS[i % 2]
 }
 

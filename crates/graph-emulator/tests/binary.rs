@@ -1,0 +1,45 @@
+//! The emulator alone, as its own program: it starts on the address given,
+//! says where it listens, serves the demo tenant and takes the
+//! `GUEST_RESET_EMULATOR_*` settings.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test]
+async fn the_binary_serves_the_demo_tenant_with_its_environment() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graph-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("GUEST_RESET_EMULATOR_REPLICATION_LAG_MS", "250")
+        .env("GUEST_RESET_EMULATOR_CLOCK_OFFSET_MS", "-2000")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let limits: serde_json::Value = reqwest::get(format!("{base}/_emulator/limits"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(limits["replication_lag_ms"], 250, "{limits}");
+    assert_eq!(limits["clock_offset_ms"], -2000, "{limits}");
+    assert_eq!(limits["invitations_per_window"], 150, "{limits}");
+}
+
+#[test]
+fn a_bad_argument_is_refused_with_the_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_graph-emulator"))
+        .arg("--port")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: graph-emulator"));
+}
