@@ -138,18 +138,27 @@ async fn work(
     stop: Arc<AtomicBool>,
     callbacks: Arc<Callbacks>,
 ) {
-    while !stop.load(Ordering::SeqCst) {
+    loop {
+        // Registered before the stop flag and the queue are looked at, so a
+        // wake-up (a new entry, or shutdown's notify_waiters) in between is
+        // not missed and waited out for IDLE.
+        let woken = wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
         // While the Graph circuit is open, queued work stays queued (durably,
         // and a restart keeps it) instead of failing: wait for the trial.
         if let Some(wait) = resets.graph().circuit_wait() {
-            let _ = tokio::time::timeout(wait.min(IDLE), wake.notified()).await;
+            let _ = tokio::time::timeout(wait.min(IDLE), woken).await;
             continue;
         }
         match resets.run_next().await {
             Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = tokio::time::timeout(IDLE, wake.notified()).await;
+                let _ = tokio::time::timeout(IDLE, woken).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot take queued work");

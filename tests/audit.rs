@@ -182,7 +182,7 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
     let config = app.config.clone();
     let app = TestApp::restart(app, config).await;
     for id in [&unclaimed.id, &never_sent.id] {
-        let row = read(&app, id).await;
+        let row = app.reset_record(id).await;
         assert_eq!(row["status"], "failed", "{row}");
         assert_eq!(
             row["problem"]["type"],
@@ -194,11 +194,11 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
             "{row}"
         );
     }
-    let row = read(&app, &applied.id).await;
+    let row = app.reset_record(&applied.id).await;
     assert_eq!(row["status"], "succeeded", "{row}");
     assert_eq!(row["evidence"]["external_user_state"], "PendingAcceptance");
     assert_eq!(row["evidence"]["verdict"], "applied", "{row}");
-    let row = read(&app, &not_applied.id).await;
+    let row = app.reset_record(&not_applied.id).await;
     assert_eq!(row["status"], "unknown", "{row}");
     assert_eq!(
         row["problem"]["type"],
@@ -260,13 +260,4 @@ async fn apply_in_graph(app: &TestApp, user_id: &str, email: &str) {
         .await
         .unwrap();
     assert_eq!(invited.status(), 201);
-}
-
-async fn read(app: &TestApp, id: &str) -> Value {
-    let path = format!("/v1/resets/{id}");
-    app.get_as(&app.auditor_token(), &path)
-        .await
-        .json()
-        .await
-        .unwrap()
 }

@@ -50,20 +50,11 @@ fn adele(new_email: &str) -> Value {
     json!({ "user": tenant::ADELE_ID, "new_email": new_email })
 }
 
-async fn row(app: &TestApp, id: &str) -> Value {
-    let path = format!("/v1/resets/{id}");
-    app.get_as(&app.auditor_token(), &path)
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 /// The row after its grace period and a sweep or two.
 async fn settled(app: &TestApp, id: &str) -> Value {
     tokio::time::sleep(GRACE * 2).await;
     for _ in 0..50 {
-        let row = row(app, id).await;
+        let row = app.reset_record(id).await;
         if row["settle_after"].is_null() {
             return row;
         }
@@ -75,7 +66,7 @@ async fn settled(app: &TestApp, id: &str) -> Value {
 async fn unknown_answer(app: &TestApp, body: Value) -> Value {
     let problem = expect_problem(app.post_reset(body).await, 504, "graph-outcome-unknown").await;
     let id = problem["reset_id"].as_str().unwrap().to_owned();
-    let row = row(app, &id).await;
+    let row = app.reset_record(&id).await;
     assert_eq!(row["status"], "unknown", "{row}");
     row
 }
@@ -121,7 +112,9 @@ async fn a_lost_answer_cannot_claim_a_reset_that_overtook_it() {
     let (slow, overtaking) = tokio::join!(slow, overtaking);
     assert_eq!(overtaking.status(), 201, "A went through first");
     let problem = expect_problem(slow, 504, "graph-outcome-unknown").await;
-    let b = row(&app, problem["reset_id"].as_str().unwrap()).await;
+    let b = app
+        .reset_record(problem["reset_id"].as_str().unwrap())
+        .await;
     assert_eq!(b["status"], "unknown", "{b}");
     let finding = b["evidence"]["finding"].as_str().unwrap();
     assert!(finding.starts_with("undecided"), "{b}");

@@ -180,6 +180,13 @@ impl TestApp {
         self.token_with(json!({ "sub": "auditor-1", "roles": ["GuestReset.Auditor"] }))
     }
 
+    /// `GET /v1/resets/{id}` with the auditor token (reads every reset).
+    pub async fn reset_record(&self, id: &str) -> Value {
+        let path = format!("/v1/resets/{id}");
+        let response = self.get_as(&self.auditor_token(), &path).await;
+        response.json().await.unwrap()
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
