@@ -1,6 +1,6 @@
 //! The container files stay true without a Docker engine: the variables in
-//! `docker-compose.yml`, the `Dockerfile` and the README's configuration
-//! reference are the ones the configuration reads, compose's environment is
+//! `docker-compose.yml`, the `Dockerfile`, the README and the reference in
+//! `docs/` are the ones the configuration reads, compose's environment is
 //! a valid configuration, and the `healthcheck` subcommand the image's
 //! HEALTHCHECK runs answers for a live service and fails for a dead one.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
@@ -68,6 +68,24 @@ fn named_in(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The README and every Markdown file in `docs/`, read when the test runs
+/// (a new file in `docs/` is covered without naming it here).
+fn documentation() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let docs = std::fs::read_dir(root.join("docs")).expect("docs/ exists");
+    files.extend(
+        docs.map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "md")),
+    );
+    assert!(files.len() > 1, "no Markdown files in docs/");
+    files
+        .iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn known(name: &str, read: &BTreeSet<String>) -> bool {
     let emulator = [
         FAULTS_VAR,
@@ -79,7 +97,7 @@ fn known(name: &str, read: &BTreeSet<String>) -> bool {
 }
 
 #[test]
-fn compose_dockerfile_and_readme_name_only_variables_the_service_reads() {
+fn compose_dockerfile_and_docs_name_only_variables_the_service_reads() {
     let read = variables_read();
     assert!(
         read.contains("GUEST_RESET_METRICS_ADDR") && read.len() > 30,
@@ -96,23 +114,23 @@ fn compose_dockerfile_and_readme_name_only_variables_the_service_reads() {
             .into_keys()
             .filter(|k| k.starts_with(PREFIX)),
     );
-    named.extend(named_in(include_str!("../README.md")));
+    named.extend(named_in(&documentation()));
     let unknown: Vec<_> = named.iter().filter(|n| !known(n, &read)).collect();
     assert!(unknown.is_empty(), "named but never read: {unknown:?}");
 }
 
 #[test]
-fn the_readme_documents_every_variable() {
-    let documented = named_in(include_str!("../README.md"));
+fn the_docs_document_every_variable() {
+    let documented = named_in(&documentation());
     // Secret variables named by examples/webhooks.toml are the example's own
-    // choice (the README documents how sources name them), not settings.
+    // choice (docs/webhooks.md documents how sources name them), not settings.
     let missing: Vec<_> = variables_read()
         .into_iter()
         .filter(|v| !documented.contains(v) && !v.starts_with("GUEST_RESET_WEBHOOK_"))
         .collect();
     assert!(
         missing.is_empty(),
-        "README configuration reference lacks {missing:?}"
+        "README.md and docs/ (docs/operating.md's configuration reference) lack {missing:?}"
     );
 }
 
