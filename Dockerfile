@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # guest-reset: one image for the service and the Graph emulator.
 #   docker build -t guest-reset .
-#   docker compose up          (service + emulator; see README "Container")
+#   docker compose up          (service + emulator; see docs/operating.md, "Container")
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src

@@ -184,7 +184,7 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, tokens: &Tokens) -> St
          curl -sS -X POST http://{addr}/v1/resets -H \"Authorization: Bearer $TOKEN\" \\\n  \
          -H 'Content-Type: application/json' \\\n  \
          -d '{{\"user\":\"{adele}\",\"new_email\":\"{new}\",\"ticket\":\"INC-1001\",\"reason\":\"moved to Northwind\"}}'\n\n\
-         # a ticketing system's signed delivery to the webhook source `tickets`: README, \"Webhooks from ticketing systems\"\n\
+         # a ticketing system's signed delivery to the webhook source `tickets`: docs/webhooks.md\n\
          # who am I, what may I do, which rules apply to me:\n\
          curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n",
         tenant = demo::TENANT_ID,

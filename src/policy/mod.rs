@@ -83,7 +83,7 @@ pub struct Protections {
     pub groups: Vec<String>,
 }
 
-/// One named rule (see the README for every field).
+/// One named rule (see docs/policy.md for every field).
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub name: String,

@@ -4,7 +4,7 @@
 //! they send, so a webhook source proves a delivery is genuine with an
 //! HMAC-SHA256 over the raw body (and, for some schemes, an id and a timestamp).
 //! Each scheme here follows its sender's documentation (see
-//! `docs/security.md` §2 and `docs/peers.md` §3):
+//! the team's `security.md` §2 and `peers.md` §3):
 //!
 //! - `standard-webhooks`: `v1,base64(HMAC(key, "{id}.{ts}.{body}"))`, key =
 //!   base64 of the `whsec_` secret, space-separated list for rotation;

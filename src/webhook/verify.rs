@@ -168,7 +168,7 @@ fn zendesk(
     })
 }
 
-/// `docs/peers.md` does not fix this header's format and Zendesk's examples
+/// The team's peer notes (`peers.md`) does not fix this header's format and Zendesk's examples
 /// show ISO 8601 (`2021-03-23T20:17:14Z`), so both RFC 3339 and integer unix
 /// seconds are accepted.
 fn zendesk_time(text: &str) -> Result<i64, VerifyError> {

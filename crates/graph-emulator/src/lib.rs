@@ -9,7 +9,7 @@
 //! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
 //! rate limit and replication lag, with a record of the resets it really applied.
 //!
-//! It follows the documented behaviour in `docs/graph.md` (shapes, codes, headers) and
+//! It follows the documented behaviour in the team's Graph facts (`graph.md`, compiled from Microsoft's documentation) (shapes, codes, headers) and
 //! deliberately shares no types with the project's Graph client, so a wrong JSON shape
 //! cannot hide in both. Where the docs are silent, the comment at the rule says which
 //! documented neighbour was picked.

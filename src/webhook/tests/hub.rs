@@ -2,7 +2,7 @@
 
 use super::*;
 
-// GitHub's documented vector (docs/security.md §2.2). Recompute:
+// GitHub's documented vector (the team's `security.md` §2.2). Recompute:
 // python3 -c "import hmac,hashlib; print('sha256='+hmac.new(b\"It's a Secret to Everybody\",b'Hello, World!',hashlib.sha256).hexdigest())"
 const SECRET: &str = "It's a Secret to Everybody";
 const BODY: &[u8] = b"Hello, World!";

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use super::{Scheme, Verified, VerifyError, check_secret, sign_standard, verify};
 
-/// The service's tolerance (docs/security.md §2.4).
+/// The service's tolerance (the team's `security.md` §2.4).
 const TOLERANCE: i64 = 300;
 
 fn secret(text: &str) -> SecretString {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-// Vector from the reference Rust library's `test_sign` (docs/security.md §2.1). Recompute:
+// Vector from the reference Rust library's `test_sign` (the team's `security.md` §2.1). Recompute:
 // python3 -c "import hmac,hashlib,base64; print('v1,'+base64.b64encode(hmac.new(base64.b64decode('C2FVsBQIhrscChlQIMV+b5sSYspob7oD'),b'msg_27UH4WbU6Z5A5EzD8u03UvzRbpk.1649367553.{\"email\":\"test@example.com\",\"username\":\"test_user\"}',hashlib.sha256).digest()).decode())"
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const ID: &str = "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk";
