@@ -108,7 +108,8 @@ async fn a_reset_in_flight_blocks_a_second_one_for_the_same_guest() {
     expect_problem(app.post_reset(adele()).await, 409, "reset-in-progress").await;
     assert!(app.graph_writes().is_empty());
     row.status = guest_reset::record::Status::Failed;
-    store.update(&row).await.unwrap();
+    let pending = guest_reset::record::Status::Pending;
+    assert!(store.update_from(&row, pending).await.unwrap());
     assert_eq!(app.post_reset(adele()).await.status(), 201);
 }
 

@@ -71,6 +71,8 @@ pub enum ResetError {
     InvitationStatus(String),
     #[error("audit store: {0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Lifecycle(#[from] super::lifecycle::LifecycleError),
 }
 
 impl ResetError {
@@ -90,7 +92,7 @@ impl ResetError {
             ResetError::NotRetryable(_) => P::ResetNotRetryable,
             ResetError::Graph { step, error } => graph_problem(*step, error),
             ResetError::InvitationStatus(_) => P::InvitationError,
-            ResetError::Store(_) => P::Internal,
+            ResetError::Store(_) | ResetError::Lifecycle(_) => P::Internal,
         }
     }
 

@@ -146,8 +146,8 @@ impl ResetService {
     /// stopped process without it provably never sent the invitation.
     async fn anchor(&self, record: &mut ResetRecord) -> Result<(), ResetError> {
         record.invite_attempted_at = Some(crate::record::now_rfc3339());
-        self.store.update(record).await?;
-        Ok(())
+        self.advance(record, Some(crate::record::Status::Pending))
+            .await
     }
 
     /// Find exactly one user for the caller's identifier and record it.

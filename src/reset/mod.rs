@@ -7,6 +7,7 @@ mod error;
 mod evidence;
 mod flow;
 mod intent;
+mod lifecycle;
 mod queue;
 mod reconcile;
 mod request;
@@ -174,14 +175,16 @@ impl ResetService {
             });
         let valid = match valid {
             Ok(v) => v,
-            Err(error) => return Err(self.finish_failed(record, error).await),
+            Err(error) => return Err(self.finish_failed(record, error, None).await),
         };
         record.redirect_url = Some(valid.redirect_url.clone());
         record.send_invitation_message = Some(valid.send_invitation_message);
         // The intent (and the idempotency key, if any) is durable before Graph hears anything.
         if let Err(error) = self.record_intent(&record, ctx.key.as_ref()).await {
             return match error {
-                ResetError::IdempotencyKeyInFlight => Err(self.finish_failed(record, error).await),
+                ResetError::IdempotencyKeyInFlight => {
+                    Err(self.finish_failed(record, error, None).await)
+                }
                 error => Err(Failure {
                     record: None,
                     error,
@@ -203,7 +206,9 @@ impl ResetService {
             Err(error) if error.status() == Status::Unknown => {
                 self.settle_unknown(record, error).await
             }
-            Err(error) => Err(self.finish_failed(record, error).await),
+            Err(error) => Err(self
+                .finish_failed(record, error, Some(Status::Pending))
+                .await),
         }
     }
 
@@ -213,7 +218,7 @@ impl ResetService {
         key: Option<&KeyClaim>,
     ) -> Result<(), ResetError> {
         match key {
-            None => Ok(self.store.insert(record).await?),
+            None => self.advance(record, None).await,
             Some(key) => match self.store.insert_claiming(record, key).await? {
                 true => Ok(()),
                 // Another request with this key won the race to claim it.
@@ -230,11 +235,11 @@ impl ResetService {
     ) -> Result<Outcome, Failure> {
         crate::store::finalise(&mut record, Status::Succeeded, None);
         crate::metrics::reset_succeeded(record.dry_run);
-        if let Err(e) = self.store.update(&record).await {
-            tracing::error!(error = %e, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
+        if let Err(error) = self.advance(&record, Some(Status::Pending)).await {
+            tracing::error!(%error, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
             return Err(Failure {
                 record: Some(record),
-                error: e.into(),
+                error,
             });
         }
         let (redeem_url, plan) = match applied {
@@ -248,8 +253,14 @@ impl ResetService {
         })
     }
 
-    /// Finalise (or first record) a request that failed, keeping the error.
-    async fn finish_failed(&self, mut record: ResetRecord, error: ResetError) -> Failure {
+    /// Finalise (or, `from` = `None`, first record) a request that failed,
+    /// keeping the error.
+    async fn finish_failed(
+        &self,
+        mut record: ResetRecord,
+        error: ResetError,
+        from: Option<Status>,
+    ) -> Failure {
         let kind = error.problem_type();
         let problem = ProblemRecord {
             kind: kind.uri(),
@@ -259,8 +270,7 @@ impl ResetService {
         };
         crate::store::finalise(&mut record, error.status(), Some(problem));
         crate::metrics::reset_finished(record.status.as_str(), kind.slug());
-        // An upsert: the row exists when validation passed, not before.
-        if let Err(e) = self.store.update(&record).await {
+        if let Err(e) = self.advance(&record, from).await {
             tracing::error!(error = %e, reset_id = %record.id, "could not record the failed reset");
         }
         Failure {

@@ -7,7 +7,7 @@ use tracing::instrument;
 use super::intent::{new_record, requester};
 use super::{Context, Failure, ResetError, ResetRequest, ResetService, ValidRequest};
 use crate::auth::Identity;
-use crate::record::ResetRecord;
+use crate::record::{ResetRecord, Status};
 use crate::store::{DeliveryClaim, Enqueued, QueueEntry, StoreError};
 
 /// A request taken for later: its record (`pending`), or the record of the
@@ -35,7 +35,7 @@ impl ResetService {
         let checked = input.and_then(|r| self.check_async(&r).map(|v| (r, v)));
         let (request, valid) = match checked {
             Ok(ok) => ok,
-            Err(error) => return Err(self.finish_failed(record, error).await),
+            Err(error) => return Err(self.finish_failed(record, error, None).await),
         };
         record.redirect_url = Some(valid.redirect_url.clone());
         record.send_invitation_message = Some(valid.send_invitation_message);
@@ -51,7 +51,7 @@ impl ResetService {
             }),
             Ok(Enqueued::Replay { reset_id }) => self.replayed(&reset_id).await,
             Ok(Enqueued::KeyInFlight) => Err(self
-                .finish_failed(record, ResetError::IdempotencyKeyInFlight)
+                .finish_failed(record, ResetError::IdempotencyKeyInFlight, None)
                 .await),
             Err(e) => Err(Failure {
                 record: None,
@@ -128,12 +128,16 @@ impl ResetService {
                     id: record.id.clone(),
                     what,
                 };
-                return self.finish_failed(record, error.into()).await.record;
+                let from = Some(Status::Pending);
+                return self.finish_failed(record, error.into(), from).await.record;
             }
         };
         let valid = match self.check_async(&request) {
             Ok(valid) => valid,
-            Err(error) => return self.finish_failed(record, error).await.record,
+            Err(error) => {
+                let from = Some(Status::Pending);
+                return self.finish_failed(record, error, from).await.record;
+            }
         };
         match self.drive(&caller, &valid, record).await {
             Ok(outcome) => Some(outcome.record),

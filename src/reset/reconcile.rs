@@ -79,7 +79,9 @@ impl ResetService {
         error: ResetError,
     ) -> Result<Outcome, Failure> {
         if record.invite_attempted_at.is_none() {
-            return Err(self.finish_failed(record, error).await);
+            return Err(self
+                .finish_failed(record, error, Some(Status::Pending))
+                .await);
         }
         let why = "Graph's answer to the reset was lost";
         let kind = error.problem_type();
@@ -88,10 +90,10 @@ impl ResetService {
             Status::Succeeded => crate::metrics::reset_succeeded(false),
             status => crate::metrics::reset_finished(status.as_str(), kind.slug()),
         }
-        if let Err(e) = self.store.update(&record).await {
+        if let Err(error) = self.advance(&record, Some(Status::Pending)).await {
             return Err(Failure {
                 record: Some(record),
-                error: e.into(),
+                error,
             });
         }
         match record.status {

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use tracing::instrument;
 
 use super::{Store, StoreError, row};
-use crate::record::ResetRecord;
+use crate::record::{ResetRecord, Status};
 
 /// Whose history to read. Timestamps are normalised RFC 3339. Owned: it
 /// travels to the group-commit writer task.
@@ -97,7 +97,18 @@ impl Store {
                 let gone = || sqlx::Error::Protocol("the deciding request went away".into());
                 history_tx.send(history).map_err(|_| gone())?;
                 match record_rx.await.map_err(|_| gone())? {
-                    Some(record) => row::update(&record).execute(conn).await.map(drop),
+                    // The claim moves the row only while it is still pending.
+                    Some(record) => {
+                        let done = row::update_from(&record, Status::Pending)
+                            .execute(conn)
+                            .await?;
+                        match done.rows_affected() {
+                            1 => Ok(()),
+                            _ => Err(sqlx::Error::Protocol(
+                                "the reset is no longer pending".into(),
+                            )),
+                        }
+                    }
                     None => Ok(()),
                 }
             })

@@ -127,20 +127,6 @@ impl Store {
         Ok(())
     }
 
-    /// Write the final state of a request recorded with [`Store::insert`].
-    #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
-    pub async fn update(&self, record: &ResetRecord) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        let record = record.clone();
-        self.batch
-            .write(move |conn| {
-                Box::pin(async move { row::update(&record).execute(conn).await.map(drop) })
-            })
-            .await?;
-        crate::metrics::store_write("update", started.elapsed());
-        Ok(())
-    }
-
     #[instrument(skip_all, fields(reset_id = %id))]
     pub async fn get(&self, id: &str) -> Result<Option<ResetRecord>, StoreError> {
         let found = sqlx::query(row::SELECT_BY_ID)

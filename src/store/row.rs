@@ -48,47 +48,22 @@ const INSERT: &str = concat!(
      $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)"
 );
 
-// Same binds as INSERT; the id, requester and creation time never change.
-macro_rules! upsert {
-    () => {
-        concat!(
-    "insert into resets (",
-    columns!(),
-    ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41) \
-     on conflict (id) do update set status = excluded.status, dry_run = excluded.dry_run, \
-     requested_user = excluded.requested_user, target_id = excluded.target_id, \
-     target_upn = excluded.target_upn, target_previous_email = excluded.target_previous_email, \
-     target_user_type = excluded.target_user_type, \
-     target_external_user_state = excluded.target_external_user_state, \
-     new_email = excluded.new_email, other_mails_added = excluded.other_mails_added, \
-     send_invitation_message = excluded.send_invitation_message, \
-     redirect_url = excluded.redirect_url, invitation_id = excluded.invitation_id, \
-     invitation_status = excluded.invitation_status, \
-     graph_request_ids = excluded.graph_request_ids, ticket = excluded.ticket, \
-     reason = excluded.reason, policy_allowed = excluded.policy_allowed, \
-     policy_rule = excluded.policy_rule, policy_reasons = excluded.policy_reasons, \
-     problem_type = excluded.problem_type, problem_title = excluded.problem_title, \
-     problem_status = excluded.problem_status, problem_detail = excluded.problem_detail, \
-     request_id = excluded.request_id, completed_at = excluded.completed_at, \
-     policy_version = excluded.policy_version, override_cooldown = excluded.override_cooldown, \
-     evidence = excluded.evidence, baseline = excluded.baseline, \
-     invite_attempted_at = excluded.invite_attempted_at, settle_after = excluded.settle_after"
-        )
-    };
-}
-
-const UPDATE: &str = upsert!();
-
-/// The upsert, applied only while the stored row is in the state bound last.
-const UPDATE_FROM: &str = concat!(upsert!(), " where resets.status = $42");
+/// Same binds as INSERT (the id, requester and creation time never change),
+/// applied only to the row still in the state bound last: a compare-and-set.
+const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requested_user = $4, target_id = $5, \
+     target_upn = $6, target_previous_email = $7, target_user_type = $8, \
+     target_external_user_state = $9, new_email = $10, other_mails_added = $11, \
+     send_invitation_message = $12, redirect_url = $13, invitation_id = $14, \
+     invitation_status = $15, graph_request_ids = $16, ticket = $20, reason = $21, \
+     policy_allowed = $22, policy_rule = $23, policy_reasons = $24, \
+     problem_type = $25, problem_title = $26, problem_status = $27, \
+     problem_detail = $28, request_id = $29, completed_at = $31, \
+     policy_version = $35, override_cooldown = $36, evidence = $37, baseline = $39, \
+     invite_attempted_at = $40, settle_after = $41 \
+     where id = $1 and status = $42";
 
 pub(super) fn insert(r: &ResetRecord) -> Query {
     bind_all(sqlx::query(INSERT), r)
-}
-
-pub(super) fn update(r: &ResetRecord) -> Query {
-    bind_all(sqlx::query(UPDATE), r)
 }
 
 pub(super) fn update_from(r: &ResetRecord, from: Status) -> Query {

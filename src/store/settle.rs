@@ -1,7 +1,8 @@
-//! What settling an `unknown` reset reads and writes: the other resets of
-//! the same guest that reached the invitation (their windows decide whether a
-//! change Graph shows can be credited to this one), the rows due for their
-//! re-read, and the settled row written only if it is still `unknown`.
+//! Moving a reset's row (only from the state the writer saw: a
+//! compare-and-set), and what settling an `unknown` reset reads: the other
+//! resets of the same guest that reached the invitation (their windows decide
+//! whether a change Graph shows can be credited to this one) and the rows due
+//! for their re-read.
 
 use sqlx::Row;
 use tracing::instrument;
@@ -75,6 +76,7 @@ impl Store {
         record: &ResetRecord,
         from: Status,
     ) -> Result<bool, StoreError> {
+        let started = std::time::Instant::now();
         let record = record.clone();
         self.batch
             .write(move |conn| {
@@ -84,5 +86,6 @@ impl Store {
                 })
             })
             .await
+            .inspect(|_| crate::metrics::store_write("update", started.elapsed()))
     }
 }

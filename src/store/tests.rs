@@ -56,9 +56,30 @@ async fn insert_update_get_round_trip() {
     r.graph_request_ids = vec!["g1".into(), "g2".into()];
     r.policy = Some(PolicyRecordFixture::allowed());
     finalise(&mut r, Status::Succeeded, None);
-    store.update(&r).await.unwrap();
+    assert!(store.update_from(&r, Status::Pending).await.unwrap());
     assert_eq!(store.get("0001").await.unwrap().unwrap(), r);
     assert!(store.get("nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_row_moves_only_from_the_state_its_writer_saw() {
+    let (_dir, store) = open().await;
+    let mut r = record("0002", "alice");
+    store.insert(&r).await.unwrap();
+    finalise(&mut r, Status::Unknown, None);
+    assert!(store.update_from(&r, Status::Pending).await.unwrap());
+    // A second writer that also saw it pending loses.
+    let mut late = r.clone();
+    finalise(&mut late, Status::Failed, None);
+    assert!(!store.update_from(&late, Status::Pending).await.unwrap());
+    assert_eq!(
+        store.get("0002").await.unwrap().unwrap().status,
+        Status::Unknown
+    );
+    // A row that does not exist is not created by a move.
+    let ghost = record("0003", "alice");
+    assert!(!store.update_from(&ghost, Status::Pending).await.unwrap());
+    assert!(store.get("0003").await.unwrap().is_none());
 }
 
 struct PolicyRecordFixture;

@@ -1,0 +1,106 @@
+//! The life of a reset: its states and the moves allowed between them. The
+//! only place that knows them; every write of a reset's row names the state
+//! it moves from, and the store applies it only if the row is still there (a
+//! compare-and-set), so two writers (a request and reconciliation, or two
+//! replicas) can never both move one reset.
+//!
+//! ```text
+//! (new) ──> pending ──> succeeded | failed | denied | unknown
+//! (new) ──> failed | denied              (refused before anything else, recorded as such)
+//! pending ──> pending                    (progress: target, decision, first attempt)
+//! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
+//! ```
+//! `succeeded`, `failed` and `denied` are final.
+
+use super::{ResetError, ResetService};
+use crate::record::{ResetRecord, Status};
+
+impl ResetService {
+    /// Write `record` (in its new state) over the row in state `from`
+    /// (`None`: there is none yet): only a move the lifecycle allows, and
+    /// only if no other writer moved the row first.
+    pub(super) async fn advance(
+        &self,
+        record: &ResetRecord,
+        from: Option<Status>,
+    ) -> Result<(), ResetError> {
+        let to = record.status;
+        if !may_move(from, to) {
+            return Err(LifecycleError::NotAllowed { from, to }.into());
+        }
+        let moved = match from {
+            None => self.store.insert(record).await.map(|()| true)?,
+            Some(from) => self.store.update_from(record, from).await?,
+        };
+        match moved {
+            true => Ok(()),
+            false => Err(LifecycleError::Moved {
+                id: record.id.clone(),
+                from,
+            }
+            .into()),
+        }
+    }
+}
+
+/// Whether a row in state `from` (`None`: not written yet) may be written in
+/// state `to`.
+pub fn may_move(from: Option<Status>, to: Status) -> bool {
+    use Status::*;
+    matches!(
+        (from, to),
+        (None, Pending | Failed | Denied)
+            | (Some(Pending), _)
+            | (Some(Unknown), Succeeded | Failed | Unknown)
+    )
+}
+
+/// A move the lifecycle does not allow, or one another writer got to first.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LifecycleError {
+    #[error("a reset cannot move from {} to {}", name(*.from), .to.as_str())]
+    NotAllowed { from: Option<Status>, to: Status },
+    #[error("reset {id} is no longer {}: another writer moved it first", name(*.from))]
+    Moved { id: String, from: Option<Status> },
+}
+
+fn name(state: Option<Status>) -> &'static str {
+    state.map_or("new", Status::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    #[test]
+    fn the_allowed_moves_and_no_others() {
+        let all = [Pending, Succeeded, Failed, Denied, Unknown];
+        let allowed = |from: Option<Status>| -> Vec<Status> {
+            all.into_iter().filter(|to| may_move(from, *to)).collect()
+        };
+        assert_eq!(allowed(None), [Pending, Failed, Denied]);
+        assert_eq!(allowed(Some(Pending)), all);
+        assert_eq!(allowed(Some(Unknown)), [Succeeded, Failed, Unknown]);
+        for last in [Succeeded, Failed, Denied] {
+            assert!(allowed(Some(last)).is_empty(), "{} is final", last.as_str());
+        }
+    }
+
+    #[test]
+    fn errors_name_the_states() {
+        let e = LifecycleError::NotAllowed {
+            from: Some(Succeeded),
+            to: Pending,
+        };
+        assert_eq!(
+            e.to_string(),
+            "a reset cannot move from succeeded to pending"
+        );
+        let e = LifecycleError::Moved {
+            id: "r1".into(),
+            from: None,
+        };
+        assert!(e.to_string().contains("no longer new"), "{e}");
+    }
+}
