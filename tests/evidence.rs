@@ -106,7 +106,14 @@ async fn a_lost_answer_cannot_claim_a_reset_that_overtook_it() {
     .await;
     let slow = app.post_reset(adele(tenant::ADELE_NEW_MAIL));
     let overtaking = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A starts once B is held in transitiveMemberOf (logged on arrival).
+        while !app
+            .graph_calls()
+            .iter()
+            .any(|c| c.contains("transitiveMemberOf"))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         app.post_reset(adele(tenant::ADELE_NEW_MAIL)).await
     };
     let (slow, overtaking) = tokio::join!(slow, overtaking);

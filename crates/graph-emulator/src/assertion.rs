@@ -21,8 +21,6 @@
 //!   emulator is stricter and refuses an `exp` more than 10 minutes ahead, the limit the
 //!   doc recommends, so a client that drifts from it is caught here.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
@@ -33,44 +31,14 @@ use serde_json::Value;
 use super::clock;
 use super::errors::AadError;
 use super::key_credentials::{KeyCredential, hex};
+use super::seen_assertions::{LEEWAY_SECS, UsedAssertion};
 use super::state::{App, State as Directory};
 
 /// The only `client_assertion_type` for certificate (and federated) credentials.
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// Clock skew allowed on `nbf` and `exp`; Entra's own allowance is undocumented.
-const LEEWAY_SECS: u64 = 60;
 /// The longest lifetime accepted: the doc's "5-10 minutes after nbf at most".
 const MAX_LIFETIME_SECS: u64 = 600;
 const DOC: &str = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .";
-
-/// The `jti`s already used, per client, until their assertion would have expired anyway.
-#[derive(Default)]
-pub(super) struct SeenAssertions {
-    expiry: HashMap<(String, String), u64>,
-}
-
-/// A verified assertion, recorded once a token was issued for it.
-pub(super) struct UsedAssertion {
-    client_id: String,
-    jti: String,
-    exp: u64,
-}
-
-impl SeenAssertions {
-    fn contains(&self, client_id: &str, jti: &str) -> bool {
-        let key = (client_id.to_ascii_lowercase(), jti.to_owned());
-        self.expiry.contains_key(&key)
-    }
-
-    pub(super) fn record(&mut self, used: UsedAssertion) {
-        // Expired assertions are refused on time anyway; forgetting them bounds the map.
-        let now = clock::unix_seconds();
-        self.expiry
-            .retain(|_, exp| exp.saturating_add(LEEWAY_SECS) >= now);
-        let key = (used.client_id.to_ascii_lowercase(), used.jti);
-        self.expiry.insert(key, used.exp);
-    }
-}
 
 #[derive(Deserialize)]
 struct Claims {

@@ -216,7 +216,7 @@ impl AadError {
             "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
         });
         let mut response = (self.status, axum::Json(body)).into_response();
-        super::token::add_token_headers(&mut response, &trace_id);
+        super::token_headers::add_token_headers(&mut response, &trace_id);
         response
     }
 }

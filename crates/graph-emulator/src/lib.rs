@@ -40,9 +40,11 @@ mod replication;
 mod schema;
 mod scope;
 mod seed;
+mod seen_assertions;
 mod state;
 mod throttle;
 mod token;
+mod token_headers;
 mod user_update;
 mod users;
 

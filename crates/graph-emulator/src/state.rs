@@ -7,11 +7,11 @@ use serde_json::{Map, Value};
 
 use super::RecordedRequest;
 use super::adversary::AppliedReset;
-use super::assertion::SeenAssertions;
 use super::fault_plan::ActiveFaults;
 use super::key_credentials::{self, KeyCredential};
 use super::replication::Replication;
 use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+use super::seen_assertions::SeenAssertions;
 use super::throttle::InvitationBucket;
 
 /// Access tokens live 3599 s, as the token service reports (graph.md §6.2).

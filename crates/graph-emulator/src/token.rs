@@ -5,17 +5,18 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::assertion::UsedAssertion;
 use super::errors::{AadError, correlation_id};
 use super::form::{basic_credentials, field, parse_form};
 use super::scope::{Resource, requested_resource};
+use super::seen_assertions::UsedAssertion;
 use super::state::{App, State as Directory};
+use super::token_headers::add_token_headers;
 use super::{Emulator, GRAPH_AUDIENCE, api_token, assertion, clock, oidc};
 
 /// Claims of the access tokens the emulator issues, in the v1.0 shape Graph receives for
@@ -116,20 +117,6 @@ fn check_grant_type(grant_type: &str) -> Result<(), AadError> {
 }
 
 /// Headers the token service sets on every answer; tokens must never be cached.
-pub(super) fn add_token_headers(response: &mut Response, trace_id: &str) {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store, no-cache"),
-    );
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    let json = HeaderValue::from_static("application/json; charset=utf-8");
-    headers.insert(header::CONTENT_TYPE, json);
-    if let Ok(value) = HeaderValue::from_str(trace_id) {
-        headers.insert(HeaderName::from_static("x-ms-request-id"), value);
-    }
-}
-
 fn check_tenant(directory: &Directory, tenant: &str) -> Result<(), AadError> {
     // The client-credentials grant needs a concrete tenant; AAD refuses the multi-tenant
     // aliases. For /organizations the exact code is UNVERIFIED; the /common one is used.
