@@ -66,15 +66,18 @@ fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Open the store, load the policy, build the Graph client.
-pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+/// Open the store, load the policy, build the Graph client. The store is
+/// also returned for the composition root's own use (start-up clean-up,
+/// background tasks, closing it at the end); the HTTP state reaches it only
+/// through the use case.
+pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     let store = Store::open(&config.database_path).await?;
     let policy = Policy::load(&config.policy_file)?;
     let graph = GraphClient::new(graph_settings(&config.graph))?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
-    let resets = ResetService::new(graph, store, policy, config.reset.clone())
+    let resets = ResetService::new(graph, store.clone(), policy, config.reset.clone())
         .with_policy_file(config.policy_file.clone());
-    Ok(AppState {
+    let state = AppState {
         resets: Arc::new(resets),
         auth: Arc::new(Verifier::new(config.auth.clone(), key_client()?)),
         idempotency_retention: config.idempotency_retention,
@@ -84,7 +87,8 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         metrics_elsewhere: config.metrics_addr.is_some(),
         webhooks: Arc::new(config.webhooks.sources.clone()),
         queue_wake: Arc::default(),
-    })
+    };
+    Ok((state, store))
 }
 
 /// The Graph client settings the configuration describes (also what
@@ -134,10 +138,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let started = crate::record::now_rfc3339();
-    let state = build_state(&config).await?;
+    let (state, store) = build_state(&config).await?;
     let reconciled = state.resets.reconcile(&started).await?;
     tracing::info!(?reconciled, "start-up reconciliation done");
-    let purged = state.resets.store().purge_expired_keys(&started).await?;
+    let purged = store.purge_expired_keys(&started).await?;
     tracing::info!(purged, "expired idempotency keys removed");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
@@ -146,10 +150,11 @@ pub async fn run(
         Arc::clone(&state.resets),
         config.reset.unknown_grace,
     ));
-    let (resets, in_flight) = (Arc::clone(&state.resets), Arc::clone(&state.in_flight));
+    let in_flight = Arc::clone(&state.in_flight);
     let background = crate::worker::Background::start(
         &config,
         Arc::clone(&state.resets),
+        store.clone(),
         Arc::clone(&state.queue_wake),
         Arc::clone(&state.webhooks),
     )?;
@@ -172,7 +177,7 @@ pub async fn run(
             "resets still running at shutdown; reconciliation will settle them"
         );
     }
-    resets.store().close().await;
+    store.close().await;
     served?;
     tracing::info!("guest-reset stopped");
     Ok(())

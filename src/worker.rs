@@ -31,10 +31,10 @@ impl Background {
     pub fn start(
         config: &Config,
         resets: Arc<ResetService>,
+        store: crate::store::Store,
         wake: Arc<Notify>,
         sources: Arc<Vec<WebhookSource>>,
     ) -> anyhow::Result<Background> {
-        let store = resets.store().clone();
         let callbacks = Arc::new(Callbacks::new(store.clone(), &config.webhooks, sources)?);
         let pool = Pool::start(
             config.webhooks.workers,
@@ -150,7 +150,7 @@ async fn work(
         }
         // While the Graph circuit is open, queued work stays queued (durably,
         // and a restart keeps it) instead of failing: wait for the trial.
-        if let Some(wait) = resets.graph().circuit_wait() {
+        if let Some(wait) = resets.circuit_wait() {
             let _ = tokio::time::timeout(wait.min(IDLE), woken).await;
             continue;
         }

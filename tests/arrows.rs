@@ -159,6 +159,26 @@ fn no_sibling_loops(root: &Path) {
 }
 
 #[test]
+fn the_http_edge_talks_to_the_use_case_not_to_graph() {
+    for path in sources(Path::new("src/http"))
+        .iter()
+        .filter(|p| !is_test_file(p))
+    {
+        let text = code(path);
+        assert!(
+            !text.contains("crate::graph") && !text.contains(".graph()"),
+            "{} reaches the Graph client",
+            path.display()
+        );
+        assert!(
+            !text.contains(".store()"),
+            "{} reaches the store",
+            path.display()
+        );
+    }
+}
+
+#[test]
 fn the_worker_runs_without_the_http_edge() {
     let worker = code(Path::new("src/worker.rs"));
     assert!(

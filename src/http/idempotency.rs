@@ -87,7 +87,7 @@ pub enum Gate {
 }
 
 pub async fn check(state: &AppState, claim: &KeyClaim) -> Gate {
-    let found = match state.resets.store().idempotency_lookup(claim).await {
+    let found = match state.resets.idempotency_lookup(claim).await {
         Ok(found) => found,
         Err(e) => {
             return Gate::Answer(
@@ -217,7 +217,6 @@ pub async fn remember(
     };
     if let Err(e) = state
         .resets
-        .store()
         .idempotency_complete(claim, reset_id, &answer)
         .await
     {

@@ -24,7 +24,7 @@ pub async fn on_own_listener(State(state): State<AppState>) -> Response {
 }
 
 async fn scrape(state: &AppState) -> Response {
-    let (queue_depth, oldest) = match state.resets.store().queue_summary().await {
+    let (queue_depth, oldest) = match state.resets.queue_summary().await {
         Ok(summary) => summary,
         Err(e) => {
             // Still serve the counters: a scrape is how the outage is seen.
@@ -36,7 +36,7 @@ async fn scrape(state: &AppState) -> Response {
         queue_depth,
         oldest_queued: oldest.as_deref().map_or_else(Default::default, age),
         in_flight: state.in_flight.count() as u64,
-        circuit_open: state.resets.graph().circuit_open(),
+        circuit_open: state.resets.circuit_open(),
     };
     (
         [(CONTENT_TYPE, metrics::CONTENT_TYPE)],

@@ -104,11 +104,7 @@ async fn healthz() -> impl IntoResponse {
 /// Ready when the audit database answers, a Graph token can be had (cached)
 /// and, with an OIDC issuer, its signing keys are known. Says which failed.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let (db, token, keys) = tokio::join!(
-        state.resets.store().ping(),
-        state.resets.graph().check_token(),
-        state.auth.refresh_keys(),
-    );
+    let ((db, token), keys) = tokio::join!(state.resets.readiness(), state.auth.refresh_keys());
     let verdict = |ok: bool, bad: &'static str| if ok { "ok" } else { bad };
     let checks = serde_json::json!({
         "database": verdict(db.is_ok(), "unreachable"),

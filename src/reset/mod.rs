@@ -8,6 +8,7 @@ mod evidence;
 mod flow;
 mod intent;
 mod lifecycle;
+mod queries;
 mod queue;
 mod reconcile;
 mod request;
@@ -103,14 +104,6 @@ impl ResetService {
             policy_file: None,
             defaults,
         }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn graph(&self) -> &GraphClient {
-        &self.graph
     }
 
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {
