@@ -442,3 +442,36 @@ async fn request_id_is_echoed_and_recorded() {
     assert_eq!(response.headers()["x-request-id"], "ticket-webhook-42");
     assert_eq!(app.audit_rows().await[0]["request_id"], "ticket-webhook-42");
 }
+
+/// Named by object id, the guest and its roles are read together: the
+/// `transitiveMemberOf` request reaches Graph while the user read is still
+/// held there (one Graph round trip fewer before the decision).
+#[tokio::test]
+async fn a_guest_named_by_id_and_its_roles_are_read_together() {
+    let hold = guest_reset::emulator::Fault::Latency { millis: 1500 };
+    let emulator =
+        common::demo_with_fault(guest_reset::emulator::FaultRoute::GetUser, hold, Some(1));
+    let app = TestApp::spawn_on(emulator, |_| {}).await;
+    let body = json!({ "user": tenant::ADELE_ID, "new_email": tenant::ADELE_NEW_MAIL });
+    let reset = app.post_reset(body);
+    let watch = async {
+        loop {
+            let log = app.emulator.requests();
+            let roles = log.iter().any(|r| r.path.contains("transitiveMemberOf"));
+            let user = log
+                .iter()
+                .find(|r| r.method == "GET" && r.path.ends_with(tenant::ADELE_ID));
+            if roles {
+                return user.map(|u| u.status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    let (response, user_status) = tokio::join!(reset, watch);
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        user_status,
+        Some(0),
+        "the user read was still in Graph when the roles read arrived"
+    );
+}

@@ -10,20 +10,27 @@ use crate::floor::Floor;
 pub struct Args {
     pub requests: usize,
     pub concurrency: Vec<usize>,
+    /// Added to every Graph call by the emulator (0: none), to see the
+    /// service against a realistic Graph.
+    pub graph_latency_ms: u64,
 }
 
 impl Args {
-    /// `--requests N --concurrency 1,16,64`; anything else (cargo's
+    /// `--requests N --concurrency 1,16,64 --graph-latency-ms N`; anything else (cargo's
     /// `--bench`) is ignored.
     pub fn parse() -> Args {
         let mut args = Args {
             requests: 2000,
             concurrency: vec![1, 16, 64],
+            graph_latency_ms: 0,
         };
         let argv: Vec<String> = std::env::args().collect();
         for pair in argv.windows(2) {
             match pair[0].as_str() {
                 "--requests" => args.requests = pair[1].parse().expect("--requests N"),
+                "--graph-latency-ms" => {
+                    args.graph_latency_ms = pair[1].parse().expect("--graph-latency-ms N");
+                }
                 "--concurrency" => {
                     args.concurrency = pair[1]
                         .split(',')

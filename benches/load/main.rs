@@ -2,7 +2,7 @@
 //! added latency), the same Graph calls sent to the emulator directly, and
 //! the durable-commit floor of the disk the audit file is on, in one run.
 //!
-//!   cargo bench --bench load -- [--requests N] [--concurrency 1,16,64]
+//!   cargo bench --bench load -- [--requests N] [--concurrency 1,16,64] [--graph-latency-ms N]
 //!
 //! Prints a Markdown table for BENCHMARKS.md. Not a CI gate.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
@@ -32,6 +32,19 @@ async fn main() -> anyhow::Result<()> {
     let args = drive::Args::parse();
     let emulator = paths::tenant();
     emulator.set_invitation_rate(u32::MAX, Duration::from_secs(1));
+    if args.graph_latency_ms > 0 {
+        use guest_reset::emulator::{Fault, FaultPlan, FaultRoute, FaultRule};
+        let millis = args.graph_latency_ms;
+        let rules = vec![FaultRule {
+            route: FaultRoute::AnyGraph,
+            fault: Fault::Latency { millis },
+            probability: 1.0,
+            limit: None,
+            skip: 0,
+        }];
+        emulator.set_faults(FaultPlan { seed: 1, rules });
+        eprintln!("every Graph call takes {millis} ms longer");
+    }
     let graph = emulator.spawn("127.0.0.1:0").await?;
     // On the disk the audit file would be on (under target/), not a tmpfs.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
