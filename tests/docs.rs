@@ -167,3 +167,16 @@ fn slugs_follow_github() {
         "what-to-do-about-unknown"
     );
 }
+
+/// The README's `cargo run --release -- demo` (and every `cargo run -- …` in
+/// docs/) must pick the service: the workspace builds two binaries.
+#[test]
+fn cargo_run_runs_the_service() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let package = manifest.split("\n[").next().unwrap_or_default();
+    assert!(
+        package.contains("default-run = \"guest-reset\""),
+        "[package] needs default-run, or `cargo run` cannot choose between the binaries"
+    );
+}
