@@ -1,15 +1,15 @@
 -- Evidence that belongs to one reset (a lost answer to POST /invitations is
 -- judged by what Graph shows afterwards, and only changes after this reset's
 -- own attempt count):
---   baseline            what Graph showed of the guest before any write of
---                       this reset (JSON: externalUserState and its change
---                       time, as read while resolving the guest)
+--   target_external_user_state_changed_at
+--                       externalUserStateChangeDateTime of the guest as read
+--                       before any write (beside target_external_user_state)
 --   invite_attempted_at our clock just before the first POST /invitations,
 --                       committed before it is sent; null means the
 --                       invitation was never sent
 --   settle_after        when an `unknown` row is read back again (the grace
 --                       period); null means no automatic re-read is due
-alter table resets add column baseline text;
+alter table resets add column target_external_user_state_changed_at text;
 alter table resets add column invite_attempted_at text;
 alter table resets add column settle_after text;
 

@@ -52,6 +52,10 @@ pub struct Target {
     pub previous_email: Option<String>,
     pub user_type: Option<String>,
     pub external_user_state: Option<String>,
+    /// When `external_user_state` last changed, as Graph said before this
+    /// reset wrote anything: what a read-back compares with.
+    #[serde(default)]
+    pub external_user_state_change_date_time: Option<String>,
 }
 
 /// The issuer of a webhook source's resets is this plus the source's name.
@@ -90,15 +94,6 @@ pub struct ProblemRecord {
     pub title: String,
     pub status: u16,
     pub detail: String,
-}
-
-/// What Graph showed of the guest before this reset wrote anything: the
-/// baseline a later read-back is compared with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Baseline {
-    pub read_at: String,
-    pub external_user_state: Option<String>,
-    pub external_user_state_change_date_time: Option<String>,
 }
 
 /// What a read-back of the guest concluded about this reset.
@@ -168,9 +163,6 @@ pub struct ResetRecord {
     pub override_cooldown: bool,
     pub policy: Option<PolicyRecord>,
     pub request_id: Option<String>,
-    /// What Graph showed of the guest before this reset wrote anything.
-    #[serde(default)]
-    pub baseline: Option<Baseline>,
     /// Our clock just before the first `POST /invitations`, committed before
     /// it was sent; `None`: the invitation was never sent.
     #[serde(default)]
@@ -204,11 +196,14 @@ pub fn format_timestamp(t: time::OffsetDateTime) -> String {
     t.format(&format).unwrap_or_default()
 }
 
+/// Any RFC 3339 timestamp (ours, or Graph's whole seconds).
+pub fn parse_timestamp(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// Parse any RFC 3339 timestamp and normalise it to [`format_timestamp`].
 pub fn normalise_timestamp(s: &str) -> Option<String> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(format_timestamp)
+    parse_timestamp(s).map(format_timestamp)
 }
 
 #[cfg(test)]

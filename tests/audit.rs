@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestApp, expect_problem, tenant};
-use guest_reset::record::{Baseline, PolicyRecord, Requester, ResetRecord, Status, Target};
+use guest_reset::record::{PolicyRecord, Requester, ResetRecord, Status, Target};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -140,7 +140,6 @@ fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecor
             version: None,
         }),
         request_id: None,
-        baseline: None,
         invite_attempted_at: None,
         evidence: None,
         settle_after: None,
@@ -164,12 +163,12 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
     let never_sent = orphan(Some(tenant::ADELE_ID), true, now());
     // Adele: the dead process sent the reset and Graph applied it.
     let mut applied = orphan(Some(tenant::ADELE_ID), true, now());
-    applied.baseline = Some(baseline(&app, tenant::ADELE_ID));
+    read_before(&app, &mut applied);
     applied.invite_attempted_at = Some(now());
     applied.new_email = Some(tenant::ADELE_MAIL.into());
     // Bianca: claimed and sent, but Graph shows her as before.
     let mut not_applied = orphan(Some(tenant::PENDING_GUEST_ID), true, now());
-    not_applied.baseline = Some(baseline(&app, tenant::PENDING_GUEST_ID));
+    read_before(&app, &mut not_applied);
     not_applied.invite_attempted_at = Some(now());
     not_applied.new_email = Some("bianca@northwind.example".into());
     for row in [&unclaimed, &never_sent, &applied, &not_applied] {
@@ -216,14 +215,12 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
 }
 
 /// The guest as Graph shows it now, as the flow records it before writing.
-fn baseline(app: &TestApp, id: &str) -> Baseline {
-    let user = app.emulator.user(id).unwrap();
+fn read_before(app: &TestApp, record: &mut ResetRecord) {
+    let id = record.target.id.clone().unwrap();
+    let user = app.emulator.user(&id).unwrap();
     let text = |k: &str| user[k].as_str().map(str::to_owned);
-    Baseline {
-        read_at: guest_reset::record::now_rfc3339(),
-        external_user_state: text("externalUserState"),
-        external_user_state_change_date_time: text("externalUserStateChangeDateTime"),
-    }
+    record.target.external_user_state = text("externalUserState");
+    record.target.external_user_state_change_date_time = text("externalUserStateChangeDateTime");
 }
 
 /// Reset a guest straight in Graph (what a process that died after sending

@@ -94,7 +94,7 @@ async fn a_lost_answer_after_an_earlier_reset_is_never_credited_with_it() {
 
 /// Defect 1, second order: B reads the guest, then A runs and applies in
 /// between (B is held in Graph's transitiveMemberOf), then B's invitation
-/// gets a 500 that Graph did not apply. A's change is after B's baseline and
+/// gets a 500 that Graph did not apply. A's change is after B read the guest and
 /// close to B's attempt: B must not claim it.
 #[tokio::test]
 async fn a_lost_answer_cannot_claim_a_reset_that_overtook_it() {
@@ -164,10 +164,9 @@ async fn a_dropped_answer_with_this_resets_own_change_succeeds() {
     assert_eq!(body["status"], "succeeded", "{body}");
     assert_eq!(body["evidence"]["verdict"], "applied", "{body}");
     assert!(body["invite_attempted_at"].is_string(), "{body}");
-    assert_eq!(
-        body["baseline"]["external_user_state"], "Accepted",
-        "{body}"
-    );
+    assert_eq!(body["target"]["external_user_state"], "Accepted", "{body}");
+    let before = &body["target"]["external_user_state_change_date_time"];
+    assert!(before.is_string(), "{body}");
 }
 
 /// Defect 3: a 500 Graph did not apply is unknown at first (reads may lag),

@@ -475,3 +475,22 @@ async fn a_guest_named_by_id_and_its_roles_are_read_together() {
         "the user read was still in Graph when the roles read arrived"
     );
 }
+
+/// Every reset that sent its invitation records its first attempt: with no
+/// email to add, the decision's commit carries it (one durable write fewer);
+/// with one, it is committed after the `otherMails` write, before the call.
+#[tokio::test]
+async fn the_first_invitation_attempt_is_recorded_with_or_without_an_email_to_add() {
+    let app = TestApp::spawn().await;
+    for new_email in [tenant::ADELE_MAIL, tenant::ADELE_NEW_MAIL] {
+        let body = json!({ "user": tenant::ADELE_ID, "new_email": new_email });
+        let response = app.post_reset(body).await;
+        assert_eq!(response.status(), 201);
+        let record: Value = response.json().await.unwrap();
+        let at = record["invite_attempted_at"].as_str().unwrap();
+        assert!(record["created_at"].as_str().unwrap() <= at, "{record}");
+        assert!(at <= record["completed_at"].as_str().unwrap(), "{record}");
+        let added = new_email == tenant::ADELE_NEW_MAIL;
+        assert_eq!(record["other_mails_added"], added, "{record}");
+    }
+}

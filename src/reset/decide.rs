@@ -4,7 +4,6 @@
 //! concurrent request for the same guest or over the same quota sees it.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{ResetError, ResetService, ValidRequest};
 use crate::auth::Identity;
@@ -51,6 +50,7 @@ impl ResetService {
             .iter()
             .map(|r| r.display_name.clone().unwrap_or_else(|| r.id.clone()))
             .collect();
+        let adds_email = facts.other_mails_write;
         let decision = self
             .store
             .decide_with_history(query, |stored| {
@@ -66,7 +66,15 @@ impl ResetService {
                 record.policy = Some(policy_record(&decision));
                 // The row says "allowed" inside the transaction that checked the
                 // limits, so the next request counts it. Dry runs claim nothing.
-                let claim = (decision.allowed && !req.dry_run).then(|| record.clone());
+                let claim = (decision.allowed && !req.dry_run).then(|| {
+                    // With no email to add first, the invitation is the next Graph
+                    // call: this commit is its first attempt's anchor too (one
+                    // durable write fewer; see flow.rs `anchor`).
+                    if !adds_email {
+                        record.invite_attempted_at = Some(crate::record::now_rfc3339());
+                    }
+                    record.clone()
+                });
                 (decision, claim)
             })
             .await?;
@@ -102,7 +110,7 @@ fn ask<'a>(req: &'a ValidRequest, f: &Facts<'a>) -> Ask<'a> {
 }
 
 fn history(stored: &StoredHistory) -> History {
-    let parse = |s: &String| OffsetDateTime::parse(s, &Rfc3339).ok();
+    let parse = |s: &String| crate::record::parse_timestamp(s);
     History {
         caller_last_hour: stored.caller_window.iter().filter_map(parse).collect(),
         target_last_reset: stored.target_last.as_ref().and_then(parse),

@@ -5,7 +5,7 @@
 //! `externalUserState`, its change time (whole seconds, Graph's clock) and the
 //! emails. A change counts as this reset's only when it is later than this
 //! reset's own first invitation attempt (the anchor, committed before it was
-//! sent), differs from the baseline read before any write, and falls outside
+//! sent), differs from the guest as read before any write, and falls outside
 //! the window of every other reset of the same guest. Clock skew between
 //! Graph and us blurs "later": a change just before the anchor cannot be told
 //! from an earlier one, so it is undecided, never applied.
@@ -13,7 +13,8 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::graph::GraphUser;
-use crate::record::{Baseline, Evidence, Verdict, format_timestamp};
+use crate::record::parse_timestamp as parse;
+use crate::record::{Evidence, Target, Verdict, format_timestamp};
 
 const PENDING: &str = "PendingAcceptance";
 
@@ -28,7 +29,8 @@ pub struct Window {
 
 /// Everything the judgment needs besides the guest as read now.
 pub struct Case<'a> {
-    pub baseline: Option<&'a Baseline>,
+    /// The guest as read before this reset wrote anything.
+    pub before: &'a Target,
     /// This reset's first invitation attempt (our clock).
     pub anchor: OffsetDateTime,
     pub new_email: &'a str,
@@ -36,10 +38,6 @@ pub struct Case<'a> {
     pub others: &'a [Window],
     /// How far Graph's clock may be from ours.
     pub skew: Duration,
-}
-
-pub fn parse(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Graph writes whole seconds: the anchor as Graph would write it.
@@ -78,20 +76,19 @@ fn verdict(case: &Case<'_>, user: &GraphUser) -> (Verdict, String) {
         .iter()
         .chain(&user.other_mails)
         .any(|m| m.eq_ignore_ascii_case(case.new_email));
-    let as_before = case.baseline.is_some_and(|b| {
-        b.external_user_state.as_deref() == state
-            && same_instant(
-                b.external_user_state_change_date_time.as_deref(),
-                raw_changed,
-            )
-    });
+    let before = case.before;
+    let as_before = before.external_user_state.as_deref() == state
+        && same_instant(
+            before.external_user_state_change_date_time.as_deref(),
+            raw_changed,
+        );
     match changed {
         Some(at)
             if state == Some(PENDING) && has_email && !as_before && at >= anchor - case.skew =>
         {
             since_anchor(case, at, anchor)
         }
-        _ if as_before => unchanged(case.baseline, state, raw_changed),
+        _ if as_before => unchanged(state, raw_changed),
         _ => (
             Verdict::Undecided,
             format!(
@@ -128,28 +125,23 @@ fn since_anchor(case: &Case<'_>, at: OffsetDateTime, anchor: OffsetDateTime) -> 
     (Verdict::Applied, finding)
 }
 
-fn unchanged(
-    baseline: Option<&Baseline>,
-    state: Option<&str>,
-    changed: Option<&str>,
-) -> (Verdict, String) {
+fn unchanged(state: Option<&str>, changed: Option<&str>) -> (Verdict, String) {
     let shown = format!(
         "{} since {}",
         state.unwrap_or("no externalUserState"),
         changed.unwrap_or("(no change time)")
     );
-    let read = baseline.map_or("", |b| b.read_at.as_str());
     // A reset of a guest who is already PendingAcceptance need not change what
     // Graph shows (the docs do not say the change time moves), so "as before"
     // proves nothing then.
     if state == Some(PENDING) {
         let finding = format!(
-            "undecided: Graph shows the guest as before this reset ({shown}, read at {read}), but the guest was already PendingAcceptance, so a reset need not show"
+            "undecided: Graph shows the guest as before this reset ({shown}), but the guest was already PendingAcceptance, so a reset need not show"
         );
         return (Verdict::Undecided, finding);
     }
     let finding = format!(
-        "unchanged: Graph shows the guest exactly as before this reset ({shown}, read at {read}); a reset would have made it PendingAcceptance"
+        "unchanged: Graph shows the guest exactly as before this reset ({shown}); a reset would have made it PendingAcceptance"
     );
     (Verdict::Unchanged, finding)
 }

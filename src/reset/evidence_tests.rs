@@ -16,17 +16,18 @@ fn user(state: Option<&str>, changed: Option<&str>, with_email: bool) -> GraphUs
     }
 }
 
-fn baseline(state: &str, changed: &str) -> Baseline {
-    Baseline {
-        read_at: "2026-12-01T10:00:00.000000Z".into(),
-        external_user_state: Some(state.into()),
-        external_user_state_change_date_time: Some(changed.into()),
+/// The guest as read before the reset.
+fn before(state: Option<&str>, changed: Option<&str>) -> Target {
+    Target {
+        external_user_state: state.map(str::to_owned),
+        external_user_state_change_date_time: changed.map(str::to_owned),
+        ..Target::default()
     }
 }
 
 struct Row {
     name: &'static str,
-    baseline: Option<Baseline>,
+    before: Target,
     others: Vec<Window>,
     state: Option<&'static str>,
     changed: Option<&'static str>,
@@ -46,11 +47,11 @@ fn window(from: OffsetDateTime, until: Option<OffsetDateTime>) -> Window {
 }
 
 fn rows() -> Vec<Row> {
-    let accepted = || Some(baseline("Accepted", "2026-01-01T00:00:00Z"));
-    let pending_before = || Some(baseline("PendingAcceptance", "2026-12-01T10:00:03Z"));
-    let row = |name, baseline, state, changed, email, expect| Row {
+    let accepted = || before(Some("Accepted"), Some("2026-01-01T00:00:00Z"));
+    let pending_before = || before(Some("PendingAcceptance"), Some("2026-12-01T10:00:03Z"));
+    let row = |name, before, state, changed, email, expect| Row {
         name,
-        baseline,
+        before,
         others: vec![],
         state,
         changed,
@@ -127,8 +128,9 @@ fn rows() -> Vec<Row> {
             Verdict::Undecided,
         ),
         row(
-            "no baseline, accepted",
-            None,
+            // Rows of an older version kept no change time.
+            "before without a change time, accepted",
+            before(Some("Accepted"), None),
             Some("Accepted"),
             Some("2026-01-01T00:00:00Z"),
             true,
@@ -144,11 +146,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "never invited, still not",
-            Some(Baseline {
-                read_at: String::new(),
-                external_user_state: None,
-                external_user_state_change_date_time: None,
-            }),
+            before(None, None),
             None,
             None,
             true,
@@ -200,7 +198,7 @@ fn rows() -> Vec<Row> {
 fn verdicts() {
     for r in rows() {
         let case = Case {
-            baseline: r.baseline.as_ref(),
+            before: &r.before,
             anchor: ANCHOR,
             new_email: NEW,
             others: &r.others,
@@ -222,7 +220,7 @@ fn verdicts() {
 #[test]
 fn a_deleted_guest_is_undecided() {
     let case = Case {
-        baseline: None,
+        before: &Target::default(),
         anchor: ANCHOR,
         new_email: NEW,
         others: &[],

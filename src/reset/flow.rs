@@ -10,7 +10,7 @@ use super::decide::Facts;
 use super::{PlannedCall, ResetError, ResetService, Step, UserRef, ValidRequest};
 use crate::auth::Identity;
 use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, Memberships, request_body};
-use crate::record::{Baseline, InvitationRecord, ResetRecord, Target};
+use crate::record::{InvitationRecord, ResetRecord, Target};
 
 /// What a successful run produced.
 pub(super) enum Applied {
@@ -105,7 +105,9 @@ impl ResetService {
             )?;
             record.other_mails_added = true;
         }
-        self.anchor(record).await?;
+        if record.invite_attempted_at.is_none() {
+            self.anchor(record).await?;
+        }
         // Right after adding the email, Graph may not see it yet (replication
         // lag): that variant retries the documented 400 within its deadline.
         let invited = match record.other_mails_added {
@@ -130,7 +132,8 @@ impl ResetService {
 
     /// Commit the time of this reset's first invitation attempt before it is
     /// sent: a read-back credits this reset only with changes after it, and a
-    /// stopped process without it provably never sent the invitation.
+    /// stopped process without it provably never sent the invitation. When no
+    /// email had to be added, the decision's commit carried it already.
     async fn anchor(&self, record: &mut ResetRecord) -> Result<(), ResetError> {
         record.invite_attempted_at = Some(crate::record::now_rfc3339());
         self.advance(record, Some(crate::record::Status::Pending))
@@ -204,19 +207,16 @@ fn identify(
             });
         }
     };
+    // Read before any write of this reset: also what "nothing happened"
+    // looks like to a later read-back.
     record.target = Target {
         id: Some(guest.id.clone()),
         user_principal_name: guest.user_principal_name.clone(),
         previous_email: guest.mail.clone(),
         user_type: guest.user_type.clone(),
         external_user_state: guest.external_user_state.clone(),
-    };
-    // Read before any write of this reset: what "nothing happened" looks like.
-    record.baseline = Some(Baseline {
-        read_at: crate::record::now_rfc3339(),
-        external_user_state: guest.external_user_state.clone(),
         external_user_state_change_date_time: guest.external_user_state_change_date_time.clone(),
-    });
+    };
     Ok(guest)
 }
 

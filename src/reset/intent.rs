@@ -46,7 +46,6 @@ pub(super) fn new_record(
         override_cooldown: input.is_some_and(|r| r.override_cooldown),
         policy: None,
         request_id,
-        baseline: None,
         invite_attempted_at: None,
         evidence: None,
         settle_after: None,

@@ -24,15 +24,7 @@ impl ResetService {
         record: &ResetRecord,
         from: Option<Status>,
     ) -> Result<(), ResetError> {
-        let to = record.status;
-        if !may_move(from, to) {
-            return Err(LifecycleError::NotAllowed { from, to }.into());
-        }
-        let moved = match from {
-            None => self.store.insert(record).await.map(|()| true)?,
-            Some(from) => self.store.update_from(record, from).await?,
-        };
-        match moved {
+        match self.advance_if_still(record, from).await? {
             true => Ok(()),
             false => Err(LifecycleError::Moved {
                 id: record.id.clone(),
@@ -40,6 +32,24 @@ impl ResetService {
             }
             .into()),
         }
+    }
+
+    /// [`ResetService::advance`] for writers that expect to lose the race
+    /// sometimes (reconciliation, the grace-period re-read): false when
+    /// another writer moved the row first.
+    pub(super) async fn advance_if_still(
+        &self,
+        record: &ResetRecord,
+        from: Option<Status>,
+    ) -> Result<bool, ResetError> {
+        let to = record.status;
+        if !may_move(from, to) {
+            return Err(LifecycleError::NotAllowed { from, to }.into());
+        }
+        Ok(match from {
+            None => self.store.insert(record).await.map(|()| true)?,
+            Some(from) => self.store.update_from(record, from).await?,
+        })
     }
 }
 

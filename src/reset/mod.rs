@@ -24,7 +24,7 @@ use crate::auth::Identity;
 use crate::config::ResetDefaults;
 use crate::graph::GraphClient;
 use crate::policy::{Policy, PolicyError};
-use crate::record::{ProblemRecord, ResetRecord, Status};
+use crate::record::{ResetRecord, Status};
 use crate::store::{KeyClaim, ListFilter, Store, StoreError};
 
 pub use error::{ResetError, Step};
@@ -255,12 +255,7 @@ impl ResetService {
         from: Option<Status>,
     ) -> Failure {
         let kind = error.problem_type();
-        let problem = ProblemRecord {
-            kind: kind.uri(),
-            title: kind.title().to_owned(),
-            status: kind.status(),
-            detail: error.detail(),
-        };
+        let problem = settle::problem(kind, error.detail());
         crate::store::finalise(&mut record, error.status(), Some(problem));
         crate::metrics::reset_finished(record.status.as_str(), kind.slug());
         if let Err(e) = self.advance(&record, from).await {

@@ -12,7 +12,6 @@ use super::settle::problem;
 use super::{Failure, Outcome, ResetError, ResetService};
 use crate::problem::ProblemType;
 use crate::record::{ResetRecord, Status};
-use crate::store::StoreError;
 
 /// What reconciliation did, for the log and the tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,18 +27,21 @@ pub const STALE_AFTER: time::Duration = time::Duration::minutes(15);
 
 impl ResetService {
     /// Reconcile rows that have been pending for longer than [`STALE_AFTER`].
-    pub async fn reconcile_stale(&self) -> Result<Reconciled, StoreError> {
+    pub async fn reconcile_stale(&self) -> Result<Reconciled, ResetError> {
         let before = crate::record::format_timestamp(OffsetDateTime::now_utc() - STALE_AFTER);
         self.reconcile(&before).await
     }
 
     /// Finalise every `pending` row created before `before` (RFC 3339).
     #[instrument(skip_all)]
-    pub async fn reconcile(&self, before: &str) -> Result<Reconciled, StoreError> {
+    pub async fn reconcile(&self, before: &str) -> Result<Reconciled, ResetError> {
         let mut done = Reconciled::default();
         for mut record in self.store.pending_before(before).await? {
             self.settle_interrupted(&mut record).await;
-            if !self.store.update_from(&record, Status::Pending).await? {
+            if !self
+                .advance_if_still(&record, Some(Status::Pending))
+                .await?
+            {
                 continue;
             }
             match record.status {

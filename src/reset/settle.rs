@@ -10,10 +10,13 @@
 use time::OffsetDateTime;
 use tracing::instrument;
 
-use super::ResetService;
-use super::evidence::{Case, Window, judge, parse};
+use super::evidence::{Case, Window, judge};
+use super::{ResetError, ResetService};
 use crate::problem::ProblemType;
-use crate::record::{Evidence, ProblemRecord, ResetRecord, Status, Verdict, format_timestamp};
+use crate::record::{
+    Evidence, ProblemRecord, ResetRecord, Status, Verdict, format_timestamp,
+    parse_timestamp as parse,
+};
 use crate::store::StoreError;
 
 /// Rows read back per sweep at most; the rest wait for the next one.
@@ -50,7 +53,7 @@ impl ResetService {
             .await
             .map_err(|e| format!("the guest could not be read back from Graph ({e})"))?;
         let case = Case {
-            baseline: record.baseline.as_ref(),
+            before: &record.target,
             anchor,
             new_email: record.new_email.as_deref().unwrap_or_default(),
             others: &others,
@@ -86,12 +89,15 @@ impl ResetService {
 
     /// Re-read every `unknown` row whose grace period is over.
     #[instrument(skip_all)]
-    pub async fn settle_due(&self) -> Result<Settled, StoreError> {
+    pub async fn settle_due(&self) -> Result<Settled, ResetError> {
         let now = crate::record::now_rfc3339();
         let mut done = Settled::default();
         for mut record in self.store.unknown_due(&now, SWEEP_BATCH).await? {
             let outcome = self.settle_one(&mut record).await;
-            if self.store.update_from(&record, Status::Unknown).await? {
+            if self
+                .advance_if_still(&record, Some(Status::Unknown))
+                .await?
+            {
                 crate::metrics::unknown_settled(outcome);
                 match outcome {
                     "succeeded" => done.succeeded += 1,

@@ -20,7 +20,8 @@ macro_rules! columns {
          policy_allowed, policy_rule, policy_reasons, problem_type, problem_title, \
          problem_status, problem_detail, request_id, created_at, completed_at, \
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
-         override_cooldown, evidence, retry_of, baseline, invite_attempted_at, settle_after"
+         override_cooldown, evidence, retry_of, target_external_user_state_changed_at, \
+         invite_attempted_at, settle_after"
     };
 }
 pub(super) use columns;
@@ -58,7 +59,7 @@ const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requeste
      policy_allowed = $22, policy_rule = $23, policy_reasons = $24, \
      problem_type = $25, problem_title = $26, problem_status = $27, \
      problem_detail = $28, request_id = $29, completed_at = $31, \
-     policy_version = $35, override_cooldown = $36, evidence = $37, baseline = $39, \
+     policy_version = $35, override_cooldown = $36, evidence = $37, target_external_user_state_changed_at = $39, \
      invite_attempted_at = $40, settle_after = $41 \
      where id = $1 and status = $42";
 
@@ -118,11 +119,7 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
                 .and_then(|e| serde_json::to_string(e).ok()),
         )
         .bind(r.retry_of.clone())
-        .bind(
-            r.baseline
-                .as_ref()
-                .and_then(|b| serde_json::to_string(b).ok()),
-        )
+        .bind(r.target.external_user_state_change_date_time.clone())
         .bind(r.invite_attempted_at.clone())
         .bind(r.settle_after.clone())
 }
@@ -151,6 +148,8 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
             previous_email: row.try_get("target_previous_email")?,
             user_type: row.try_get("target_user_type")?,
             external_user_state: row.try_get("target_external_user_state")?,
+            external_user_state_change_date_time: row
+                .try_get("target_external_user_state_changed_at")?,
         },
         new_email: row.try_get("new_email")?,
         other_mails_added: row.try_get("other_mails_added")?,
@@ -172,7 +171,6 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
         policy: policy(row, list("policy_reasons")?)?,
         request_id: row.try_get("request_id")?,
         evidence: json_column(row, "evidence").map_err(|_| corrupt("evidence"))?,
-        baseline: json_column(row, "baseline").map_err(|_| corrupt("baseline"))?,
         invite_attempted_at: row.try_get("invite_attempted_at")?,
         settle_after: row.try_get("settle_after")?,
         retry_of: row.try_get("retry_of")?,

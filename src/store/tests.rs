@@ -28,7 +28,6 @@ fn record(id: &str, subject: &str) -> ResetRecord {
         override_cooldown: false,
         policy: None,
         request_id: None,
-        baseline: None,
         invite_attempted_at: None,
         evidence: None,
         settle_after: None,
