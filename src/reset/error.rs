@@ -259,8 +259,10 @@ fn graph_detail(step: Step, error: &GraphError) -> String {
              holds a directory role, or guest invitations are restricted in the tenant."
         ),
         (ProblemType::GraphOutcomeUnknown, _) => format!(
-            "No answer from Graph while {what}; the reset may or may not have happened. Check the \
-             guest's externalUserState before retrying."
+            "No answer from Graph while {what}; the reset may or may not have happened. The guest \
+             is read back now and again after the grace period, and the reset is settled as \
+             succeeded or failed when the evidence is clear: follow its record (reset_id), do not \
+             send it again."
         ),
         (_, GraphError::Api { status, code, .. }) => {
             format!("Graph answered {status} {code} while {what}.")

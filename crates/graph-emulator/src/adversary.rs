@@ -40,7 +40,7 @@ pub enum OverrideError {
     InvitationRate(String),
     #[error("{REPLICATION_LAG_VAR}: {0:?} is not a number of milliseconds")]
     ReplicationLag(String),
-    #[error("{CLOCK_OFFSET_VAR}: {0:?} is not a (signed) number of milliseconds")]
+    #[error("{CLOCK_OFFSET_VAR}: {0:?} is not a number of milliseconds within a day either way")]
     ClockOffset(String),
 }
 
@@ -127,8 +127,9 @@ impl Emulator {
             self.set_replication_lag(Duration::from_millis(millis));
         }
         if let Some(text) = read(CLOCK_OFFSET_VAR) {
-            let millis: i64 =
-                (text.trim().parse()).map_err(|_| OverrideError::ClockOffset(text.clone()))?;
+            let millis: i64 = (text.trim().parse().ok())
+                .filter(|m: &i64| m.unsigned_abs() <= 86_400_000)
+                .ok_or_else(|| OverrideError::ClockOffset(text.clone()))?;
             self.set_clock_offset_ms(millis);
         }
         Ok(self)

@@ -29,8 +29,12 @@ pub(super) fn graph_date_time() -> String {
 /// [`graph_date_time`] on a directory clock `offset_ms` ahead of the real one (behind
 /// when negative): Graph's servers and the client need not agree on the time.
 pub(super) fn directory_date_time(offset_ms: i64) -> String {
-    let at = OffsetDateTime::now_utc() + time::Duration::milliseconds(offset_ms);
-    at.format(GRAPH_DATE_TIME).unwrap_or_default()
+    let now = OffsetDateTime::now_utc();
+    // The control route bounds the offset; out of range it is ignored, never a panic.
+    let at = now.checked_add(time::Duration::milliseconds(offset_ms));
+    at.unwrap_or(now)
+        .format(GRAPH_DATE_TIME)
+        .unwrap_or_default()
 }
 
 pub(super) fn aad_timestamp() -> String {

@@ -51,6 +51,9 @@ async fn clear_faults(State(emulator): State<Emulator>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// A directory clock further off than a day is not a skew but a broken test.
+const MAX_CLOCK_OFFSET_MS: u64 = 86_400_000;
+
 /// The adjustable limits; in a PUT, absent fields keep their current value.
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +85,12 @@ async fn set_limits(State(emulator): State<Emulator>, body: Bytes) -> Response {
     };
     if limits.invitations_per_window == Some(0) || limits.window_ms == Some(0) {
         return refused("invitations_per_window and window_ms must be at least 1");
+    }
+    if limits
+        .clock_offset_ms
+        .is_some_and(|o| o.unsigned_abs() > MAX_CLOCK_OFFSET_MS)
+    {
+        return refused("clock_offset_ms must be within a day either way (±86400000)");
     }
     if limits.invitations_per_window.is_some() || limits.window_ms.is_some() {
         let (requests, window) = emulator.invitation_rate();

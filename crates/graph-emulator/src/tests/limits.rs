@@ -127,7 +127,11 @@ async fn limit_and_applied_control_routes_round_trip() {
     );
     assert_eq!(harness.emulator.replication_lag(), Duration::ZERO);
     assert_eq!(harness.emulator.clock_offset_ms(), -3000, "kept too");
-    for bad in [json!({ "window_ms": 0 }), json!({ "burst": 3 })] {
+    for bad in [
+        json!({ "window_ms": 0 }),
+        json!({ "burst": 3 }),
+        json!({ "clock_offset_ms": i64::MAX }),
+    ] {
         let refused = send(harness.http.put(&limits).json(&bad)).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
     }
