@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -71,7 +72,9 @@ fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// background tasks, closing it at the end); the HTTP state reaches it only
 /// through the use case.
 pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
-    let store = Store::open(&config.database_path).await?;
+    let store = Store::connect(&config.database)
+        .await?
+        .with_lease_ttl(config.lease_ttl);
     let policy = Policy::load(&config.policy_file)?;
     let graph = GraphClient::new(graph_settings(&config.graph))?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
@@ -130,8 +133,10 @@ fn key_client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// Serve until `shutdown` resolves. Requests left `pending` by an earlier
-/// process are reconciled before the first request is accepted.
+/// Serve until `shutdown` resolves. On SQLite, requests an earlier process
+/// left `pending` or `running` are reconciled before the first request is
+/// accepted; on PostgreSQL, those whose lease ran out (another replica may
+/// still be driving the rest).
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -139,17 +144,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let started = crate::record::now_rfc3339();
     let (state, store) = build_state(&config).await?;
-    let reconciled = state.resets.reconcile(&started).await?;
+    store.void_foreign_leases().await?;
+    let reconciled = state.resets.reconcile_expired(None).await?;
     tracing::info!(?reconciled, "start-up reconciliation done");
     let purged = store.purge_expired_keys(&started).await?;
     tracing::info!(purged, "expired idempotency keys removed");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
-    let reconciler = tokio::spawn(reconcile_periodically(Arc::clone(&state.resets)));
-    let settler = tokio::spawn(settle_periodically(
-        Arc::clone(&state.resets),
-        config.reset.unknown_grace,
-    ));
+    let jobs = crate::jobs::start(&store, &state.resets, config.reset.unknown_grace);
     let in_flight = Arc::clone(&state.in_flight);
     let background = crate::worker::Background::start(
         &config,
@@ -166,8 +168,7 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await;
     reloader.abort();
-    reconciler.abort();
-    settler.abort();
+    jobs.iter().for_each(JoinHandle::abort);
     metrics.inspect(|m| m.abort());
     background.stop(DRAIN_LIMIT).await;
     // Connections are closed; resets whose callers hung up may still run.
@@ -198,38 +199,6 @@ async fn serve_metrics(
             tracing::error!(error = %e, "metrics listener failed");
         }
     }))
-}
-
-/// Rows of requests that died in a running service (a panic, a dropped
-/// task) are finalised too, not only at start-up.
-async fn reconcile_periodically(resets: Arc<ResetService>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        if let Err(e) = resets.reconcile_stale().await {
-            tracing::error!(error = %e, "periodic reconciliation failed");
-        }
-    }
-}
-
-/// `unknown` rows are read back once their grace period is over; checking a
-/// few times per grace period keeps the wait close to the configured one.
-async fn settle_periodically(resets: Arc<ResetService>, grace: std::time::Duration) {
-    let every = (grace / 4).clamp(
-        std::time::Duration::from_millis(250),
-        std::time::Duration::from_secs(30),
-    );
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        match resets.settle_due().await {
-            Ok(settled) if settled != crate::reset::Settled::default() => {
-                tracing::info!(?settled, "unknown resets read back");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "reading back unknown resets failed"),
-        }
-    }
 }
 
 /// Reload the policy on every SIGHUP; a bad file keeps the old policy.

@@ -20,7 +20,10 @@ use crate::store::{Attempt, DueCallback, Next, Store};
 const MAX_DELAY: Duration = Duration::from_secs(3600);
 /// The longest the sender sleeps without looking (a safety net: it is woken
 /// when a callback is scheduled and sleeps until the next retry is due).
-const IDLE: Duration = Duration::from_secs(60);
+const IDLE: Duration = Duration::from_secs(10);
+
+/// The callbacks job's lease; renewed at least every [`IDLE`].
+const JOB_TTL: Duration = Duration::from_secs(30);
 
 pub struct Callbacks {
     store: Store,
@@ -81,6 +84,20 @@ impl Callbacks {
     /// Deliver due callbacks until the task is aborted.
     pub async fn run(self: Arc<Self>) {
         loop {
+            // One replica sends callbacks at a time (the `callbacks` job's
+            // lease); the others look again when it may have run out.
+            match self.store.hold_job("callbacks", JOB_TTL).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    tokio::time::sleep(JOB_TTL / 3).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot hold the callbacks job");
+                    tokio::time::sleep(JOB_TTL / 3).await;
+                    continue;
+                }
+            }
             let now = crate::record::now_rfc3339();
             let due = match self.store.due_callbacks(&now, 32).await {
                 Ok(due) => due,
@@ -98,7 +115,8 @@ impl Callbacks {
         }
     }
 
-    /// How long until the earliest scheduled retry, at most [`IDLE`].
+    /// How long until the earliest scheduled retry, at most [`IDLE`] (and
+    /// well within the job's lease, so the holder renews it in time).
     async fn until_next(&self) -> Duration {
         let next = self.store.next_callback_at().await.ok().flatten();
         let at = next.and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());

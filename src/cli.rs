@@ -149,10 +149,9 @@ async fn emulator(listen: SocketAddr, seed: Option<PathBuf>) -> anyhow::Result<(
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let path = std::env::var(format!("{PREFIX}DATABASE_PATH"))
-        .unwrap_or_else(|_| "./data/guest-reset.db".into());
-    crate::store::Store::open(std::path::Path::new(&path)).await?;
-    eprintln!("database {path} is migrated");
+    let database = crate::config::Config::database_from_env()?;
+    crate::store::Store::connect(&database).await?;
+    eprintln!("database {} is migrated", database.describe());
     Ok(())
 }
 
@@ -230,7 +229,7 @@ fn check_config() -> ExitCode {
             println!(
                 "configuration OK: listen {}, database {}, Graph {} (tenant {}), {} policy rule(s)",
                 config.listen,
-                config.database_path.display(),
+                config.database.describe(),
                 config.graph.graph_url,
                 config.graph.tenant_id,
                 p.rules.len()

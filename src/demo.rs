@@ -49,7 +49,7 @@ pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     };
     println!(
         "{}",
-        banner(addr, graph_addr, &config.database_path, &tokens)
+        banner(addr, graph_addr, &config.database.describe(), &tokens)
     );
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
@@ -64,7 +64,8 @@ pub fn config(
     let graph_url = format!("http://{graph}");
     Config {
         listen,
-        database_path: data_dir.join("guest-reset.db"),
+        database: crate::config::Database::Sqlite(data_dir.join("guest-reset.db")),
+        lease_ttl: std::time::Duration::from_secs(30),
         policy_file,
         auth: AuthSettings {
             // v2.0 Entra tokens carry the API's client id; HS256 ones the App ID URI.
@@ -169,7 +170,7 @@ struct Tokens {
     hs256: String,
 }
 
-fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, tokens: &Tokens) -> String {
+fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> String {
     format!(
         "guest-reset demo\n  service:        http://{addr}\n  Graph emulator: http://{graph} (tenant {tenant}; also the OIDC issuer)\n  \
          audit database: {db}\n\n\
@@ -188,7 +189,7 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &Path, tokens: &Tokens) -> St
          # who am I, what may I do, which rules apply to me:\n\
          curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n",
         tenant = demo::TENANT_ID,
-        db = db.display(),
+        db = db,
         jwks = tokens.jwks,
         hs256 = tokens.hs256,
         portal = demo::HELPDESK_PORTAL_CLIENT_ID,

@@ -14,6 +14,7 @@ pub mod doctor;
 pub use graph_emulator as emulator;
 pub mod graph;
 pub mod http;
+pub mod jobs;
 /// Request bodies are JSON objects; a type error names its JSON path.
 pub mod json_object;
 pub mod metrics;

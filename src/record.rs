@@ -4,13 +4,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Lifecycle of a reset request.
+/// Lifecycle of a reset request (`reset/lifecycle.rs` owns the moves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Accepted and recorded; the outcome is not known yet (or the service
-    /// stopped before it was recorded, until start-up reconciles it).
+    /// Received and recorded; its owner is deciding it (the policy, the
+    /// guest's state), holding a lease. A dry run ends from here.
     Pending,
+    /// Accepted for later (a webhook delivery, `Prefer: respond-async`); a
+    /// worker on any replica takes it.
+    Queued,
+    /// Allowed: its owner (holding a lease) is writing to Graph.
+    Running,
+    /// Reserved for approvals: waits for the approvers.
+    AwaitingApproval,
     Succeeded,
     /// Graph or the input refused or failed; nothing was reset.
     Failed,
@@ -18,29 +25,51 @@ pub enum Status {
     Denied,
     /// Graph may or may not have applied the reset (e.g. timeout after send).
     Unknown,
+    /// Reserved: withdrawn before it ran.
+    Cancelled,
+    /// Reserved: not approved or run in time.
+    Expired,
 }
 
 impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Pending,
+        Status::Queued,
+        Status::Running,
+        Status::AwaitingApproval,
+        Status::Succeeded,
+        Status::Failed,
+        Status::Denied,
+        Status::Unknown,
+        Status::Cancelled,
+        Status::Expired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
+            Status::Queued => "queued",
+            Status::Running => "running",
+            Status::AwaitingApproval => "awaiting_approval",
             Status::Succeeded => "succeeded",
             Status::Failed => "failed",
             Status::Denied => "denied",
             Status::Unknown => "unknown",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
         }
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Pending,
-            Status::Succeeded,
-            Status::Failed,
-            Status::Denied,
-            Status::Unknown,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Not finished yet: received, queued, waiting or running.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Status::Pending | Status::Queued | Status::Running | Status::AwaitingApproval
+        )
     }
 }
 

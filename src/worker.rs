@@ -14,10 +14,6 @@ use crate::callback::Callbacks;
 use crate::config::{Config, WebhookSource};
 use crate::reset::ResetService;
 
-/// Delivery ids are kept this long: far beyond any timestamp tolerance, and
-/// long enough to absorb a sender's retries.
-const DELIVERY_RETENTION: time::Duration = time::Duration::hours(24);
-
 /// Everything that runs besides the HTTP server: the queue workers, the
 /// callback sender, and the purge of old delivery ids.
 pub struct Background {
@@ -38,11 +34,12 @@ impl Background {
         let callbacks = Arc::new(Callbacks::new(store.clone(), &config.webhooks, sources)?);
         let pool = Pool::start(
             config.webhooks.workers,
+            idle(config),
             resets,
             wake,
             Arc::clone(&callbacks),
         );
-        let mut others = vec![tokio::spawn(purge_deliveries(store))];
+        let mut others = Vec::new();
         if callbacks.any() {
             others.push(tokio::spawn(callbacks.run()));
         }
@@ -59,25 +56,24 @@ impl Background {
     }
 }
 
-async fn purge_deliveries(store: crate::store::Store) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let before = time::OffsetDateTime::now_utc() - DELIVERY_RETENTION;
-        match store
-            .purge_deliveries(&crate::record::format_timestamp(before))
-            .await
-        {
-            Ok(n) => tracing::debug!(purged = n, "old webhook delivery ids removed"),
-            Err(e) => tracing::warn!(error = %e, "could not purge webhook delivery ids"),
-        }
-    }
-}
-
 /// How long an idle worker sleeps without being woken. Workers look at the
 /// queue when they start (work from before a restart) and are woken for each
 /// new entry, so this is only a safety net.
 const IDLE: Duration = Duration::from_secs(30);
+
+/// With several replicas on PostgreSQL, a reset queued on one wakes only
+/// that one's workers; the others look at the queue this often. A short poll
+/// rather than LISTEN/NOTIFY: LISTEN holds a connection of its own outside
+/// the pool (PgBouncer's transaction mode drops it), and an empty-queue
+/// check on an indexed table is one cheap query per second per replica.
+const POLL_ACROSS_REPLICAS: Duration = Duration::from_secs(1);
+
+fn idle(config: &Config) -> Duration {
+    match config.database {
+        crate::config::Database::Sqlite(_) => IDLE,
+        crate::config::Database::Postgres(_) => POLL_ACROSS_REPLICAS,
+    }
+}
 /// The pause after the store failed, before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -90,6 +86,7 @@ struct Pool {
 impl Pool {
     fn start(
         n: usize,
+        idle: Duration,
         resets: Arc<ResetService>,
         wake: Arc<Notify>,
         callbacks: Arc<Callbacks>,
@@ -103,7 +100,7 @@ impl Pool {
                     Arc::clone(&stop),
                     Arc::clone(&callbacks),
                 );
-                tokio::spawn(work(resets, wake, stop, callbacks))
+                tokio::spawn(work(resets, wake, stop, callbacks, idle))
             })
             .collect();
         Pool {
@@ -137,6 +134,7 @@ async fn work(
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
     callbacks: Arc<Callbacks>,
+    idle: Duration,
 ) {
     loop {
         // Registered before the stop flag and the queue are looked at, so a
@@ -151,14 +149,14 @@ async fn work(
         // While the Graph circuit is open, queued work stays queued (durably,
         // and a restart keeps it) instead of failing: wait for the trial.
         if let Some(wait) = resets.circuit_wait() {
-            let _ = tokio::time::timeout(wait.min(IDLE), woken).await;
+            let _ = tokio::time::timeout(wait.min(idle), woken).await;
             continue;
         }
         match resets.run_next().await {
             Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = tokio::time::timeout(IDLE, woken).await;
+                let _ = tokio::time::timeout(idle, woken).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot take queued work");

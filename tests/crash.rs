@@ -81,7 +81,7 @@ async fn kill_9_mid_reset_loses_nothing_and_leaves_nothing_pending() {
         let claimed = rows(&db)
             .await
             .iter()
-            .filter(|(s, a)| s == "pending" && *a == Some(1))
+            .filter(|(s, a)| s == "running" && *a == Some(1))
             .count();
         if claimed == RESETS && invitations() == RESETS {
             break;
@@ -92,7 +92,7 @@ async fn kill_9_mid_reset_loses_nothing_and_leaves_nothing_pending() {
     server.0.wait().unwrap();
     let before = rows(&db).await;
     assert_eq!(before.len(), RESETS);
-    assert!(before.iter().all(|(s, _)| s == "pending"), "{before:?}");
+    assert!(before.iter().all(|(s, _)| s == "running"), "{before:?}");
     // Let Graph finish what it was asked, then restart.
     for _ in 0..200 {
         if emulator.applied_resets().len() == RESETS {

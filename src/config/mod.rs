@@ -10,6 +10,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 mod auth;
+mod database;
 mod graph;
 mod webhooks;
 
@@ -20,7 +21,10 @@ pub const PREFIX: &str = "GUEST_RESET_";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database_path: PathBuf,
+    /// The audit store: a SQLite file (default) or a PostgreSQL server.
+    pub database: Database,
+    /// How long a replica's lease on a reset it drives lasts unrenewed.
+    pub lease_ttl: Duration,
     pub policy_file: PathBuf,
     pub auth: crate::auth::AuthSettings,
     pub graph: GraphConfig,
@@ -37,6 +41,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
 }
 
+pub use database::Database;
 pub use graph::{CertificateConfig, GraphConfig};
 pub use webhooks::{Callback, FieldMap, WebhookConfig, WebhookSource};
 
@@ -88,6 +93,20 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
+    /// Only the database settings (for `guest-reset migrate`).
+    pub fn database_from_env() -> Result<Database, ConfigError> {
+        let lookup = |k: &str| std::env::var(k).ok();
+        let mut env = Env {
+            lookup: &lookup,
+            issues: Vec::new(),
+        };
+        let database = env.database();
+        match env.issues.is_empty() {
+            true => Ok(database),
+            false => Err(ConfigError(env.issues)),
+        }
+    }
+
     /// Load through `lookup` (tests pass a map instead of the process env).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut env = Env {
@@ -98,9 +117,10 @@ impl Config {
             listen: env
                 .parsed("LISTEN_ADDR", Some("127.0.0.1:8080"))
                 .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
-            database_path: env
-                .parsed("DATABASE_PATH", Some("./data/guest-reset.db"))
-                .unwrap_or_default(),
+            database: env.database(),
+            lease_ttl: Duration::from_secs(
+                env.parsed("LEASE_SECS", Some("30")).unwrap_or(30u64).clamp(1, 3600),
+            ),
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),
             graph: env.graph(),

@@ -9,7 +9,7 @@ use crate::policy::Policy;
 
 const CONFIGURATION: &str = "configuration";
 const POLICY: &str = "policy file";
-const DATABASE: &str = "audit database";
+pub(super) const DATABASE: &str = "audit database";
 
 /// One failed line per configuration issue, naming its variable; everything
 /// else is skipped because it needs the configuration.

@@ -78,10 +78,24 @@ pub async fn run(config: Result<Config, ConfigError>) -> Report {
     let mut checks = vec![
         local::config_ok(&config),
         local::policy(&config.policy_file),
-        local::database(&config.database_path),
+        database(&config.database).await,
     ];
     checks.extend(graph_checks(&config).await);
     Report::new(checks)
+}
+
+async fn database(database: &crate::config::Database) -> Check {
+    match database {
+        crate::config::Database::Sqlite(path) => local::database(path),
+        crate::config::Database::Postgres(_) => match crate::store::probe(database).await {
+            Ok(detail) => Check::ok(local::DATABASE, detail),
+            Err(e) => Check::failed(
+                local::DATABASE,
+                format!("cannot reach {}: {e}", database.describe()),
+                "check GUEST_RESET_DATABASE_URL (host, port, user, password, database) and that the server accepts this host".into(),
+            ),
+        },
+    }
 }
 
 /// Token, permissions and reads; later ones are skipped when there is no token.

@@ -12,10 +12,6 @@ use crate::policy::{Ask, Decision, History, Question, Target};
 use crate::record::{PolicyRecord, ResetRecord, format_timestamp};
 use crate::store::{HistoryQuery, StoredHistory};
 
-/// A `pending` row younger than this is a reset still being applied; an older
-/// one was left by a stopped process (reconciliation finalises it).
-const IN_FLIGHT: time::Duration = super::STALE_AFTER;
-
 /// The Graph facts about the guest and what the request needs done.
 pub(super) struct Facts<'a> {
     pub user: &'a GraphUser,
@@ -42,7 +38,6 @@ impl ResetService {
             caller_window_limit: policy.max_quota(),
             target_id: facts.user.id.clone(),
             window_start: format_timestamp(now - time::Duration::HOUR),
-            in_flight_since: format_timestamp(now - IN_FLIGHT),
         };
         let roles: Vec<String> = facts
             .memberships
@@ -73,6 +68,8 @@ impl ResetService {
                     if !adds_email {
                         record.invite_attempted_at = Some(crate::record::now_rfc3339());
                     }
+                    // pending -> running: the Graph writes start.
+                    record.status = crate::record::Status::Running;
                     record.clone()
                 });
                 (decision, claim)

@@ -136,7 +136,7 @@ impl ResetService {
     /// email had to be added, the decision's commit carried it already.
     async fn anchor(&self, record: &mut ResetRecord) -> Result<(), ResetError> {
         record.invite_attempted_at = Some(crate::record::now_rfc3339());
-        self.advance(record, Some(crate::record::Status::Pending))
+        self.advance(record, Some(crate::record::Status::Running))
             .await
     }
 

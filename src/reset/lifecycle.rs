@@ -5,12 +5,17 @@
 //! replicas) can never both move one reset.
 //!
 //! ```text
-//! (new) ──> pending ──> succeeded | failed | denied | unknown
-//! (new) ──> failed | denied              (refused before anything else, recorded as such)
-//! pending ──> pending                    (progress: target, decision, first attempt)
+//! (new) ──> pending ──> running ──> succeeded | failed | unknown
+//! (new) ──> queued ──> pending       (a worker on any replica takes it, with a lease)
+//! (new) ──> failed | denied           (refused before anything else, recorded as such)
+//! pending ──> succeeded | failed | denied | unknown   (dry runs, refusals, validation)
+//! pending ──> awaiting_approval ──> queued | denied | cancelled | expired   (reserved)
+//! queued ──> cancelled | expired      (reserved)
+//! running (lease expired) ──> succeeded | failed | unknown   (reconciliation, any replica)
 //! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
 //! ```
-//! `succeeded`, `failed` and `denied` are final.
+//! `succeeded`, `failed`, `denied`, `cancelled` and `expired` are final.
+//! `pending` and `running` rows carry their owner's lease (store/lease.rs).
 
 use super::{ResetError, ResetService};
 use crate::record::{ResetRecord, Status};
@@ -31,6 +36,27 @@ impl ResetService {
                 from,
             }
             .into()),
+        }
+    }
+
+    /// [`ResetService::advance_if_still`] for a periodic job: written only
+    /// while `lease` (when given) is still the job's, so a replica that
+    /// paused past its lease cannot overwrite what the new holder decided.
+    pub(super) async fn advance_if_still_fenced(
+        &self,
+        record: &ResetRecord,
+        from: Option<Status>,
+        lease: Option<&crate::store::Lease>,
+    ) -> Result<bool, ResetError> {
+        match (from, lease) {
+            (Some(from), Some(lease)) => {
+                let to = record.status;
+                if !may_move(Some(from), to) {
+                    return Err(LifecycleError::NotAllowed { from: Some(from), to }.into());
+                }
+                Ok(self.store.update_fenced(record, from, lease).await?)
+            }
+            _ => self.advance_if_still(record, from).await,
         }
     }
 
@@ -59,8 +85,15 @@ pub fn may_move(from: Option<Status>, to: Status) -> bool {
     use Status::*;
     matches!(
         (from, to),
-        (None, Pending | Failed | Denied)
-            | (Some(Pending), _)
+        (None, Pending | Queued | Failed | Denied)
+            // A worker on some replica takes it (cancel and expiry: reserved).
+            | (Some(Queued), Pending | Failed | Cancelled | Expired)
+            // Its owner decides: a dry run ends here, an allowed reset runs.
+            | (Some(Pending), Pending | Running | AwaitingApproval | Succeeded | Failed | Denied | Unknown)
+            // Reserved for approvals.
+            | (Some(AwaitingApproval), Queued | Denied | Cancelled | Expired)
+            // Its owner (or reconciliation, once the lease ran out) finishes it.
+            | (Some(Running), Running | Succeeded | Failed | Denied | Unknown)
             | (Some(Unknown), Succeeded | Failed | Unknown)
     )
 }

@@ -30,7 +30,7 @@ use crate::store::{KeyClaim, ListFilter, Store, StoreError};
 pub use error::{ResetError, Step};
 use intent::{new_record, requester};
 pub use queue::Accepted;
-pub use reconcile::{Reconciled, STALE_AFTER};
+pub use reconcile::Reconciled;
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
 pub use settle::Settled;
 
@@ -199,9 +199,10 @@ impl ResetService {
             Err(error) if error.status() == Status::Unknown => {
                 self.settle_unknown(record, error).await
             }
-            Err(error) => Err(self
-                .finish_failed(record, error, Some(Status::Pending))
-                .await),
+            Err(error) => {
+                let from = Some(record.status);
+                Err(self.finish_failed(record, error, from).await)
+            }
         }
     }
 
@@ -226,9 +227,10 @@ impl ResetService {
         valid: &ValidRequest,
         applied: flow::Applied,
     ) -> Result<Outcome, Failure> {
+        let from = Some(record.status);
         crate::store::finalise(&mut record, Status::Succeeded, None);
         crate::metrics::reset_succeeded(record.dry_run);
-        if let Err(error) = self.advance(&record, Some(Status::Pending)).await {
+        if let Err(error) = self.advance(&record, from).await {
             tracing::error!(%error, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
             return Err(Failure {
                 record: Some(record),

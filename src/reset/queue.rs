@@ -1,4 +1,4 @@
-//! Asynchronous resets: accepted (validated, recorded `pending` and queued
+//! Asynchronous resets: accepted (validated, recorded `queued` and queued
 //! in one durable transaction) now, run by a worker later with the same
 //! flow, audit and retries as a synchronous one.
 
@@ -10,7 +10,7 @@ use crate::auth::Identity;
 use crate::record::{ResetRecord, Status};
 use crate::store::{DeliveryClaim, Enqueued, QueueEntry, StoreError};
 
-/// A request taken for later: its record (`pending`), or the record of the
+/// A request taken for later: its record (`queued`), or the record of the
 /// reset an earlier delivery with the same id started.
 #[derive(Debug)]
 pub struct Accepted {
@@ -39,6 +39,7 @@ impl ResetService {
         };
         record.redirect_url = Some(valid.redirect_url.clone());
         record.send_invitation_message = Some(valid.send_invitation_message);
+        record.status = Status::Queued;
         let entry = QueueEntry {
             request: serde_json::to_string(&request).unwrap_or_default(),
             caller: serde_json::to_string(ctx.caller).unwrap_or_default(),
@@ -105,7 +106,7 @@ impl ResetService {
     pub async fn run_next(
         &self,
     ) -> Result<Option<(Option<ResetRecord>, Option<String>)>, StoreError> {
-        let Some((record, entry)) = self.store.take_queued().await? else {
+        let Some(crate::store::Claimed { record, entry }) = self.store.take_queued().await? else {
             return Ok(None);
         };
         let span = tracing::info_span!("queued reset", reset_id = %record.id, request_id = record.request_id.as_deref().unwrap_or(""));
@@ -128,14 +129,14 @@ impl ResetService {
                     id: record.id.clone(),
                     what,
                 };
-                let from = Some(Status::Pending);
+                let from = Some(record.status);
                 return self.finish_failed(record, error.into(), from).await.record;
             }
         };
         let valid = match self.check_async(&request) {
             Ok(valid) => valid,
             Err(error) => {
-                let from = Some(Status::Pending);
+                let from = Some(record.status);
                 return self.finish_failed(record, error, from).await.record;
             }
         };

@@ -1,5 +1,6 @@
-//! Reconciliation: a `pending` row whose request stopped midway (a crash, a
-//! killed task) is finalised from evidence, never dropped. A row without an
+//! Reconciliation: a `pending` or `running` row whose owner stopped renewing
+//! its lease (a crash, a killed replica) is finalised from evidence, never
+//! dropped, by whichever replica holds the reconciliation job. A row without an
 //! invitation attempt never sent the reset (the attempt is committed before
 //! the call), so nothing was reset: `failed`. Otherwise the guest is read back
 //! (`settle.rs`): `succeeded` on a change that belongs to this reset, else
@@ -12,6 +13,7 @@ use super::settle::problem;
 use super::{Failure, Outcome, ResetError, ResetService};
 use crate::problem::ProblemType;
 use crate::record::{ResetRecord, Status};
+use crate::store::Lease;
 
 /// What reconciliation did, for the log and the tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,27 +23,21 @@ pub struct Reconciled {
     pub unknown: usize,
 }
 
-/// A `pending` row older than this belongs to a request that died (every
-/// request ends well within it: the Graph deadline is under a minute).
-pub const STALE_AFTER: time::Duration = time::Duration::minutes(15);
+/// Rows reconciled per sweep; the next sweep takes the rest.
+const SWEEP_BATCH: u32 = 100;
 
 impl ResetService {
-    /// Reconcile rows that have been pending for longer than [`STALE_AFTER`].
-    pub async fn reconcile_stale(&self) -> Result<Reconciled, ResetError> {
-        let before = crate::record::format_timestamp(OffsetDateTime::now_utc() - STALE_AFTER);
-        self.reconcile(&before).await
-    }
-
-    /// Finalise every `pending` row created before `before` (RFC 3339).
+    /// Finalise the rows whose lease ran out. `lease` is the reconciliation
+    /// job's (its epoch fences every write); `None` at start-up, before the
+    /// service takes requests.
     #[instrument(skip_all)]
-    pub async fn reconcile(&self, before: &str) -> Result<Reconciled, ResetError> {
+    pub async fn reconcile_expired(&self, lease: Option<&Lease>) -> Result<Reconciled, ResetError> {
         let mut done = Reconciled::default();
-        for mut record in self.store.pending_before(before).await? {
+        let now = crate::record::format_timestamp(OffsetDateTime::now_utc());
+        for mut record in self.store.lease_expired(&now, SWEEP_BATCH).await? {
+            let from = Some(record.status);
             self.settle_interrupted(&mut record).await;
-            if !self
-                .advance_if_still(&record, Some(Status::Pending))
-                .await?
-            {
+            if !self.advance_if_still_fenced(&record, from, lease).await? {
                 continue;
             }
             match record.status {
@@ -80,10 +76,9 @@ impl ResetService {
         mut record: ResetRecord,
         error: ResetError,
     ) -> Result<Outcome, Failure> {
+        let from = Some(record.status);
         if record.invite_attempted_at.is_none() {
-            return Err(self
-                .finish_failed(record, error, Some(Status::Pending))
-                .await);
+            return Err(self.finish_failed(record, error, from).await);
         }
         let why = "Graph's answer to the reset was lost";
         let kind = error.problem_type();
@@ -92,7 +87,7 @@ impl ResetService {
             Status::Succeeded => crate::metrics::reset_succeeded(false),
             status => crate::metrics::reset_finished(status.as_str(), kind.slug()),
         }
-        if let Err(error) = self.advance(&record, Some(Status::Pending)).await {
+        if let Err(error) = self.advance(&record, from).await {
             return Err(Failure {
                 record: Some(record),
                 error,

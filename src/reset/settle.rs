@@ -89,13 +89,16 @@ impl ResetService {
 
     /// Re-read every `unknown` row whose grace period is over.
     #[instrument(skip_all)]
-    pub async fn settle_due(&self) -> Result<Settled, ResetError> {
+    pub async fn settle_due(
+        &self,
+        lease: Option<&crate::store::Lease>,
+    ) -> Result<Settled, ResetError> {
         let now = crate::record::now_rfc3339();
         let mut done = Settled::default();
         for mut record in self.store.unknown_due(&now, SWEEP_BATCH).await? {
             let outcome = self.settle_one(&mut record).await;
             if self
-                .advance_if_still(&record, Some(Status::Unknown))
+                .advance_if_still_fenced(&record, Some(Status::Unknown), lease)
                 .await?
             {
                 crate::metrics::unknown_settled(outcome);

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
@@ -20,35 +20,52 @@ const QUEUE: usize = 4096;
 
 pub(super) type BoxFut<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 type Run =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), sqlx::Error>> + Send>;
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFut<'c, Result<(), sqlx::Error>> + Send>;
 
-struct Job {
+pub(super) struct Job {
     run: Run,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// Handle to the writer task; cheap to clone.
+/// How writes reach the database; cheap to clone.
 #[derive(Clone)]
-pub(super) struct Committer {
-    jobs: mpsc::Sender<Job>,
+pub(super) enum Committer {
+    /// SQLite: the writer task's group commit.
+    Group(mpsc::Sender<Job>),
+    /// PostgreSQL: each write its own transaction on the pool (the server
+    /// batches concurrent commits itself).
+    Direct(AnyPool),
 }
 
 impl Committer {
     /// Start the writer task on `pool` (the one writer connection).
-    pub(super) fn start(pool: SqlitePool) -> Committer {
+    pub(super) fn group(pool: AnyPool) -> Committer {
         let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::spawn(writer(pool, queue));
-        Committer { jobs }
+        Committer::Group(jobs)
+    }
+
+    pub(super) fn direct(pool: AnyPool) -> Committer {
+        Committer::Direct(pool)
     }
 
     /// Run `work` in the next group transaction; its value once committed.
     pub(super) async fn write<T, W>(&self, work: W) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        W: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<T, sqlx::Error>>
+        W: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFut<'c, Result<T, sqlx::Error>>
             + Send
             + 'static,
     {
+        let jobs = match self {
+            Committer::Group(jobs) => jobs,
+            Committer::Direct(pool) => {
+                let mut tx = pool.begin().await?;
+                let value = work(&mut tx).await?;
+                tx.commit().await?;
+                return Ok(value);
+            }
+        };
         let (value_tx, value_rx) = oneshot::channel();
         let run: Run = Box::new(move |conn| {
             Box::pin(async move {
@@ -58,8 +75,7 @@ impl Committer {
             })
         });
         let (done, committed) = oneshot::channel();
-        self.jobs
-            .send(Job { run, done })
+        jobs.send(Job { run, done })
             .await
             .map_err(|_| StoreError::Closed)?;
         committed.await.map_err(|_| StoreError::Closed)??;
@@ -67,7 +83,7 @@ impl Committer {
     }
 }
 
-async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn writer(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -91,7 +107,7 @@ type Outcome = (
 );
 
 /// One transaction for `jobs`, each in a savepoint.
-async fn commit(pool: &SqlitePool, jobs: Vec<Job>) -> Vec<Outcome> {
+async fn commit(pool: &AnyPool, jobs: Vec<Job>) -> Vec<Outcome> {
     let fail_all = |jobs: Vec<Job>, e: &sqlx::Error| -> Vec<Outcome> {
         jobs.into_iter()
             .map(|j| (j.done, Err(StoreError::Commit(e.to_string()))))
@@ -124,7 +140,7 @@ async fn commit(pool: &SqlitePool, jobs: Vec<Job>) -> Vec<Outcome> {
 }
 
 /// Run one write; on its failure undo just its own changes.
-async fn savepoint(conn: &mut SqliteConnection, run: Run) -> Result<(), sqlx::Error> {
+async fn savepoint(conn: &mut AnyConnection, run: Run) -> Result<(), sqlx::Error> {
     execute(conn, "SAVEPOINT job").await?;
     let outcome = run(conn).await;
     if outcome.is_err() {
@@ -134,7 +150,7 @@ async fn savepoint(conn: &mut SqliteConnection, run: Run) -> Result<(), sqlx::Er
     outcome
 }
 
-async fn execute(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+async fn execute(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(sql).execute(conn).await.map(drop)
 }
 
@@ -142,9 +158,10 @@ async fn execute(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), s
 mod tests {
     use super::*;
 
-    async fn pool(dir: &std::path::Path) -> SqlitePool {
+    async fn pool(dir: &std::path::Path) -> AnyPool {
+        sqlx::any::install_default_drivers();
         let url = format!("sqlite://{}?mode=rwc", dir.join("batch.db").display());
-        let pool = SqlitePool::connect(&url).await.unwrap();
+        let pool = AnyPool::connect(&url).await.unwrap();
         sqlx::raw_sql("create table t (id integer primary key)")
             .execute(&pool)
             .await
@@ -210,7 +227,7 @@ mod tests {
     async fn concurrent_writers_each_get_their_own_answer_after_the_commit() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(dir.path()).await;
-        let committer = Committer::start(pool.clone());
+        let committer = Committer::group(pool.clone());
         let writes = (0..100i64).map(|i| {
             let committer = committer.clone();
             tokio::spawn(async move {

@@ -3,11 +3,11 @@
 //! acted on inside one write transaction: two concurrent requests cannot both
 //! see "no earlier reset" and both go ahead.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use tokio::sync::oneshot;
 use tracing::instrument;
 
-use super::{Store, StoreError, row};
+use super::{Backend, Store, StoreError, row};
 use crate::record::{ResetRecord, Status};
 
 /// Whose history to read. Timestamps are normalised RFC 3339. Owned: it
@@ -26,11 +26,6 @@ pub struct HistoryQuery {
     pub target_id: String,
     /// Start of the quota window (an hour ago).
     pub window_start: String,
-    /// `pending` rows younger than this are still being applied; older ones
-    /// belong to a stopped process and wait for reconciliation. An `unknown`
-    /// row waiting for its re-read is in flight too: a second reset meanwhile
-    /// would leave neither with evidence of its own.
-    pub in_flight_since: String,
 }
 
 /// What the store knows; only resets the policy allowed, that were not dry
@@ -45,7 +40,7 @@ pub struct StoredHistory {
 macro_rules! counted {
     () => {
         "policy_allowed = 1 and dry_run = 0 \
-         and status in ('pending', 'succeeded', 'unknown') and id <> $1 \
+         and status in ('pending', 'running', 'succeeded', 'unknown') and id <> $1 \
          and id <> coalesce($2, '')"
     };
 }
@@ -53,13 +48,13 @@ macro_rules! counted {
 const CALLER_WINDOW: &str = concat!(
     "select created_at from resets where ",
     counted!(),
-    " and requester_issuer is $3 and requester_subject = $4 and created_at >= $5 \
+    " and requester_issuer is not distinct from $3 and requester_subject = $4 and created_at >= $5 \
      order by created_at desc limit $6"
 );
 
 const TARGET: &str = concat!(
-    "select max(created_at), coalesce(max((status = 'pending' and created_at >= $4) \
-     or (status = 'unknown' and settle_after is not null)), 0) \
+    "select max(created_at), coalesce(max(case when status in ('pending', 'running') \
+     or (status = 'unknown' and settle_after is not null) then 1 else 0 end), 0) \
      from resets where ",
     counted!(),
     " and target_id = $3"
@@ -91,15 +86,19 @@ impl Store {
     ) -> Result<T, StoreError> {
         let (history_tx, history_rx) = oneshot::channel();
         let (record_tx, record_rx) = oneshot::channel::<Option<ResetRecord>>();
+        let (backend, holder) = (self.backend, self.holder.clone());
         let write = self.batch.write(move |conn| {
             Box::pin(async move {
+                if backend == Backend::Postgres {
+                    serialise(conn, &q).await?;
+                }
                 let history = read(conn, &q).await?;
                 let gone = || sqlx::Error::Protocol("the deciding request went away".into());
                 history_tx.send(history).map_err(|_| gone())?;
                 match record_rx.await.map_err(|_| gone())? {
                     // The claim moves the row only while it is still pending.
                     Some(record) => {
-                        let done = row::update_from(&record, Status::Pending)
+                        let done = row::update_from(&record, Status::Pending, &holder)
                             .execute(conn)
                             .await?;
                         match done.rows_affected() {
@@ -125,7 +124,30 @@ impl Store {
     }
 }
 
-async fn read(conn: &mut SqliteConnection, q: &HistoryQuery) -> Result<StoredHistory, sqlx::Error> {
+/// On PostgreSQL, decisions about the same caller or the same guest take
+/// turns: transaction-scoped advisory locks (released by the commit, so
+/// pooled connections and PgBouncer's transaction mode are safe), the
+/// caller's first and the guest's second, always in that order, so two
+/// decisions never wait on each other in a cycle. A hash collision only
+/// makes two unrelated decisions take turns. SQLite's one writer already
+/// serialises every decision.
+async fn serialise(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<(), sqlx::Error> {
+    let caller = format!(
+        "caller\n{}\n{}",
+        q.requester_issuer.as_deref().unwrap_or(""),
+        q.requester_subject
+    );
+    let guest = format!("guest\n{}", q.target_id);
+    for key in [caller, guest] {
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn read(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<StoredHistory, sqlx::Error> {
     // Only as many as the largest quota: a busy caller's whole hour would make
     // every decision (inside the group commit) slower as the hour fills.
     let caller_window = match q.caller_window_limit {
@@ -147,7 +169,6 @@ async fn read(conn: &mut SqliteConnection, q: &HistoryQuery) -> Result<StoredHis
         .bind(&q.reset_id)
         .bind(&q.retry_of)
         .bind(&q.target_id)
-        .bind(&q.in_flight_since)
         .fetch_one(&mut *conn)
         .await?;
     Ok(StoredHistory {

@@ -2,7 +2,7 @@
 //! row (so a key can never point at a reset that was not recorded, nor two
 //! resets share a key), completed with the answer to replay.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use tracing::instrument;
 
 use super::{Store, StoreError, row};
@@ -98,9 +98,9 @@ impl Store {
         record: &ResetRecord,
         key: &KeyClaim,
     ) -> Result<bool, StoreError> {
-        let (record, key) = (record.clone(), key.clone());
+        let (record, key, holder) = (record.clone(), key.clone(), self.holder.clone());
         self.batch
-            .write(move |conn| Box::pin(async move { claim(conn, &record, &key).await }))
+            .write(move |conn| Box::pin(async move { claim(conn, &record, &key, &holder).await }))
             .await
     }
 
@@ -121,25 +121,24 @@ impl Store {
     }
 }
 
+/// The key's primary key decides between two requests sent at the same
+/// instant (to two replicas, say): the second insert waits for the first's
+/// commit, then finds the key taken and live and claims nothing. An expired
+/// claim for the same key is replaced, as the draft allows.
 pub(super) async fn claim(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     record: &ResetRecord,
     key: &KeyClaim,
+    holder: &row::Holder,
 ) -> Result<bool, sqlx::Error> {
-    let live = sqlx::query(LOOKUP)
-        .bind(&key.principal)
-        .bind(&key.route)
-        .bind(&key.key)
-        .bind(&key.created_at)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if live.is_some() {
-        return Ok(false);
-    }
-    // An expired claim for the same key is replaced, as the draft allows.
-    sqlx::query(
-        "insert or replace into idempotency_keys (principal, route, key, fingerprint, reset_id, \
-             state, created_at, expires_at) values ($1, $2, $3, $4, $5, 'in_progress', $6, $7)",
+    let claimed = sqlx::query(
+        "insert into idempotency_keys (principal, route, key, fingerprint, reset_id, \
+             state, created_at, expires_at) values ($1, $2, $3, $4, $5, 'in_progress', $6, $7) \
+         on conflict (principal, route, key) do update set fingerprint = excluded.fingerprint, \
+             reset_id = excluded.reset_id, state = 'in_progress', status = null, \
+             content_type = null, body = null, headers = null, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at \
+         where idempotency_keys.expires_at <= excluded.created_at",
     )
     .bind(&key.principal)
     .bind(&key.route)
@@ -150,7 +149,10 @@ pub(super) async fn claim(
     .bind(&key.expires_at)
     .execute(&mut *conn)
     .await?;
-    row::insert(record).execute(&mut *conn).await?;
+    if claimed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    row::insert(record, holder).execute(&mut *conn).await?;
     Ok(true)
 }
 
@@ -158,18 +160,16 @@ impl Store {
     /// Forget keys past their retention; returns how many.
     #[instrument(skip_all)]
     pub async fn purge_expired_keys(&self, now: &str) -> Result<u64, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("delete from idempotency_keys where expires_at <= $1")
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&self.writer)
             .await?;
-        tx.commit().await?;
         Ok(done.rows_affected())
     }
 }
 
 async fn complete(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     key: &KeyClaim,
     reset_id: &str,
     answer: &StoredAnswer,

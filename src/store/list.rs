@@ -2,7 +2,8 @@
 //! previous page: ids are UUIDv7, so id order is creation order and the
 //! cursor stays stable while new rows arrive.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::Any;
+use sqlx::any::AnyArguments;
 
 use super::row::columns;
 use crate::record::WEBHOOK_ISSUER_PREFIX;
@@ -35,8 +36,51 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
-pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::new(concat!("select ", columns!(), " from resets where 1 = 1"));
+/// SQL with `$N` placeholders numbered as binds are pushed (sqlx's
+/// `QueryBuilder<Any>` writes `?`, which PostgreSQL does not accept).
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Sql {
+    fn push(&mut self, sql: &str) -> &mut Sql {
+        self.text.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Sql {
+        self.binds.push(value);
+        self.text.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+
+    fn text(&mut self, value: &str) -> &mut Sql {
+        self.bind(Bind::Text(value.to_owned()))
+    }
+
+    fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for b in self.binds {
+            q = match b {
+                Bind::Text(t) => q.bind(t),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        q
+    }
+}
+
+pub(super) fn query(f: &ListFilter) -> sqlx::query::Query<'static, Any, AnyArguments> {
+    let mut q = Sql {
+        text: concat!("select ", columns!(), " from resets where 1 = 1").to_owned(),
+        binds: Vec::new(),
+    };
     if let Some(user) = &f.user {
         q.push(" and (");
         for (i, col) in [
@@ -52,9 +96,7 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
             if i > 0 {
                 q.push(" or ");
             }
-            q.push(format_args!("lower({col}) = lower("))
-                .push_bind(user)
-                .push(")");
+            q.push(&format!("lower({col}) = lower(")).text(user).push(")");
         }
         q.push(")");
     }
@@ -70,30 +112,30 @@ pub(super) fn query(f: &ListFilter) -> QueryBuilder<Sqlite> {
     ];
     for (clause, value) in exact {
         if let Some(v) = value {
-            q.push(" and ").push(clause).push_bind(v);
+            q.push(" and ").push(clause).text(v);
         }
     }
     q.push(" order by id desc limit ")
-        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)));
-    q
+        .bind(Bind::Int(i64::from(f.limit.clamp(1, MAX_LIMIT))));
+    q.build()
 }
 
 /// `requested_by` and `requested_by_name`.
-fn push_requester(q: &mut QueryBuilder<Sqlite>, f: &ListFilter) {
+fn push_requester(q: &mut Sql, f: &ListFilter) {
     if let Some(by) = &f.requested_by {
         let source = match by.starts_with(WEBHOOK_ISSUER_PREFIX) {
             true => by.clone(),
             false => format!("{WEBHOOK_ISSUER_PREFIX}{by}"),
         };
         q.push(" and (requester_subject = ")
-            .push_bind(by.clone())
+            .text(by)
             .push(" or requester_issuer = ")
-            .push_bind(source)
+            .text(&source)
             .push(")");
     }
     if let Some(name) = &f.requested_by_name {
         q.push(" and lower(requester_name) = lower(")
-            .push_bind(name.clone())
+            .text(name)
             .push(")");
     }
 }

@@ -1,32 +1,32 @@
-//! The audit store: SQLite through sqlx, one writer connection (SQLite has one
-//! writer anyway; a pool of writers only produces `database is locked`), a
-//! small reader pool, WAL and `synchronous=FULL` so a committed row survives a
-//! power loss. Knows nothing of HTTP or Graph.
+//! The audit store: SQLite (embedded, the default) or PostgreSQL (several
+//! replicas), through sqlx. Knows nothing of HTTP or Graph. The backends'
+//! differences (connections, durability, locking) live in `backend.rs`.
 
+mod backend;
 mod batch;
 mod callbacks;
 mod history;
 mod idempotency;
+mod lease;
 mod list;
 mod queue;
 mod row;
 mod settle;
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
 use tracing::instrument;
 
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
+pub use backend::{Backend, Database};
 pub use callbacks::{Attempt, DueCallback, Next};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
+pub use lease::Lease;
 pub use list::{ListFilter, MAX_LIMIT};
-pub use queue::{DeliveryClaim, Enqueued, QueueEntry};
+pub use queue::{Claimed, DeliveryClaim, Enqueued, QueueEntry};
 pub use settle::Attempted;
 
 /// Errors of the audit store.
@@ -49,58 +49,79 @@ pub enum StoreError {
     Closed,
 }
 
-/// Handle to the audit database; cheap to clone.
+/// Handle to the audit database; cheap to clone. The same SQL runs on both
+/// backends (sqlx's `Any` driver, `$N` placeholders, text timestamps and
+/// integer flags); where the databases differ, [`Backend`] says which
+/// statement to use.
 #[derive(Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    reader: SqlitePool,
-    /// Every write during requests goes through the group commit.
+    backend: Backend,
+    /// Connections that write outside the request path (sweeps, purges).
+    writer: AnyPool,
+    reader: AnyPool,
+    /// Every write during requests: a group commit on SQLite, a transaction
+    /// of its own per write on PostgreSQL.
     batch: batch::Committer,
+    /// The lease this process puts on the rows it drives.
+    holder: row::Holder,
 }
 
 impl Store {
-    /// Open (creating if needed) the database at `path` and run migrations.
-    #[instrument(skip_all, fields(path = %path.display()))]
+    /// Open (creating if needed) the SQLite database at `path` and migrate it.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
-        restrict(path)?;
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
-        let batch = batch::Committer::start(writer.clone());
+        Store::connect(&Database::Sqlite(path.to_owned())).await
+    }
+
+    /// Connect to `database` and run its backend's migrations.
+    #[instrument(skip_all, fields(backend = database.backend().as_str()))]
+    pub async fn connect(database: &Database) -> Result<Store, StoreError> {
+        let pools = backend::connect(database).await?;
+        let batch = match pools.backend {
+            Backend::Sqlite => batch::Committer::group(pools.writer.clone()),
+            Backend::Postgres => batch::Committer::direct(pools.writer.clone()),
+        };
         Ok(Store {
-            writer,
-            reader,
+            backend: pools.backend,
+            writer: pools.writer,
+            reader: pools.reader,
             batch,
+            holder: row::Holder {
+                owner: format!("replica-{}", uuid::Uuid::new_v4().simple()),
+                ttl: std::time::Duration::from_secs(30),
+            },
         })
     }
 
-    /// Fold the WAL into the database and close every connection, so a
-    /// stopped service leaves one self-contained file.
+    /// The same store, putting leases of `ttl` on the rows it drives: a
+    /// replica that stops renewing them for that long is presumed dead.
+    pub fn with_lease_ttl(mut self, ttl: std::time::Duration) -> Store {
+        self.holder.ttl = ttl;
+        self
+    }
+
+    /// This process's name on the leases it holds.
+    pub fn owner(&self) -> &str {
+        &self.holder.owner
+    }
+
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        self.holder.ttl
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Close every connection; on SQLite fold the WAL into the database
+    /// first, so a stopped service leaves one self-contained file.
     pub async fn close(&self) {
-        if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
-            .execute(&self.writer)
-            .await
-        {
-            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+        if self.backend == Backend::Sqlite {
+            if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+                .execute(&self.writer)
+                .await
+            {
+                tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+            }
         }
         self.reader.close().await;
         self.writer.close().await;
@@ -117,10 +138,10 @@ impl Store {
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn insert(&self, record: &ResetRecord) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let record = record.clone();
+        let (record, holder) = (record.clone(), self.holder.clone());
         self.batch
             .write(move |conn| {
-                Box::pin(async move { row::insert(&record).execute(conn).await.map(drop) })
+                Box::pin(async move { row::insert(&record, &holder).execute(conn).await.map(drop) })
             })
             .await?;
         crate::metrics::store_write("insert", started.elapsed());
@@ -138,7 +159,7 @@ impl Store {
 
     #[instrument(skip_all)]
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ResetRecord>, StoreError> {
-        let rows = list::query(filter).build().fetch_all(&self.reader).await?;
+        let rows = list::query(filter).fetch_all(&self.reader).await?;
         rows.iter().map(row::from_row).collect()
     }
 
@@ -150,17 +171,31 @@ impl Store {
                 .await?;
         Ok((u64::try_from(count).unwrap_or(0), oldest))
     }
+}
 
-    /// Rows still `pending` that were created before `before` (RFC 3339):
-    /// requests the service stopped handling midway.
-    #[instrument(skip_all)]
-    pub async fn pending_before(&self, before: &str) -> Result<Vec<ResetRecord>, StoreError> {
-        let rows = sqlx::query(row::SELECT_PENDING_BEFORE)
-            .bind(before)
-            .fetch_all(&self.writer)
-            .await?;
-        rows.iter().map(row::from_row).collect()
-    }
+/// Whether `database` answers, without migrating it (for `doctor`).
+pub async fn probe(database: &Database) -> Result<String, StoreError> {
+    sqlx::any::install_default_drivers();
+    let Database::Postgres(url) = database else {
+        return Ok(database.describe());
+    };
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(
+        secrecy::ExposeSecret::expose_secret(url),
+    )
+    .await?;
+    let migrated: i64 = sqlx::query_scalar(
+        "select count(*) from information_schema.tables where table_name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    Ok(format!(
+        "{} answers; {}",
+        database.describe(),
+        match migrated {
+            0 => "not migrated yet (`serve` or `migrate` will)",
+            _ => "migrated",
+        }
+    ))
 }
 
 /// The audit file holds who reset whom: owner read/write only (0600). SQLite

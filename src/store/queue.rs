@@ -2,10 +2,10 @@
 //! callbacks. Accepting a queued reset writes its pending row, its queue
 //! entry, its delivery id and its idempotency key in one transaction.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use tracing::instrument;
 
-use super::{KeyClaim, Store, StoreError, idempotency, row};
+use super::{Backend, KeyClaim, Store, StoreError, idempotency, row};
 use crate::record::ResetRecord;
 
 /// What a worker needs to run a queued reset besides its row.
@@ -17,6 +17,14 @@ pub struct QueueEntry {
     pub caller: String,
     /// The webhook source, whose callback receives the result.
     pub source: Option<String>,
+}
+
+/// A queued reset a worker took: its row (now `pending`, under this
+/// process's lease) and what it needs to run it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub record: ResetRecord,
+    pub entry: QueueEntry,
 }
 
 /// A webhook delivery id to claim with the row.
@@ -50,27 +58,33 @@ impl Store {
         delivery: Option<DeliveryClaim>,
         key: Option<KeyClaim>,
     ) -> Result<Enqueued, StoreError> {
-        let record = record.clone();
+        let (record, holder) = (record.clone(), self.holder.clone());
         self.batch
             .write(move |conn| {
-                Box::pin(async move { enqueue(conn, &record, &entry, delivery, key).await })
+                Box::pin(
+                    async move { enqueue(conn, &record, &entry, delivery, key, &holder).await },
+                )
             })
             .await
     }
 
-    /// Take the oldest queued reset: its entry is deleted as it is taken, so
-    /// from now on the row is a reset in progress (reconciled if we die).
+    /// Take the oldest queued reset: its entry is deleted and its row moves
+    /// from `queued` to `pending` under this process's lease in one
+    /// transaction, so from now on it is a reset in progress (reconciled by
+    /// any replica if this one dies). On PostgreSQL, replicas taking at the
+    /// same time skip each other's locked entries instead of waiting.
     #[instrument(skip_all)]
-    pub async fn take_queued(&self) -> Result<Option<(ResetRecord, QueueEntry)>, StoreError> {
+    pub async fn take_queued(&self) -> Result<Option<Claimed>, StoreError> {
+        let (backend, holder) = (self.backend, self.holder.clone());
         let taken = self
             .batch
-            .write(|conn| Box::pin(async move { take(conn).await }))
+            .write(move |conn| Box::pin(async move { take(conn, backend, &holder).await }))
             .await?;
         let Some((id, entry)) = taken else {
             return Ok(None);
         };
         match self.get(&id).await? {
-            Some(record) => Ok(Some((record, entry))),
+            Some(record) => Ok(Some(Claimed { record, entry })),
             None => Err(StoreError::Corrupt {
                 id,
                 what: "queued without a row".into(),
@@ -89,40 +103,25 @@ impl Store {
 }
 
 async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     record: &ResetRecord,
     entry: &QueueEntry,
     delivery: Option<DeliveryClaim>,
     key: Option<KeyClaim>,
+    holder: &row::Holder,
 ) -> Result<Enqueued, sqlx::Error> {
     if let Some(d) = &delivery {
-        let seen = sqlx::query(
-            "select reset_id from webhook_deliveries where source = $1 and delivery_id = $2",
-        )
-        .bind(&d.source)
-        .bind(&d.delivery_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(seen) = seen {
-            return Ok(Enqueued::Replay {
-                reset_id: seen.try_get(0)?,
-            });
+        if let Some(reset_id) = claim_delivery(conn, d, &record.id).await? {
+            return Ok(Enqueued::Replay { reset_id });
         }
-        sqlx::query("insert into webhook_deliveries (source, delivery_id, reset_id, received_at) values ($1, $2, $3, $4)")
-            .bind(&d.source)
-            .bind(&d.delivery_id)
-            .bind(&record.id)
-            .bind(&d.received_at)
-            .execute(&mut *conn)
-            .await?;
     }
     match &key {
-        Some(key) if !idempotency::claim(conn, record, key).await? => {
+        Some(key) if !idempotency::claim(conn, record, key, holder).await? => {
             return Ok(Enqueued::KeyInFlight);
         }
         Some(_) => {}
         None => {
-            row::insert(record).execute(&mut *conn).await?;
+            row::insert(record, holder).execute(&mut *conn).await?;
         }
     }
     sqlx::query("insert into reset_queue (reset_id, request, caller, source, enqueued_at) values ($1, $2, $3, $4, $5)")
@@ -136,13 +135,72 @@ async fn enqueue(
     Ok(Enqueued::Queued)
 }
 
-async fn take(conn: &mut SqliteConnection) -> Result<Option<(String, QueueEntry)>, sqlx::Error> {
-    let taken = sqlx::query(
-        "delete from reset_queue where reset_id = (select reset_id from reset_queue \
-         order by enqueued_at, reset_id limit 1) returning reset_id, request, caller, source",
+/// Claim a delivery id by its primary key: the same delivery sent to two
+/// replicas at once makes the second insert wait for the first's commit and
+/// then insert nothing. The reset it started, when it was seen before.
+async fn claim_delivery(
+    conn: &mut AnyConnection,
+    d: &DeliveryClaim,
+    reset_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "insert into webhook_deliveries (source, delivery_id, reset_id, received_at) \
+         values ($1, $2, $3, $4) on conflict (source, delivery_id) do nothing",
     )
-    .fetch_optional(conn)
+    .bind(&d.source)
+    .bind(&d.delivery_id)
+    .bind(reset_id)
+    .bind(&d.received_at)
+    .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let seen = sqlx::query(
+        "select reset_id from webhook_deliveries where source = $1 and delivery_id = $2",
+    )
+    .bind(&d.source)
+    .bind(&d.delivery_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(seen.try_get(0)?))
+}
+
+const TAKE_SQLITE: &str = "delete from reset_queue where reset_id = (select reset_id \
+     from reset_queue order by enqueued_at, reset_id limit 1) \
+     returning reset_id, request, caller, source";
+
+const TAKE_POSTGRES: &str = "delete from reset_queue where reset_id = (select reset_id \
+     from reset_queue order by enqueued_at, reset_id limit 1 for update skip locked) \
+     returning reset_id, request, caller, source";
+
+async fn take(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    holder: &row::Holder,
+) -> Result<Option<(String, QueueEntry)>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Sqlite => TAKE_SQLITE,
+        Backend::Postgres => TAKE_POSTGRES,
+    };
+    let taken = sqlx::query(sql).fetch_optional(&mut *conn).await?;
+    if let Some(r) = &taken {
+        let id: String = r.try_get(0)?;
+        let moved = sqlx::query(
+            "update resets set status = 'pending', lease_owner = $2, lease_expires_at = $3 \
+             where id = $1 and status = 'queued'",
+        )
+        .bind(&id)
+        .bind(&holder.owner)
+        .bind(holder.expires_at())
+        .execute(&mut *conn)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Err(sqlx::Error::Protocol(format!(
+                "queued reset {id} is not in state queued"
+            )));
+        }
+    }
     taken
         .map(|r| {
             let entry = QueueEntry {

@@ -1,14 +1,14 @@
 //! Mapping between [`ResetRecord`] and the `resets` table.
 
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Row};
 
 use super::StoreError;
 use crate::record::{
     InvitationRecord, PolicyRecord, ProblemRecord, Requester, ResetRecord, Status, Target,
 };
 
-type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
+type Query = sqlx::query::Query<'static, Any, AnyArguments>;
 
 /// The columns in bind order; a macro so `concat!` can build `'static` SQL.
 macro_rules! columns {
@@ -28,11 +28,14 @@ pub(super) use columns;
 
 pub(super) const SELECT_BY_ID: &str = concat!("select ", columns!(), " from resets where id = $1");
 
-pub(super) const SELECT_PENDING_BEFORE: &str = concat!(
+/// Rows a request or worker was driving whose owner stopped renewing its
+/// lease (it died, or lost the database): reconciliation's work. A row
+/// without a lease was written by a version before leases.
+pub(super) const SELECT_LEASE_EXPIRED: &str = concat!(
     "select ",
     columns!(),
-    " from resets where status = 'pending' and created_at < $1 \
-     and id not in (select reset_id from reset_queue) order by id"
+    " from resets where status in ('pending', 'running') \
+     and (lease_expires_at is null or lease_expires_at < $1) order by id limit $2"
 );
 
 pub(super) const SELECT_UNKNOWN_DUE: &str = concat!(
@@ -45,8 +48,10 @@ pub(super) const SELECT_UNKNOWN_DUE: &str = concat!(
 const INSERT: &str = concat!(
     "insert into resets (",
     columns!(),
-    ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)"
+    ", lease_owner, lease_expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, \
+     case when $2 in ('pending', 'running') then $42 end, \
+     case when $2 in ('pending', 'running') then $43 end)"
 );
 
 /// Same binds as INSERT (the id, requester and creation time never change),
@@ -60,15 +65,39 @@ const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requeste
      problem_type = $25, problem_title = $26, problem_status = $27, \
      problem_detail = $28, request_id = $29, completed_at = $31, \
      policy_version = $35, override_cooldown = $36, evidence = $37, target_external_user_state_changed_at = $39, \
-     invite_attempted_at = $40, settle_after = $41 \
+     invite_attempted_at = $40, settle_after = $41, \
+     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $43) end, \
+     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $44) end \
      where id = $1 and status = $42";
 
-pub(super) fn insert(r: &ResetRecord) -> Query {
+/// A new row; one the owner drives (pending, running) carries its lease.
+pub(super) fn insert(r: &ResetRecord, lease: &Holder) -> Query {
     bind_all(sqlx::query(INSERT), r)
+        .bind(lease.owner.clone())
+        .bind(lease.expires_at())
 }
 
-pub(super) fn update_from(r: &ResetRecord, from: Status) -> Query {
-    bind_all(sqlx::query(UPDATE_FROM), r).bind(from.as_str())
+/// Leaving pending/running drops the lease; entering it (a claimed queue
+/// entry) takes one.
+pub(super) fn update_from(r: &ResetRecord, from: Status, lease: &Holder) -> Query {
+    bind_all(sqlx::query(UPDATE_FROM), r)
+        .bind(from.as_str())
+        .bind(lease.owner.clone())
+        .bind(lease.expires_at())
+}
+
+/// Who this process is, for the leases on the rows it drives.
+#[derive(Debug, Clone)]
+pub(super) struct Holder {
+    pub owner: String,
+    pub ttl: std::time::Duration,
+}
+
+impl Holder {
+    pub fn expires_at(&self) -> String {
+        let ttl = time::Duration::try_from(self.ttl).unwrap_or(time::Duration::MINUTE);
+        crate::record::format_timestamp(time::OffsetDateTime::now_utc() + ttl)
+    }
 }
 
 /// Bind all 41 columns in `columns!()` order, so insert and update share one
@@ -79,7 +108,7 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     q.bind(r.id.clone())
         .bind(r.status.as_str())
-        .bind(r.dry_run)
+        .bind(i64::from(r.dry_run))
         .bind(r.user.clone())
         .bind(r.target.id.clone())
         .bind(r.target.user_principal_name.clone())
@@ -87,8 +116,8 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.target.user_type.clone())
         .bind(r.target.external_user_state.clone())
         .bind(r.new_email.clone())
-        .bind(r.other_mails_added)
-        .bind(r.send_invitation_message)
+        .bind(i64::from(r.other_mails_added))
+        .bind(r.send_invitation_message.map(i64::from))
         .bind(r.redirect_url.clone())
         .bind(r.invitation.as_ref().map(|i| i.id.clone()))
         .bind(r.invitation.as_ref().map(|i| i.status.clone()))
@@ -98,7 +127,7 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.requested_by.name.clone())
         .bind(r.ticket.clone())
         .bind(r.reason.clone())
-        .bind(policy.map(|p| p.allowed))
+        .bind(policy.map(|p| i64::from(p.allowed)))
         .bind(policy.and_then(|p| p.rule.clone()))
         .bind(policy.map(|p| json(&p.reasons)))
         .bind(problem.map(|p| p.kind.clone()))
@@ -112,7 +141,7 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.requested_by.object_id.clone())
         .bind(r.requested_by.tenant_id.clone())
         .bind(policy.and_then(|p| p.version.clone()))
-        .bind(r.override_cooldown)
+        .bind(i64::from(r.override_cooldown))
         .bind(
             r.evidence
                 .as_ref()
@@ -124,7 +153,7 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.settle_after.clone())
 }
 
-pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
+pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
     let id: String = row.try_get("id")?;
     let corrupt = |what: &str| StoreError::Corrupt {
         id: id.clone(),
@@ -139,7 +168,7 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
     };
     Ok(ResetRecord {
         status: Status::parse(&status).ok_or_else(|| corrupt("status"))?,
-        dry_run: row.try_get("dry_run")?,
+        dry_run: flag(row, "dry_run")?,
         user: row.try_get("requested_user")?,
         problem: problem(row)?,
         target: Target {
@@ -152,8 +181,10 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
                 .try_get("target_external_user_state_changed_at")?,
         },
         new_email: row.try_get("new_email")?,
-        other_mails_added: row.try_get("other_mails_added")?,
-        send_invitation_message: row.try_get("send_invitation_message")?,
+        other_mails_added: flag(row, "other_mails_added")?,
+        send_invitation_message: row
+            .try_get::<Option<i64>, _>("send_invitation_message")?
+            .map(|v| v != 0),
         redirect_url: row.try_get("redirect_url")?,
         invitation: invitation(row)?,
         graph_request_ids: list("graph_request_ids")?,
@@ -167,7 +198,7 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
         },
         ticket: row.try_get("ticket")?,
         reason: row.try_get("reason")?,
-        override_cooldown: row.try_get("override_cooldown")?,
+        override_cooldown: flag(row, "override_cooldown")?,
         policy: policy(row, list("policy_reasons")?)?,
         request_id: row.try_get("request_id")?,
         evidence: json_column(row, "evidence").map_err(|_| corrupt("evidence"))?,
@@ -180,9 +211,14 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<ResetRecord, StoreError> {
     })
 }
 
+/// Flags are integers on both backends (0 or 1), so one SQL serves both.
+fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
 /// A nullable column holding JSON.
 fn json_column<T: serde::de::DeserializeOwned>(
-    row: &SqliteRow,
+    row: &AnyRow,
     column: &str,
 ) -> Result<Option<T>, ()> {
     let raw: Option<String> = row.try_get(column).map_err(drop)?;
@@ -190,7 +226,7 @@ fn json_column<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-fn problem(row: &SqliteRow) -> Result<Option<ProblemRecord>, StoreError> {
+fn problem(row: &AnyRow) -> Result<Option<ProblemRecord>, StoreError> {
     let kind: Option<String> = row.try_get("problem_type")?;
     let Some(kind) = kind else { return Ok(None) };
     let status: Option<i64> = row.try_get("problem_status")?;
@@ -206,7 +242,7 @@ fn problem(row: &SqliteRow) -> Result<Option<ProblemRecord>, StoreError> {
     }))
 }
 
-fn invitation(row: &SqliteRow) -> Result<Option<InvitationRecord>, StoreError> {
+fn invitation(row: &AnyRow) -> Result<Option<InvitationRecord>, StoreError> {
     let id: Option<String> = row.try_get("invitation_id")?;
     let status: Option<String> = row.try_get("invitation_status")?;
     Ok(id.map(|id| InvitationRecord {
@@ -215,8 +251,10 @@ fn invitation(row: &SqliteRow) -> Result<Option<InvitationRecord>, StoreError> {
     }))
 }
 
-fn policy(row: &SqliteRow, reasons: Vec<String>) -> Result<Option<PolicyRecord>, StoreError> {
-    let allowed: Option<bool> = row.try_get("policy_allowed")?;
+fn policy(row: &AnyRow, reasons: Vec<String>) -> Result<Option<PolicyRecord>, StoreError> {
+    let allowed: Option<bool> = row
+        .try_get::<Option<i64>, _>("policy_allowed")?
+        .map(|v| v != 0);
     Ok(match allowed {
         Some(allowed) => Some(PolicyRecord {
             allowed,

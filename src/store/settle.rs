@@ -32,7 +32,7 @@ impl Store {
         let rows = sqlx::query(
             "select id, invite_attempted_at, status, completed_at from resets \
              where target_id = $1 and id <> $2 and invite_attempted_at is not null \
-             and dry_run = 0 and status in ('pending', 'succeeded', 'unknown') \
+             and dry_run = 0 and status in ('pending', 'running', 'succeeded', 'unknown') \
              order by invite_attempted_at",
         )
         .bind(target_id)
@@ -77,11 +77,11 @@ impl Store {
         from: Status,
     ) -> Result<bool, StoreError> {
         let started = std::time::Instant::now();
-        let record = record.clone();
+        let (record, holder) = (record.clone(), self.holder.clone());
         self.batch
             .write(move |conn| {
                 Box::pin(async move {
-                    let done = row::update_from(&record, from).execute(conn).await?;
+                    let done = row::update_from(&record, from, &holder).execute(conn).await?;
                     Ok(done.rows_affected() == 1)
                 })
             })

@@ -149,28 +149,48 @@ async fn database_uses_wal_and_full_sync() {
 }
 
 #[tokio::test]
-async fn pending_before_finds_only_old_pending_rows() {
+async fn rows_whose_lease_ran_out_are_found_and_renewal_keeps_them() {
     let (_dir, store) = open().await;
+    let store = store.with_lease_ttl(std::time::Duration::from_secs(1));
     let mut done = record("01", "a");
     finalise(&mut done, Status::Failed, None);
     store.insert(&done).await.unwrap();
     store.insert(&record("02", "a")).await.unwrap();
-    let later = crate::record::format_timestamp(
-        time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+    let in_2s = crate::record::format_timestamp(
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(2),
     );
-    let found: Vec<_> = store
-        .pending_before(&later)
+    let now = crate::record::now_rfc3339();
+    let ids = |rows: Vec<ResetRecord>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert!(store.lease_expired(&now, 10).await.unwrap().is_empty());
+    assert_eq!(ids(store.lease_expired(&in_2s, 10).await.unwrap()), ["02"]);
+    // Another process's store (SQLite: a restart) voids the lease at once.
+    let other = Store::connect(&Database::Sqlite(_dir.path().join("sub/audit.db")))
         .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(found, ["02"]);
-    assert!(
-        store
-            .pending_before("2000-01-01T00:00:00.000000Z")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+        .unwrap();
+    assert_eq!(other.void_foreign_leases().await.unwrap(), 1);
+    assert_eq!(ids(store.lease_expired(&now, 10).await.unwrap()), ["02"]);
+    // An owner still alive renews its own rows (and only those).
+    assert_eq!(store.renew_row_leases().await.unwrap(), 1);
+    assert_eq!(other.renew_row_leases().await.unwrap(), 0);
+    assert!(store.lease_expired(&now, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_job_lease_is_held_by_one_owner_and_its_epoch_fences_writes() {
+    let (dir, a) = open().await;
+    let b = Store::connect(&Database::Sqlite(dir.path().join("sub/audit.db")))
+        .await
+        .unwrap();
+    let ttl = std::time::Duration::from_millis(300);
+    let first = a.hold_job("reconcile", ttl).await.unwrap().unwrap();
+    assert!(b.hold_job("reconcile", ttl).await.unwrap().is_none());
+    assert_eq!(a.hold_job("reconcile", ttl).await.unwrap(), Some(first.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let second = b.hold_job("reconcile", ttl).await.unwrap().unwrap();
+    assert_eq!(second.epoch, first.epoch + 1);
+    let mut r = record("03", "a");
+    a.insert(&r).await.unwrap();
+    finalise(&mut r, Status::Failed, None);
+    assert!(!a.update_fenced(&r, Status::Pending, &first).await.unwrap(), "old epoch");
+    assert!(b.update_fenced(&r, Status::Pending, &second).await.unwrap());
 }

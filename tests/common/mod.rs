@@ -78,7 +78,10 @@ impl TestApp {
         let app = TestApp {
             base: format!("http://{addr}"),
             emulator,
-            db_path: config.database_path.clone(),
+            db_path: match &config.database {
+                guest_reset::config::Database::Sqlite(path) => path.clone(),
+                guest_reset::config::Database::Postgres(_) => PathBuf::new(),
+            },
             client: reqwest::Client::new(),
             config,
             shutdown: Some(tx),

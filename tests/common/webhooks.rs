@@ -165,7 +165,7 @@ pub async fn finished(app: &TestApp, id: &str) -> Value {
         let rows = app.audit_rows().await;
         if let Some(row) = rows
             .into_iter()
-            .find(|r| r["id"] == id && r["status"] != "pending")
+            .find(|r| r["id"] == id && !matches!(r["status"].as_str(), Some("pending" | "queued" | "running")))
         {
             return row;
         }

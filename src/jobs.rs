@@ -1,0 +1,101 @@
+//! Periodic jobs, each on one replica at a time through its lease row
+//! (store/lease.rs), and the renewal of this replica's row leases.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::reset::ResetService;
+use crate::store::{Lease, Store};
+
+/// Delivery ids are kept this long: far beyond any timestamp tolerance, and
+/// long enough to absorb a sender's retries.
+const DELIVERY_RETENTION: time::Duration = time::Duration::hours(24);
+
+/// Start every periodic task; abort the handles to stop them.
+pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<JoinHandle<()>> {
+    let ttl = store.lease_ttl();
+    // Reconciliation looks often enough that a dead replica's rows are
+    // settled within about one and a half lease times.
+    let sweep = (ttl / 2).max(Duration::from_millis(250));
+    let settle = (grace / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
+    let (r1, r2) = (Arc::clone(resets), Arc::clone(resets));
+    let purge_store = store.clone();
+    vec![
+        tokio::spawn(renew_row_leases(store.clone())),
+        tokio::spawn(leased(store.clone(), "reconcile", sweep, move |lease| {
+            let resets = Arc::clone(&r1);
+            async move {
+                match resets.reconcile_expired(Some(&lease)).await {
+                    Ok(done) if done != crate::reset::Reconciled::default() => {
+                        tracing::warn!(?done, "reconciled resets whose owner stopped");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "reconciliation failed"),
+                }
+            }
+        })),
+        tokio::spawn(leased(store.clone(), "settle", settle, move |lease| {
+            let resets = Arc::clone(&r2);
+            async move {
+                match resets.settle_due(Some(&lease)).await {
+                    Ok(done) if done != crate::reset::Settled::default() => {
+                        tracing::info!(?done, "unknown resets read back");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "reading back unknown resets failed"),
+                }
+            }
+        })),
+        tokio::spawn(leased(store.clone(), "purge", Duration::from_secs(600), move |_| {
+            purge(purge_store.clone())
+        })),
+    ]
+}
+
+/// Every `every`, take or keep the job's lease and run it while held. The
+/// lease lasts three periods, so a holder that died is replaced soon, and
+/// one that is merely slow keeps it.
+async fn leased<F, Fut>(store: Store, name: &'static str, every: Duration, job: F)
+where
+    F: Fn(Lease) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let ttl = (every * 3).max(store.lease_ttl());
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match store.hold_job(name, ttl).await {
+            Ok(Some(lease)) => job(lease).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, job = name, "cannot hold the job's lease"),
+        }
+    }
+}
+
+/// The leases on the rows this replica drives, renewed three times per
+/// lease time: one statement, however many resets are in flight.
+async fn renew_row_leases(store: Store) {
+    let mut tick = tokio::time::interval(store.lease_ttl() / 3);
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.renew_row_leases().await {
+            tracing::warn!(error = %e, "cannot renew this replica's row leases");
+        }
+    }
+}
+
+async fn purge(store: Store) {
+    let now = time::OffsetDateTime::now_utc();
+    let before = crate::record::format_timestamp(now - DELIVERY_RETENTION);
+    match store.purge_deliveries(&before).await {
+        Ok(n) => tracing::debug!(purged = n, "old webhook delivery ids removed"),
+        Err(e) => tracing::warn!(error = %e, "could not purge webhook delivery ids"),
+    }
+    match store.purge_expired_keys(&crate::record::format_timestamp(now)).await {
+        Ok(n) => tracing::debug!(purged = n, "expired idempotency keys removed"),
+        Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+    }
+}
