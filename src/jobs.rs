@@ -49,9 +49,12 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
                 }
             }
         })),
-        tokio::spawn(leased(store.clone(), "purge", Duration::from_secs(600), move |_| {
-            purge(purge_store.clone())
-        })),
+        tokio::spawn(leased(
+            store.clone(),
+            "purge",
+            Duration::from_secs(600),
+            move |_| purge(purge_store.clone()),
+        )),
     ]
 }
 
@@ -94,7 +97,10 @@ async fn purge(store: Store) {
         Ok(n) => tracing::debug!(purged = n, "old webhook delivery ids removed"),
         Err(e) => tracing::warn!(error = %e, "could not purge webhook delivery ids"),
     }
-    match store.purge_expired_keys(&crate::record::format_timestamp(now)).await {
+    match store
+        .purge_expired_keys(&crate::record::format_timestamp(now))
+        .await
+    {
         Ok(n) => tracing::debug!(purged = n, "expired idempotency keys removed"),
         Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
     }

@@ -155,7 +155,10 @@ fn compose_environment_is_a_valid_configuration() {
     let services = compose()["services"].as_object().unwrap().clone();
     for (name, service) in services {
         // The database of the `replicas` profile checks itself (pg_isready).
-        if service["image"].as_str().is_some_and(|i| i.starts_with("postgres")) {
+        if service["image"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("postgres"))
+        {
             continue;
         }
         let test = service["healthcheck"]["test"].to_string();

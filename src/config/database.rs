@@ -45,7 +45,6 @@ impl Database {
     }
 }
 
-
 impl Env<'_> {
     pub(super) fn database(&mut self) -> Database {
         let path: PathBuf = self
@@ -55,10 +54,16 @@ impl Env<'_> {
             return Database::Sqlite(path);
         };
         let raw = url.expose_secret();
-        if let Some(file) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(file) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             let file = file.split('?').next().unwrap_or_default();
             if file.is_empty() {
-                self.issue("DATABASE_URL", "a sqlite: URL must name a file (sqlite://path/to/file.db)");
+                self.issue(
+                    "DATABASE_URL",
+                    "a sqlite: URL must name a file (sqlite://path/to/file.db)",
+                );
             }
             return Database::Sqlite(PathBuf::from(file));
         }

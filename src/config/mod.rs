@@ -119,7 +119,9 @@ impl Config {
                 .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
             database: env.database(),
             lease_ttl: Duration::from_secs(
-                env.parsed("LEASE_SECS", Some("30")).unwrap_or(30u64).clamp(1, 3600),
+                env.parsed("LEASE_SECS", Some("30"))
+                    .unwrap_or(30u64)
+                    .clamp(1, 3600),
             ),
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),

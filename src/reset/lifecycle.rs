@@ -52,7 +52,11 @@ impl ResetService {
             (Some(from), Some(lease)) => {
                 let to = record.status;
                 if !may_move(Some(from), to) {
-                    return Err(LifecycleError::NotAllowed { from: Some(from), to }.into());
+                    return Err(LifecycleError::NotAllowed {
+                        from: Some(from),
+                        to,
+                    }
+                    .into());
                 }
                 Ok(self.store.update_fenced(record, from, lease).await?)
             }

@@ -62,7 +62,12 @@ async fn sqlite(path: &Path) -> Result<Pools, StoreError> {
         })?;
     }
     super::restrict(path)?;
-    let file = path.display().to_string().replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    let file = path
+        .display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
     let writer = AnyPoolOptions::new()
         .max_connections(1)
         .after_connect(|conn, _| {

@@ -57,7 +57,11 @@ impl Store {
 
     /// Rows in `pending` or `running` whose lease ran out at `now`.
     #[instrument(skip_all)]
-    pub async fn lease_expired(&self, now: &str, limit: u32) -> Result<Vec<ResetRecord>, StoreError> {
+    pub async fn lease_expired(
+        &self,
+        now: &str,
+        limit: u32,
+    ) -> Result<Vec<ResetRecord>, StoreError> {
         let rows = sqlx::query(row::SELECT_LEASE_EXPIRED)
             .bind(now)
             .bind(i64::from(limit))
@@ -117,7 +121,9 @@ impl Store {
                     if !fence(conn, &lease).await? {
                         return Ok(false);
                     }
-                    let done = row::update_from(&record, from, &holder).execute(conn).await?;
+                    let done = row::update_from(&record, from, &holder)
+                        .execute(conn)
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 })
             })

@@ -96,7 +96,9 @@ pub(super) fn query(f: &ListFilter) -> sqlx::query::Query<'static, Any, AnyArgum
             if i > 0 {
                 q.push(" or ");
             }
-            q.push(&format!("lower({col}) = lower(")).text(user).push(")");
+            q.push(&format!("lower({col}) = lower("))
+                .text(user)
+                .push(")");
         }
         q.push(")");
     }

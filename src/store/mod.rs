@@ -115,13 +115,12 @@ impl Store {
     /// Close every connection; on SQLite fold the WAL into the database
     /// first, so a stopped service leaves one self-contained file.
     pub async fn close(&self) {
-        if self.backend == Backend::Sqlite {
-            if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+        if self.backend == Backend::Sqlite
+            && let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
                 .execute(&self.writer)
                 .await
-            {
-                tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
-            }
+        {
+            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }
         self.reader.close().await;
         self.writer.close().await;

@@ -110,10 +110,10 @@ async fn enqueue(
     key: Option<KeyClaim>,
     holder: &row::Holder,
 ) -> Result<Enqueued, sqlx::Error> {
-    if let Some(d) = &delivery {
-        if let Some(reset_id) = claim_delivery(conn, d, &record.id).await? {
-            return Ok(Enqueued::Replay { reset_id });
-        }
+    if let Some(d) = &delivery
+        && let Some(reset_id) = claim_delivery(conn, d, &record.id).await?
+    {
+        return Ok(Enqueued::Replay { reset_id });
     }
     match &key {
         Some(key) if !idempotency::claim(conn, record, key, holder).await? => {

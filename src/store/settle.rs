@@ -81,7 +81,9 @@ impl Store {
         self.batch
             .write(move |conn| {
                 Box::pin(async move {
-                    let done = row::update_from(&record, from, &holder).execute(conn).await?;
+                    let done = row::update_from(&record, from, &holder)
+                        .execute(conn)
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 })
             })

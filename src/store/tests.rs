@@ -37,10 +37,44 @@ fn record(id: &str, subject: &str) -> ResetRecord {
     }
 }
 
-async fn open() -> (tempfile::TempDir, Store) {
+/// Where the store tests run: a fresh SQLite file, or, when
+/// `GUEST_RESET_TEST_DATABASE_URL` names a PostgreSQL server (.ci/postgres-tests),
+/// a fresh database on it: one set of tests for both backends.
+pub(crate) struct Place {
+    _dir: tempfile::TempDir,
+    pub database: Database,
+}
+
+pub(crate) async fn place() -> Place {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("sub/audit.db")).await.unwrap();
-    (dir, store)
+    let database = match std::env::var("GUEST_RESET_TEST_DATABASE_URL") {
+        Ok(server) => Database::Postgres(fresh_postgres(&server).await.into()),
+        Err(_) => Database::Sqlite(dir.path().join("sub/audit.db")),
+    };
+    Place {
+        _dir: dir,
+        database,
+    }
+}
+
+/// A new, empty database on the server at `server`; its URL.
+pub(crate) async fn fresh_postgres(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("store_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+async fn open() -> (Place, Store) {
+    let place = place().await;
+    let store = Store::connect(&place.database).await.unwrap();
+    (place, store)
 }
 
 #[tokio::test]
@@ -137,6 +171,9 @@ async fn list_filters_and_paginates_newest_first() {
 #[tokio::test]
 async fn database_uses_wal_and_full_sync() {
     let (_dir, store) = open().await;
+    if store.backend() != Backend::Sqlite {
+        return; // SQLite's own durability settings
+    }
     let mode: String = sqlx::query_scalar("pragma journal_mode")
         .fetch_one(&store.writer)
         .await
@@ -163,12 +200,16 @@ async fn rows_whose_lease_ran_out_are_found_and_renewal_keeps_them() {
     let ids = |rows: Vec<ResetRecord>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert!(store.lease_expired(&now, 10).await.unwrap().is_empty());
     assert_eq!(ids(store.lease_expired(&in_2s, 10).await.unwrap()), ["02"]);
-    // Another process's store (SQLite: a restart) voids the lease at once.
-    let other = Store::connect(&Database::Sqlite(_dir.path().join("sub/audit.db")))
-        .await
-        .unwrap();
-    assert_eq!(other.void_foreign_leases().await.unwrap(), 1);
-    assert_eq!(ids(store.lease_expired(&now, 10).await.unwrap()), ["02"]);
+    // Another process's store: on SQLite (a restart) it voids the lease at
+    // once; on PostgreSQL (another replica) the lease runs its course.
+    let other = Store::connect(&_dir.database).await.unwrap();
+    match store.backend() {
+        Backend::Sqlite => {
+            assert_eq!(other.void_foreign_leases().await.unwrap(), 1);
+            assert_eq!(ids(store.lease_expired(&now, 10).await.unwrap()), ["02"]);
+        }
+        Backend::Postgres => assert_eq!(other.void_foreign_leases().await.unwrap(), 0),
+    }
     // An owner still alive renews its own rows (and only those).
     assert_eq!(store.renew_row_leases().await.unwrap(), 1);
     assert_eq!(other.renew_row_leases().await.unwrap(), 0);
@@ -177,20 +218,24 @@ async fn rows_whose_lease_ran_out_are_found_and_renewal_keeps_them() {
 
 #[tokio::test]
 async fn a_job_lease_is_held_by_one_owner_and_its_epoch_fences_writes() {
-    let (dir, a) = open().await;
-    let b = Store::connect(&Database::Sqlite(dir.path().join("sub/audit.db")))
-        .await
-        .unwrap();
+    let (place, a) = open().await;
+    let b = Store::connect(&place.database).await.unwrap();
     let ttl = std::time::Duration::from_millis(300);
     let first = a.hold_job("reconcile", ttl).await.unwrap().unwrap();
     assert!(b.hold_job("reconcile", ttl).await.unwrap().is_none());
-    assert_eq!(a.hold_job("reconcile", ttl).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        a.hold_job("reconcile", ttl).await.unwrap(),
+        Some(first.clone())
+    );
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let second = b.hold_job("reconcile", ttl).await.unwrap().unwrap();
     assert_eq!(second.epoch, first.epoch + 1);
     let mut r = record("03", "a");
     a.insert(&r).await.unwrap();
     finalise(&mut r, Status::Failed, None);
-    assert!(!a.update_fenced(&r, Status::Pending, &first).await.unwrap(), "old epoch");
+    assert!(
+        !a.update_fenced(&r, Status::Pending, &first).await.unwrap(),
+        "old epoch"
+    );
     assert!(b.update_fenced(&r, Status::Pending, &second).await.unwrap());
 }
