@@ -239,3 +239,35 @@ async fn a_job_lease_is_held_by_one_owner_and_its_epoch_fences_writes() {
     );
     assert!(b.update_fenced(&r, Status::Pending, &second).await.unwrap());
 }
+
+/// Both backends' migrations describe the same tables and columns, with the
+/// same kind of type (text or integer). Compared when the store tests run on
+/// PostgreSQL (.ci/postgres-tests); on SQLite alone there is nothing to compare.
+#[tokio::test]
+async fn both_schemas_describe_the_same_tables_and_columns() {
+    let (_place, store) = open().await;
+    if store.backend() != Backend::Postgres {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(&dir.path().join("schema.db")).await.unwrap();
+    let lite: Vec<(String, String, String)> = sqlx::query_as(
+        "select m.name, p.name, lower(p.type) from sqlite_master m, pragma_table_info(m.name) p \
+         where m.type = 'table' and m.name not like '\\_%' escape '\\' and m.name not like 'sqlite%' \
+         order by 1, 2",
+    )
+    .fetch_all(&sqlite.reader)
+    .await
+    .unwrap();
+    let pg: Vec<(String, String, String)> = sqlx::query_as(
+        "select table_name::text, column_name::text, \
+         case when data_type = 'bigint' then 'integer' else data_type::text end \
+         from information_schema.columns where table_schema = 'public' \
+         and table_name not like '\\_%' order by 1, 2",
+    )
+    .fetch_all(&store.reader)
+    .await
+    .unwrap();
+    assert!(lite.len() > 60, "{} columns", lite.len());
+    assert_eq!(lite, pg);
+}
