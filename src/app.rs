@@ -142,13 +142,10 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let started = crate::record::now_rfc3339();
     let (state, store) = build_state(&config).await?;
     store.void_foreign_leases().await?;
     let reconciled = state.resets.reconcile_expired(None).await?;
     tracing::info!(?reconciled, "start-up reconciliation done");
-    let purged = store.purge_expired_keys(&started).await?;
-    tracing::info!(purged, "expired idempotency keys removed");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
     let jobs = crate::jobs::start(&store, &state.resets, config.reset.unknown_grace);

@@ -17,9 +17,10 @@ const DELIVERY_RETENTION: time::Duration = time::Duration::hours(24);
 /// Start every periodic task; abort the handles to stop them.
 pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<JoinHandle<()>> {
     let ttl = store.lease_ttl();
-    // Reconciliation looks often enough that a dead replica's rows are
-    // settled within about one and a half lease times.
-    let sweep = (ttl / 2).max(Duration::from_millis(250));
+    // Reconciliation looks three times per lease time, and its own lease is
+    // one lease time: even when the replica that died also held this job,
+    // its rows are settled within about one and a third lease times.
+    let sweep = (ttl / 3).max(Duration::from_millis(250));
     let settle = (grace / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
     let (r1, r2) = (Arc::clone(resets), Arc::clone(resets));
     let purge_store = store.clone();
@@ -59,14 +60,14 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
 }
 
 /// Every `every`, take or keep the job's lease and run it while held. The
-/// lease lasts three periods, so a holder that died is replaced soon, and
-/// one that is merely slow keeps it.
+/// lease lasts three periods, so a holder that died is replaced within
+/// about four, and one that is merely slow keeps it.
 async fn leased<F, Fut>(store: Store, name: &'static str, every: Duration, job: F)
 where
     F: Fn(Lease) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let ttl = (every * 3).max(store.lease_ttl());
+    let ttl = every * 3;
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

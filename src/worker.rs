@@ -34,7 +34,7 @@ impl Background {
         let callbacks = Arc::new(Callbacks::new(store.clone(), &config.webhooks, sources)?);
         let pool = Pool::start(
             config.webhooks.workers,
-            idle(config),
+            idle(&store),
             resets,
             wake,
             Arc::clone(&callbacks),
@@ -68,10 +68,10 @@ const IDLE: Duration = Duration::from_secs(30);
 /// check on an indexed table is one cheap query per second per replica.
 const POLL_ACROSS_REPLICAS: Duration = Duration::from_secs(1);
 
-fn idle(config: &Config) -> Duration {
-    match config.database {
-        crate::config::Database::Sqlite(_) => IDLE,
-        crate::config::Database::Postgres(_) => POLL_ACROSS_REPLICAS,
+fn idle(store: &crate::store::Store) -> Duration {
+    match store.backend() {
+        crate::store::Backend::Sqlite => IDLE,
+        crate::store::Backend::Postgres => POLL_ACROSS_REPLICAS,
     }
 }
 /// The pause after the store failed, before trying again.

@@ -154,6 +154,45 @@ async fn a_key_in_flight_is_a_conflict() {
     assert_eq!(invitations(&app), 0);
 }
 
+/// The same key again while the first request is still writing to Graph
+/// (its row `running`): in flight, never an answer built from the open row.
+#[tokio::test]
+async fn a_key_whose_reset_is_running_is_in_flight_not_answered() {
+    use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+    let emulator = Emulator::demo();
+    emulator.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![FaultRule {
+            route: FaultRoute::Invitations,
+            fault: Fault::Latency { millis: 1500 },
+            probability: 1.0,
+            limit: None,
+            skip: 0,
+        }],
+    });
+    let app = std::sync::Arc::new(TestApp::spawn_on(emulator, |_| {}).await);
+    let (first_app, body) = (std::sync::Arc::clone(&app), adele());
+    let first = tokio::spawn(async move {
+        let token = first_app.token();
+        post(&first_app, &token, Some("\"slow\""), &body)
+            .await
+            .status()
+    });
+    for _ in 0..100 {
+        let rows = app.audit_rows().await;
+        if rows.iter().any(|r| r["status"] == "running") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = post(&app, &app.token(), Some("\"slow\""), &adele()).await;
+    expect_problem(again, 409, "idempotency-key-in-flight").await;
+    assert_eq!(first.await.unwrap(), 201);
+    let replay = post(&app, &app.token(), Some("\"slow\""), &adele()).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(invitations(&app), 1);
+}
+
 #[tokio::test]
 async fn after_a_crash_the_key_answers_with_the_reconciled_record() {
     let app = TestApp::spawn().await;

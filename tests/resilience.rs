@@ -149,10 +149,7 @@ async fn a_queued_reset_waits_for_the_circuit_instead_of_failing() {
     let mut row = serde_json::Value::Null;
     for _ in 0..100 {
         row = app.get(&path).await.json().await.unwrap();
-        if !matches!(
-            row["status"].as_str(),
-            Some("pending" | "queued" | "running")
-        ) {
+        if !common::is_open(&row["status"]) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

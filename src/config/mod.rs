@@ -284,4 +284,6 @@ impl Env<'_> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_database;
+#[cfg(test)]
 mod tests_webhooks;

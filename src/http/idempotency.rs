@@ -14,7 +14,7 @@ use super::AppState;
 use super::problem::Problem;
 use crate::auth::Identity;
 use crate::problem::ProblemType;
-use crate::record::{ResetRecord, Status, format_timestamp};
+use crate::record::{ResetRecord, format_timestamp};
 use crate::store::{KeyClaim, KeyState, StoredAnswer};
 
 pub const ROUTE: &str = "POST /v1/resets";
@@ -126,12 +126,13 @@ fn in_flight() -> Response {
     .into_response()
 }
 
-/// A claimed key without a stored answer: the first request is still running,
-/// or the process stopped before storing the answer; then the reset's record
-/// (finalised by start-up reconciliation) is the answer.
+/// A claimed key without a stored answer: the first request is still open
+/// (pending, queued, running), or the process stopped before storing the
+/// answer; then the reset's record, once finished (by reconciliation), is
+/// the answer.
 async fn unfinished(state: &AppState, reset_id: &str) -> Response {
     match state.resets.get(reset_id).await {
-        Ok(Some(record)) if record.status != Status::Pending => from_record(&record),
+        Ok(Some(record)) if !record.status.is_open() => from_record(&record),
         _ => in_flight(),
     }
 }

@@ -100,9 +100,8 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         return Err(format!("limit: between 1 and {MAX_LIMIT}"));
     }
     if let Some(s) = p.status.as_deref().filter(|s| Status::parse(s).is_none()) {
-        return Err(format!(
-            "status: {s:?} is not one of pending, succeeded, failed, denied, unknown"
-        ));
+        let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        return Err(format!("status: {s:?} is not one of {}", known.join(", ")));
     }
     let time = |v: Option<String>, name: &str| {
         v.map(|t| {

@@ -11,7 +11,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
 use super::StoreError;
-pub use crate::config::Database;
+use crate::config::Database;
 
 impl Database {
     pub fn backend(&self) -> Backend {

@@ -20,7 +20,8 @@ use tracing::instrument;
 
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
-pub use backend::{Backend, Database};
+use crate::config::Database;
+pub use backend::Backend;
 pub use callbacks::{Attempt, DueCallback, Next};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};

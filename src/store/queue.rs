@@ -2,6 +2,7 @@
 //! callbacks. Accepting a queued reset writes its pending row, its queue
 //! entry, its delivery id and its idempotency key in one transaction.
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tracing::instrument;
 
@@ -80,16 +81,13 @@ impl Store {
             .batch
             .write(move |conn| Box::pin(async move { take(conn, backend, &holder).await }))
             .await?;
-        let Some((id, entry)) = taken else {
+        let Some((row, entry)) = taken else {
             return Ok(None);
         };
-        match self.get(&id).await? {
-            Some(record) => Ok(Some(Claimed { record, entry })),
-            None => Err(StoreError::Corrupt {
-                id,
-                what: "queued without a row".into(),
-            }),
-        }
+        Ok(Some(Claimed {
+            record: row::from_row(&row)?,
+            entry,
+        }))
     }
 
     /// Forget delivery ids received before `before` (RFC 3339).
@@ -174,41 +172,43 @@ const TAKE_POSTGRES: &str = "delete from reset_queue where reset_id = (select re
      from reset_queue order by enqueued_at, reset_id limit 1 for update skip locked) \
      returning reset_id, request, caller, source";
 
+/// Take entries until one's row moves from `queued` to `pending` under
+/// `holder`'s lease; the claimed row comes back from the same statement. An
+/// entry whose row is not `queued` (only a hand-edited database has one) is
+/// dropped with a warning instead of blocking the queue.
 async fn take(
     conn: &mut AnyConnection,
     backend: Backend,
     holder: &row::Holder,
-) -> Result<Option<(String, QueueEntry)>, sqlx::Error> {
+) -> Result<Option<(AnyRow, QueueEntry)>, sqlx::Error> {
     let sql = match backend {
         Backend::Sqlite => TAKE_SQLITE,
         Backend::Postgres => TAKE_POSTGRES,
     };
-    let taken = sqlx::query(sql).fetch_optional(&mut *conn).await?;
-    if let Some(r) = &taken {
+    loop {
+        let Some(r) = sqlx::query(sql).fetch_optional(&mut *conn).await? else {
+            return Ok(None);
+        };
         let id: String = r.try_get(0)?;
-        let moved = sqlx::query(
-            "update resets set status = 'pending', lease_owner = $2, lease_expires_at = $3 \
-             where id = $1 and status = 'queued'",
-        )
-        .bind(&id)
-        .bind(&holder.owner)
-        .bind(holder.expires_at())
-        .execute(&mut *conn)
-        .await?;
-        if moved.rows_affected() != 1 {
-            return Err(sqlx::Error::Protocol(format!(
-                "queued reset {id} is not in state queued"
-            )));
+        let claimed = sqlx::query(row::CLAIM_QUEUED)
+            .bind(&id)
+            .bind(&holder.owner)
+            .bind(holder.expires_at())
+            .fetch_optional(&mut *conn)
+            .await?;
+        match claimed {
+            Some(row) => return Ok(Some((row, entry(&r)?))),
+            None => {
+                tracing::warn!(reset_id = %id, "dropped a queue entry whose reset is not queued")
+            }
         }
     }
-    taken
-        .map(|r| {
-            let entry = QueueEntry {
-                request: r.try_get(1)?,
-                caller: r.try_get(2)?,
-                source: r.try_get(3)?,
-            };
-            Ok((r.try_get(0)?, entry))
-        })
-        .transpose()
+}
+
+fn entry(r: &AnyRow) -> Result<QueueEntry, sqlx::Error> {
+    Ok(QueueEntry {
+        request: r.try_get(1)?,
+        caller: r.try_get(2)?,
+        source: r.try_get(3)?,
+    })
 }

@@ -28,6 +28,14 @@ pub(super) use columns;
 
 pub(super) const SELECT_BY_ID: &str = concat!("select ", columns!(), " from resets where id = $1");
 
+/// A worker's claim of a queued reset: it moves to `pending` under the
+/// worker's lease and comes back whole (no second read).
+pub(super) const CLAIM_QUEUED: &str = concat!(
+    "update resets set status = 'pending', lease_owner = $2, lease_expires_at = $3 \
+     where id = $1 and status = 'queued' returning ",
+    columns!()
+);
+
 /// Rows a request or worker was driving whose owner stopped renewing its
 /// lease (it died, or lost the database): reconciliation's work. A row
 /// without a lease was written by a version before leases.

@@ -336,3 +336,11 @@ pub fn tenant_with_guests(n: usize) -> Emulator {
 pub fn guest_id(i: usize) -> String {
     tenant::guest_id(i)
 }
+
+/// Whether a reset's `status` (as the API shows it) is not finished yet.
+pub fn is_open(status: &Value) -> bool {
+    status
+        .as_str()
+        .and_then(guest_reset::record::Status::parse)
+        .is_some_and(guest_reset::record::Status::is_open)
+}

@@ -163,9 +163,10 @@ pub async fn deliver(
 pub async fn finished(app: &TestApp, id: &str) -> Value {
     for _ in 0..100 {
         let rows = app.audit_rows().await;
-        if let Some(row) = rows.into_iter().find(|r| {
-            r["id"] == id && !matches!(r["status"].as_str(), Some("pending" | "queued" | "running"))
-        }) {
+        if let Some(row) = rows
+            .into_iter()
+            .find(|r| r["id"] == id && !super::is_open(&r["status"]))
+        {
             return row;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
