@@ -103,6 +103,26 @@ async fn bad_list_parameters_are_problems() {
         )
         .await;
     }
+    // Every lifecycle state is a valid filter, and the refusal lists them all.
+    for status in ["queued", "running", "awaiting_approval", "expired"] {
+        assert_eq!(
+            app.get(&format!("/v1/resets?status={status}"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let refused = expect_problem(
+        app.get("/v1/resets?status=done").await,
+        400,
+        "invalid-request",
+    )
+    .await;
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("status") && detail.contains("queued, running, awaiting_approval"),
+        "{detail}"
+    );
 }
 
 fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecord {
