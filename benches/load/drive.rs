@@ -13,16 +13,23 @@ pub struct Args {
     /// Added to every Graph call by the emulator (0: none), to see the
     /// service against a realistic Graph.
     pub graph_latency_ms: u64,
+    /// A PostgreSQL server (`postgres://…`): the run creates a database of
+    /// its own there. None: SQLite under target/.
+    pub database: Option<String>,
+    /// Service instances sharing the database (more than one needs PostgreSQL).
+    pub replicas: usize,
 }
 
 impl Args {
-    /// `--requests N --concurrency 1,16,64 --graph-latency-ms N`; anything else (cargo's
-    /// `--bench`) is ignored.
+    /// `--requests N --concurrency 1,16,64 --graph-latency-ms N --database URL
+    /// --replicas N`; anything else (cargo's `--bench`) is ignored.
     pub fn parse() -> Args {
         let mut args = Args {
             requests: 2000,
             concurrency: vec![1, 16, 64],
             graph_latency_ms: 0,
+            database: None,
+            replicas: 1,
         };
         let argv: Vec<String> = std::env::args().collect();
         for pair in argv.windows(2) {
@@ -31,6 +38,8 @@ impl Args {
                 "--graph-latency-ms" => {
                     args.graph_latency_ms = pair[1].parse().expect("--graph-latency-ms N");
                 }
+                "--database" => args.database = Some(pair[1].clone()),
+                "--replicas" => args.replicas = pair[1].parse().expect("--replicas N"),
                 "--concurrency" => {
                     args.concurrency = pair[1]
                         .split(',')
@@ -40,6 +49,10 @@ impl Args {
                 _ => {}
             }
         }
+        assert!(
+            args.replicas == 1 || args.database.is_some(),
+            "--replicas needs --database postgres://… (SQLite is one process's)"
+        );
         args
     }
 }
@@ -133,20 +146,30 @@ fn ms(d: Duration) -> String {
 
 pub fn header(floor: &Floor, requests: usize) -> String {
     format!(
-        "Durable commit floor: {} commits, p50 {} ms, {:.0} commits/s one at a time.\n\
+        "Durable commit floor ({}): {} commits, p50 {} ms, {:.0} commits/s one at a time.\n\
          {requests} resets per row.\n\n\
          | concurrency | direct resets/s | direct p50 ms | direct p99 ms | service resets/s | service p50 ms | service p99 ms | p50 overhead ms | throughput ratio | service / commit floor | writes per commit | failures |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        floor.what,
         floor.commits,
         ms(floor.p50),
         floor.per_second
     )
 }
 
-pub fn row(c: usize, direct: &Stats, service: &Stats, floor: &Floor, per_commit: f64) -> String {
+/// `per_commit`: writes per group commit (SQLite); None when the store has
+/// no group commit (PostgreSQL).
+pub fn row(
+    c: usize,
+    direct: &Stats,
+    service: &Stats,
+    floor: &Floor,
+    per_commit: Option<f64>,
+) -> String {
     let overhead = service.quantile(0.5).saturating_sub(direct.quantile(0.5));
+    let per_commit = per_commit.map_or("—".to_owned(), |w| format!("{w:.1}"));
     format!(
-        "| {c} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2}x | {per_commit:.1} | {} |",
+        "| {c} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2}x | {per_commit} | {} |",
         direct.throughput(),
         ms(direct.quantile(0.5)),
         ms(direct.quantile(0.99)),

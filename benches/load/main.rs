@@ -3,6 +3,11 @@
 //! the durable-commit floor of the disk the audit file is on, in one run.
 //!
 //!   cargo bench --bench load -- [--requests N] [--concurrency 1,16,64] [--graph-latency-ms N]
+//!                              [--database postgres://…] [--replicas N]
+//!
+//! With `--database` the service runs on a PostgreSQL database created on
+//! that server for the run; `--replicas 2` starts two instances on it and
+//! spreads the requests over both.
 //!
 //! Prints a Markdown table for BENCHMARKS.md. Not a CI gate.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
@@ -10,10 +15,9 @@
 mod drive;
 mod floor;
 mod paths;
+mod setup;
 
 use std::time::Duration;
-
-use guest_reset::config::RateLimit;
 
 const POLICY: &str = r#"
 [[grant]]
@@ -51,24 +55,19 @@ async fn main() -> anyhow::Result<()> {
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, POLICY)?;
     let listen = ([127, 0, 0, 1], 0).into();
-    let mut config = guest_reset::demo::config(listen, dir.path(), policy, graph);
-    config.rate_limit = RateLimit {
-        per_minute: u32::MAX / 2,
-        burst: u32::MAX / 2,
-    };
-    // As many Graph calls in flight as the direct path has (the default, 16,
-    // is a production guard, not part of the overhead being measured).
-    config.graph.retry.max_concurrency = 256;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(guest_reset::app::run(config, listener, async {
-        let _ = stopped.await;
-    }));
-
-    let floor = floor::measure(dir.path(), 300).await?;
+    let config = guest_reset::demo::config(listen, dir.path(), policy, graph);
+    let running = setup::start(config, args.database.as_deref(), args.replicas).await?;
+    let floor = floor::measure(dir.path(), running.database_url.as_deref(), 300).await?;
+    eprintln!(
+        "{} on {}",
+        match running.bases.len() {
+            1 => "one instance".to_owned(),
+            n => format!("{n} replicas"),
+        },
+        floor.what
+    );
     let direct = paths::Direct::connect(&format!("http://{graph}")).await?;
-    let caller = paths::Service::new(&service)?;
+    let caller = paths::Service::new(&running.bases)?;
     println!("{}", drive::header(&floor, args.requests));
     for &c in &args.concurrency {
         // Warm both paths (connections, token, SQLite pages) before timing.
@@ -82,7 +81,8 @@ async fn main() -> anyhow::Result<()> {
         let through = drive::run(c, args.requests, |i| caller.reset(i)).await;
         let after = caller.commits().await;
         let sent_service = emulator.requests().len();
-        let per_commit = (after.1 - before.1) / (after.0 - before.0).max(1.0);
+        let commits = after.0 - before.0;
+        let per_commit = (commits > 0.0).then(|| (after.1 - before.1) / commits);
         println!(
             "{}",
             drive::row(c, &graph_direct, &through, &floor, per_commit)
@@ -91,7 +91,5 @@ async fn main() -> anyhow::Result<()> {
             "c={c}: Graph requests: direct {sent_direct}, through the service {sent_service}"
         );
     }
-    let _ = stop.send(());
-    server.await??;
-    Ok(())
+    running.stop().await
 }

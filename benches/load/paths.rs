@@ -77,25 +77,29 @@ impl Direct {
     }
 }
 
+/// The service, one instance or several replicas: request `i` goes to
+/// replica `i % n`.
 pub struct Service {
     http: reqwest::Client,
-    url: String,
+    bases: Vec<String>,
     token: String,
 }
 
 impl Service {
-    pub fn new(base: &str) -> anyhow::Result<Service> {
+    pub fn new(bases: &[String]) -> anyhow::Result<Service> {
         let token = guest_reset::demo::mint_token_with_roles(3600, &["GuestReset.Helpdesk"])?;
         Ok(Service {
             http: reqwest::Client::new(),
-            url: format!("{base}/v1/resets"),
+            bases: bases.to_vec(),
             token,
         })
     }
 
-    /// (commits, writes) of the audit store's group commit so far.
+    /// (commits, writes) of the audit store's group commit so far (zero on
+    /// PostgreSQL, which has none). The metrics are the process's, and every
+    /// replica here runs in this one process: the first answers for all.
     pub async fn commits(&self) -> (f64, f64) {
-        let url = self.url.replace("/v1/resets", "/metrics");
+        let url = format!("{}/metrics", self.bases[0]);
         let text = match self.http.get(url).send().await {
             Ok(r) => r.text().await.unwrap_or_default(),
             Err(_) => String::new(),
@@ -113,9 +117,10 @@ impl Service {
 
     pub async fn reset(&self, i: usize) -> bool {
         let body = json!({ "user": id(i), "new_email": mail(i), "ticket": format!("BENCH-{i}"), "reason": "load benchmark" });
+        let base = &self.bases[i % self.bases.len()];
         let sent = self
             .http
-            .post(&self.url)
+            .post(format!("{base}/v1/resets"))
             .bearer_auth(&self.token)
             .json(&body)
             .send()
