@@ -29,25 +29,23 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
         tokio::spawn(leased(store.clone(), "reconcile", sweep, move |lease| {
             let resets = Arc::clone(&r1);
             async move {
-                match resets.reconcile_expired(Some(&lease)).await {
-                    Ok(done) if done != crate::reset::Reconciled::default() => {
-                        tracing::warn!(?done, "reconciled resets whose owner stopped");
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "reconciliation failed"),
-                }
+                let done = resets.reconcile_expired(Some(&lease)).await;
+                report(
+                    done,
+                    "reconciled resets whose owner stopped",
+                    "reconciliation",
+                );
             }
         })),
         tokio::spawn(leased(store.clone(), "settle", settle, move |lease| {
             let resets = Arc::clone(&r2);
             async move {
-                match resets.settle_due(Some(&lease)).await {
-                    Ok(done) if done != crate::reset::Settled::default() => {
-                        tracing::info!(?done, "unknown resets read back");
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "reading back unknown resets failed"),
-                }
+                let done = resets.settle_due(Some(&lease)).await;
+                report(
+                    done,
+                    "unknown resets read back",
+                    "reading back unknown resets",
+                );
             }
         })),
         tokio::spawn(leased(
@@ -57,6 +55,19 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
             move |_| purge(purge_store.clone()),
         )),
     ]
+}
+
+/// Log what a sweep did (nothing when it found nothing) or why it failed.
+fn report<T, E>(outcome: Result<T, E>, did: &str, job: &str)
+where
+    T: Default + PartialEq + std::fmt::Debug,
+    E: std::fmt::Display,
+{
+    match outcome {
+        Ok(done) if done != T::default() => tracing::warn!(?done, "{did}"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "{job} failed"),
+    }
 }
 
 /// Every `every`, take or keep the job's lease and run it while held. The

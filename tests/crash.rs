@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::binary::{ISSUER, SECRET, serve};
 use common::{guest_id, sign, tenant_with_guests};
 use guest_reset::emulator::{Fault, FaultPlan, FaultRoute, FaultRule};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const RESETS: usize = 8;
 const POLICY: &str = "[[grant]]\ncaller = { subjects = ['portal'] }\npermissions = ['resets:create', 'resets:read:all']\n\
@@ -101,18 +101,9 @@ async fn kill_9_mid_reset_loses_nothing_and_leaves_nothing_pending() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (_server, base) = serve(dir.path(), graph);
-    let list: Value = client
-        .get(format!("{base}/v1/resets?limit=50"))
-        .bearer_auth(token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let items = list["items"].as_array().unwrap();
+    let items = common::binary::list(&base, &token()).await;
     assert_eq!(items.len(), RESETS, "none lost");
-    for item in items {
+    for item in &items {
         assert_eq!(
             item["status"], "succeeded",
             "Graph shows every reset: {item}"

@@ -102,19 +102,10 @@ fn reset(base: &str, i: usize, key: Option<&str>) -> reqwest::RequestBuilder {
 }
 
 async fn statuses(base: &str) -> Vec<String> {
-    let list: Value = reqwest::Client::new()
-        .get(format!("{base}/v1/resets?limit=200"))
-        .bearer_auth(token())
-        .send()
+    rows(base)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let items = list["items"].as_array().unwrap();
-    items
-        .iter()
-        .map(|i| i["status"].as_str().unwrap().to_owned())
+        .into_iter()
+        .map(|(_, status)| status)
         .collect()
 }
 
@@ -309,17 +300,8 @@ async fn kill_9_of_one_replica_leaves_the_other_to_finish_everything() {
 
 /// (guest id, status) of every reset, read through `base`.
 async fn rows(base: &str) -> Vec<(String, String)> {
-    let list: Value = reqwest::Client::new()
-        .get(format!("{base}/v1/resets?limit=200"))
-        .bearer_auth(token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let items = list["items"].as_array().unwrap();
     let field = |i: &Value, k: &str| i[k].as_str().unwrap_or_default().to_owned();
+    let items = common::binary::list(base, &token()).await;
     items
         .iter()
         .map(|i| (field(&i["target"], "id"), field(i, "status")))

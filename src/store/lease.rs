@@ -62,12 +62,7 @@ impl Store {
         now: &str,
         limit: u32,
     ) -> Result<Vec<ResetRecord>, StoreError> {
-        let rows = sqlx::query(row::SELECT_LEASE_EXPIRED)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(&self.writer)
-            .await?;
-        rows.iter().map(row::from_row).collect()
+        self.due(row::SELECT_LEASE_EXPIRED, now, limit).await
     }
 
     /// Take or keep the job `name` for `ttl`: the lease when this replica

@@ -59,7 +59,17 @@ impl Store {
     /// `unknown` rows whose re-read is due at `now`, oldest due first.
     #[instrument(skip_all)]
     pub async fn unknown_due(&self, now: &str, limit: u32) -> Result<Vec<ResetRecord>, StoreError> {
-        let rows = sqlx::query(row::SELECT_UNKNOWN_DUE)
+        self.due(row::SELECT_UNKNOWN_DUE, now, limit).await
+    }
+
+    /// Whole rows of a sweep's query (`$1` the time, `$2` how many).
+    pub(super) async fn due(
+        &self,
+        sql: &'static str,
+        now: &str,
+        limit: u32,
+    ) -> Result<Vec<ResetRecord>, StoreError> {
+        let rows = sqlx::query(sql)
             .bind(now)
             .bind(i64::from(limit))
             .fetch_all(&self.writer)

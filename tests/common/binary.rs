@@ -105,3 +105,17 @@ pub fn doctor(
     }
     command.output().expect("binary runs")
 }
+
+/// `GET /v1/resets?limit=200` on `base` with `token`: the page's items.
+pub async fn list(base: &str, token: &str) -> Vec<Value> {
+    let page: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/resets?limit=200"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().unwrap().clone()
+}
