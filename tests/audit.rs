@@ -178,7 +178,7 @@ async fn pending_rows_of_a_dead_process_are_reconciled_from_graph() {
     let mut app = TestApp::spawn().await;
     app.stop().await;
     let now = guest_reset::record::now_rfc3339;
-    let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
+    let store = app.dead_process_store().await;
     let unclaimed = orphan(None, false, now());
     let never_sent = orphan(Some(tenant::ADELE_ID), true, now());
     // Adele: the dead process sent the reset and Graph applied it.

@@ -90,7 +90,7 @@ async fn quota_per_caller_holds_across_a_restart() {
 async fn a_reset_in_flight_blocks_a_second_one_for_the_same_guest() {
     let app = TestApp::spawn().await;
     // What a concurrent request leaves while Graph works: an allowed, pending row.
-    let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
+    let store = app.store().await;
     let mut row: guest_reset::record::ResetRecord = serde_json::from_value(json!({
         "id": uuid::Uuid::now_v7().to_string(), "status": "pending", "dry_run": false,
         "user": tenant::ADELE_MAIL, "problem": null,

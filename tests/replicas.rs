@@ -28,16 +28,7 @@ async fn database() -> Option<String> {
         eprintln!("skipped: no PostgreSQL (run .ci/postgres-tests)");
         return None;
     };
-    use sqlx::Connection;
-    let name = format!("replicas_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&server).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&name);
-    Some(url.to_string())
+    Some(common::fresh_postgres(&server).await)
 }
 
 struct Pair {

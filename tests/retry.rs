@@ -30,7 +30,7 @@ async fn unknown_reset() -> (TestApp, String) {
         "invite_attempted_at": guest_reset::record::now_rfc3339()
     }))
     .unwrap();
-    let store = guest_reset::store::Store::open(&app.db_path).await.unwrap();
+    let store = app.dead_process_store().await;
     store.insert(&row).await.unwrap();
     drop(store);
     let mut config = app.config.clone();

@@ -1,5 +1,8 @@
 //! Test harness: the real service on 127.0.0.1:0 against the in-process
-//! Graph emulator, with its own temporary SQLite file.
+//! Graph emulator, with its own temporary SQLite file, or, when
+//! `GUEST_RESET_TEST_DATABASE_URL` names a PostgreSQL server
+//! (.ci/postgres-tests), a database of its own on that server: the same
+//! tests on both backends.
 #![allow(dead_code)]
 
 #[cfg(unix)]
@@ -10,7 +13,7 @@ pub mod webhooks;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use guest_reset::config::Config;
+use guest_reset::config::{Config, Database};
 use guest_reset::demo;
 use guest_reset::emulator::Emulator;
 use serde_json::{Value, json};
@@ -59,6 +62,11 @@ impl TestApp {
         let policy = dir.path().join("policy.toml");
         std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
         let mut config = demo::config(([127, 0, 0, 1], 0).into(), dir.path(), policy, graph);
+        if let Ok(server) = std::env::var("GUEST_RESET_TEST_DATABASE_URL") {
+            config.database = Database::Postgres(fresh_postgres(&server).await.into());
+            // A restart on PostgreSQL leaves the earlier leases to run out.
+            config.lease_ttl = std::time::Duration::from_secs(2);
+        }
         // Tests fire many requests as one caller; tests/limits.rs sets its own.
         config.rate_limit = guest_reset::config::RateLimit {
             per_minute: 60_000,
@@ -209,13 +217,76 @@ impl TestApp {
         response.unwrap().text().await.unwrap()
     }
 
-    /// Every audit row, read straight from the SQLite file (not via the API).
+    /// True when this instance runs on PostgreSQL (file checks do not apply).
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.config.database, Database::Postgres(_))
+    }
+
+    /// The audit store this instance uses, opened beside it.
+    pub async fn store(&self) -> guest_reset::store::Store {
+        guest_reset::store::Store::connect(&self.config.database)
+            .await
+            .unwrap()
+    }
+
+    /// The store as a process that then died left it: the leases on the
+    /// rows it writes have run out already (on SQLite a restart voids them
+    /// anyway; on PostgreSQL another replica waits for them to run out).
+    pub async fn dead_process_store(&self) -> guest_reset::store::Store {
+        self.store()
+            .await
+            .with_lease_ttl(std::time::Duration::from_millis(1))
+    }
+
+    /// A connection straight to the database (not via the API).
+    pub async fn database(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = match &self.config.database {
+            Database::Sqlite(path) => format!("sqlite://{}?mode=ro", path.display()),
+            Database::Postgres(url) => secrecy::ExposeSecret::expose_secret(url).to_owned(),
+        };
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap()
+    }
+
+    /// Everything the database holds, as text: the SQLite file and its WAL
+    /// byte for byte, or every row of every PostgreSQL table (what a
+    /// credential must never be found in).
+    pub async fn database_text(&self) -> String {
+        match &self.config.database {
+            Database::Sqlite(path) => {
+                let mut bytes = std::fs::read(path).unwrap_or_default();
+                bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Database::Postgres(_) => {
+                let mut conn = self.database().await;
+                let mut text = String::new();
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "select table_name::text from information_schema.tables where table_schema = 'public'",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                for table in tables {
+                    let sql =
+                        format!("select coalesce(string_agg(t::text, ' '), '') from {table} t");
+                    let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap();
+                    text.push_str(&rows);
+                }
+                text
+            }
+        }
+    }
+
+    /// Every audit row, read straight from the database (not via the API).
     pub async fn audit_rows(&self) -> Vec<Value> {
         use sqlx::{Column, Row};
-        let url = format!("sqlite://{}?mode=ro", self.db_path.display());
-        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-            .await
-            .unwrap();
+        let mut conn = self.database().await;
         let rows = sqlx::query("select * from resets order by id")
             .fetch_all(&mut conn)
             .await
@@ -343,4 +414,18 @@ pub fn is_open(status: &Value) -> bool {
         .as_str()
         .and_then(guest_reset::record::Status::parse)
         .is_some_and(guest_reset::record::Status::is_open)
+}
+
+/// A new, empty database on the PostgreSQL server at `server`; its URL.
+pub async fn fresh_postgres(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(&name);
+    url.to_string()
 }

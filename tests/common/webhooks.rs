@@ -187,10 +187,7 @@ pub async fn accepted_id(response: reqwest::Response, status: u16) -> String {
 
 /// Every callback attempt recorded for `reset_id`: (attempt, HTTP status).
 pub async fn callback_attempts(app: &TestApp, reset_id: &str) -> Vec<(i64, Option<i64>)> {
-    let url = format!("sqlite://{}?mode=ro", app.db_path.display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = app.database().await;
     sqlx::query_as(
         "select attempt, status from callback_attempts where reset_id = $1 order by attempt",
     )
