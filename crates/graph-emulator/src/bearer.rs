@@ -94,7 +94,7 @@ fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphErr
     })
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

@@ -80,6 +80,43 @@ pub const GUEST_INVITER_TEMPLATE_ID: &str = "95e79109-95c0-4d8e-aee3-d01accf2d47
 pub const HELPDESK_ROLE_ID: &str = "a8969210-e5be-4cc6-a45a-d62ca9a13cd2";
 pub const HELPDESK_TEMPLATE_ID: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 
+/// The demo's second tenant (`crates/graph-emulator/src/demo_tailspin.json`, org
+/// "Tailspin Toys"), hosted beside Contoso by `Cloud::demo`. It has no guest-reset API
+/// and no API callers: those live in the home tenant, Contoso.
+pub mod tailspin {
+    pub const TENANT_ID: &str = "43b53740-77eb-4a73-b445-a7c4abc71448";
+    pub const TENANT_DOMAIN: &str = "tailspintoys.onmicrosoft.com";
+    /// The multi-tenant service app, consented in Tailspin too: the same client id and
+    /// secret as Contoso's (`super::CLIENT_ID`), the way an MSP tool holds one app and
+    /// asks each customer tenant's authority for a token. Same Graph roles.
+    pub const CLIENT_ID: &str = super::CLIENT_ID;
+    pub const CLIENT_SECRET: &str = super::CLIENT_SECRET;
+    /// That app's service principal in Tailspin (`oid` of Tailspin's tokens for it).
+    pub const CLIENT_SP_ID: &str = "aaf3e05e-49ab-49f2-bd75-0e9c28c37444";
+    /// Tailspin's own single-tenant app: User.ReadWrite.All + User.Read.All.
+    pub const OWN_CLIENT_ID: &str = "b941d1ed-df8a-4ecc-b153-baae7702dbb7";
+    pub const OWN_CLIENT_SECRET: &str = "tT98Q~Tailspin.Own-Demo_Secret.Tailspin01";
+    pub const OWN_SP_ID: &str = "2c9a3e90-ea8b-4c23-a04c-afbe669b2c47";
+
+    /// Alex Wilber: Accepted guest shaped like Adele; his new address is on no object.
+    pub const ALEX_ID: &str = "32752667-dcf8-427d-bc92-2aaee9977f40";
+    pub const ALEX_UPN: &str = "alex.wilber_litware.example#EXT#@tailspintoys.onmicrosoft.com";
+    pub const ALEX_MAIL: &str = "alex.wilber@litware.example";
+    pub const ALEX_NEW_MAIL: &str = "alex@northwind.example";
+    /// Diego Siciliani (Litware): a second Accepted guest; not Contoso's Diego.
+    pub const DIEGO_ID: &str = "3dbc057f-8125-4937-afa8-e0ff3960c0e2";
+    pub const DIEGO_MAIL: &str = "diego.siciliani@litware.example";
+    /// Pradeep Gupta: Accepted guest whose mail has the domain of Contoso's guests
+    /// (fabrikam.example), so per-tenant policy can differ on the same domain.
+    pub const PRADEEP_ID: &str = "5b6fc4c8-19a5-4d73-8cc8-5f7aac0da5f4";
+    pub const PRADEEP_MAIL: &str = "pradeep.gupta@fabrikam.example";
+    /// Nestor Wilke: a member, not a guest.
+    pub const MEMBER_ID: &str = "0a9b56d9-7a73-4c88-a7d4-77e5746a4f83";
+    pub const MEMBER_MAIL: &str = "nestor.wilke@tailspintoys.example";
+    /// Tailspin Partners: Alex, Diego and Pradeep.
+    pub const PARTNERS_GROUP_ID: &str = "45106918-9b45-4e98-8359-ca242042eee6";
+}
+
 /// Object id of the `i`-th extra guest of `Emulator::demo_with_guests`.
 pub fn guest_id(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012}")

@@ -3,7 +3,8 @@
 //! (users, `$filter`, PATCH, transitiveMemberOf, invitations), on one router and port.
 //! The same authority is also the OpenID Connect issuer of v2.0 access tokens for the
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
-//! token validation can run against it.
+//! token validation can run against it. One [`Emulator`] is one tenant; a [`Cloud`]
+//! hosts several on one router, as Entra and Graph do.
 //!
 //! It can also be a deterministic adversary (`adversary.rs`, `faults.rs`): seeded fault
 //! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
@@ -19,8 +20,10 @@ mod api_token;
 mod assertion;
 mod bearer;
 mod clock;
+mod cloud;
 mod control;
 pub mod demo;
+mod dispatch;
 mod envelope;
 mod errors;
 mod fault_plan;
@@ -42,6 +45,7 @@ mod scope;
 mod seed;
 mod seen_assertions;
 mod state;
+mod tenant;
 mod throttle;
 mod token;
 mod token_headers;
@@ -66,6 +70,7 @@ pub use adversary::{
     AppliedReset, CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError,
     REPLICATION_LAG_VAR,
 };
+pub use cloud::Cloud;
 pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
 pub use key_credentials::KeyCredentialSeed;
 pub use keys::KeyError;

@@ -1,23 +1,27 @@
-//! `graph-emulator [--listen ADDR] [--seed tenant.json]`: the emulator alone,
-//! the way Azurite serves Azure Storage users. Faults, the invitation limit,
-//! replication lag and the directory clock come from `GUEST_RESET_EMULATOR_*`.
+//! `graph-emulator [--listen ADDR] [--seed tenant.json]...`: the emulator alone,
+//! the way Azurite serves Azure Storage users. Each `--seed` is one tenant on the same
+//! port (the first is the home tenant); without one it serves the demo cloud (Contoso
+//! and Tailspin Toys). Faults, the invitation limit, replication lag and the directory
+//! clock come from `GUEST_RESET_EMULATOR_*` and apply to every tenant.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use graph_emulator::Emulator;
+use graph_emulator::Cloud;
 
-const USAGE: &str = "usage: graph-emulator [--listen 127.0.0.1:9090] [--seed tenant.json]";
+const USAGE: &str = "usage: graph-emulator [--listen 127.0.0.1:9090] [--seed tenant.json]...
+  --seed may be repeated: one tenant each, the first is the home tenant;
+  without --seed: the demo tenants Contoso (home) and Tailspin Toys";
 
 struct Args {
     listen: SocketAddr,
-    seed: Option<PathBuf>,
+    seeds: Vec<PathBuf>,
 }
 
 fn args() -> anyhow::Result<Args> {
     let mut args = Args {
         listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
-        seed: None,
+        seeds: Vec::new(),
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -28,7 +32,7 @@ fn args() -> anyhow::Result<Args> {
         };
         match flag.as_str() {
             "--listen" => args.listen = value()?.parse()?,
-            "--seed" => args.seed = Some(PathBuf::from(value()?)),
+            "--seed" => args.seeds.push(PathBuf::from(value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -42,14 +46,23 @@ fn args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    let emulator = match &args.seed {
-        Some(path) => Emulator::from_seed_file(path)?,
-        None => Emulator::demo(),
+    let cloud = if args.seeds.is_empty() {
+        Cloud::demo()
+    } else {
+        Cloud::from_seed_files(&args.seeds)?
     };
-    let emulator = emulator.from_env_overrides()?;
+    let cloud = cloud.from_env_overrides()?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    eprintln!("Graph emulator on http://{}", listener.local_addr()?);
-    graph_emulator::run_standalone(emulator, listener, shutdown()).await?;
+    let mut banner = format!("Graph emulator on http://{}\n", listener.local_addr()?);
+    for (i, tenant) in cloud.tenants().iter().enumerate() {
+        let (id, domain) = (tenant.tenant_id(), tenant.tenant_domain());
+        let home = if i == 0 { ", home" } else { "" };
+        banner.push_str(&format!("  tenant {id} ({domain}{home})\n"));
+    }
+    // One write: a reader that stops after the first line must not make a later
+    // write fail.
+    eprint!("{banner}");
+    cloud.run(listener, shutdown()).await?;
     Ok(())
 }
 

@@ -111,22 +111,34 @@ pub struct DirectoryRoleSeed {
 }
 
 const DEMO_TENANT_JSON: &str = include_str!("demo_tenant.json");
+const DEMO_TAILSPIN_JSON: &str = include_str!("demo_tailspin.json");
 
 impl Seed {
     /// The built-in demo tenant. It is compiled in and covered by a unit test, so a parse
     /// failure is a build defect; the empty tenant keeps even that case panic-free.
     pub fn demo() -> Seed {
-        serde_json::from_str(DEMO_TENANT_JSON).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "built-in demo tenant does not parse");
-            Seed::empty()
+        use super::demo::{TENANT_DOMAIN, TENANT_ID};
+        Seed::built_in(DEMO_TENANT_JSON, TENANT_ID, TENANT_DOMAIN)
+    }
+
+    /// The demo's second tenant, Tailspin Toys (see `demo::tailspin`).
+    pub fn demo_tailspin() -> Seed {
+        use super::demo::tailspin::{TENANT_DOMAIN, TENANT_ID};
+        Seed::built_in(DEMO_TAILSPIN_JSON, TENANT_ID, TENANT_DOMAIN)
+    }
+
+    fn built_in(json: &str, id: &str, domain: &str) -> Seed {
+        serde_json::from_str(json).unwrap_or_else(|e| {
+            tracing::error!(error = %e, domain, "built-in demo tenant does not parse");
+            Seed::empty(id, domain)
         })
     }
 
-    fn empty() -> Seed {
+    fn empty(id: &str, domain: &str) -> Seed {
         Seed {
             tenant: TenantSeed {
-                id: super::demo::TENANT_ID.to_owned(),
-                domain: super::demo::TENANT_DOMAIN.to_owned(),
+                id: id.to_owned(),
+                domain: domain.to_owned(),
                 display_name: None,
             },
             apps: Vec::new(),

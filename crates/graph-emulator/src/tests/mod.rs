@@ -3,6 +3,8 @@
 
 mod api_token;
 mod assertions;
+mod cloud;
+mod cloud_control;
 mod envelope;
 mod fault_corruption;
 mod fault_plans;
@@ -12,6 +14,7 @@ mod limits;
 mod membership;
 mod oidc;
 mod seed;
+mod tailspin_seed;
 /// Also used by the unit tests of `key_credentials`.
 pub(super) mod test_keys;
 mod token;
