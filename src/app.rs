@@ -19,7 +19,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::Verifier;
-use crate::config::Config;
+use crate::config::{Config, TenantConfig};
 use crate::graph::{ClientCredential, Credentials, GraphClient, GraphSettings};
 use crate::http::problem::{self, Problem};
 use crate::http::{AppState, request_id, routes};
@@ -27,6 +27,7 @@ use crate::policy::Policy;
 use crate::problem::ProblemType;
 use crate::reset::ResetService;
 use crate::store::Store;
+use crate::tenants::{Tenant, Tenants};
 
 /// How long shutdown waits for running resets: beyond every Graph deadline.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -76,9 +77,10 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         .await?
         .with_lease_ttl(config.lease_ttl);
     let policy = Policy::load(&config.policy_file)?;
-    let graph = GraphClient::new(graph_settings(&config.graph))?;
+    let tenants = tenants(config)?;
+    check_sources(config, &tenants)?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
-    let resets = ResetService::new(graph, store.clone(), policy, config.reset.clone())
+    let resets = ResetService::new(tenants, store.clone(), policy, config.reset.clone())
         .with_policy_file(config.policy_file.clone());
     let state = AppState {
         resets: Arc::new(resets),
@@ -94,10 +96,51 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     Ok((state, store))
 }
 
-/// The Graph client settings the configuration describes (also what
-/// `doctor` tests with).
-pub fn graph_settings(c: &crate::config::GraphConfig) -> GraphSettings {
+/// Every configured tenant with a Graph client of its own.
+pub fn tenants(config: &Config) -> anyhow::Result<Tenants> {
+    let list = config
+        .tenant_configs()
+        .iter()
+        .map(|t| tenant(t).map_err(|e| anyhow::anyhow!("tenant {:?}: {e}", t.name)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let names: Vec<&str> = list.iter().map(|t| t.name.as_str()).collect();
+    tracing::info!(tenants = ?names, "tenants configured");
+    Ok(Tenants::new(list))
+}
+
+/// A webhook source that fixes its tenant must name a configured one, or
+/// every delivery would be refused.
+fn check_sources(config: &Config, tenants: &Tenants) -> anyhow::Result<()> {
+    for source in &config.webhooks.sources {
+        if let Some(t) = source.tenant.as_deref()
+            && tenants.resolve(Some(t)).is_err()
+        {
+            anyhow::bail!(
+                "GUEST_RESET_WEBHOOKS_FILE: source {:?} names tenant {t:?}, which is not configured",
+                source.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One tenant and its own Graph client (token cache, breaker, budgets).
+pub fn tenant(t: &TenantConfig) -> Result<Tenant, crate::graph::GraphError> {
+    Ok(Tenant {
+        name: t.name.clone(),
+        id: t.graph.tenant_id.clone(),
+        graph: GraphClient::new(graph_settings(&t.name, &t.graph))?,
+        client_id: t.graph.client_id.clone(),
+        shared_app: t.shared_app,
+        authority_url: t.graph.authority_url.clone(),
+    })
+}
+
+/// The Graph client settings the configuration describes for the tenant
+/// `name` (also what `doctor` tests with).
+pub fn graph_settings(name: &str, c: &crate::config::GraphConfig) -> GraphSettings {
     GraphSettings {
+        tenant: name.to_owned(),
         graph_url: c.graph_url.clone(),
         credentials: Credentials {
             authority_url: c.authority_url.clone(),

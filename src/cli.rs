@@ -36,9 +36,10 @@ enum Command {
     Emulator {
         #[arg(long, default_value = "127.0.0.1:9090")]
         listen: SocketAddr,
-        /// Tenant seed (JSON); the built-in demo tenant when absent.
+        /// Tenant seed (JSON), once per tenant (the first is the home
+        /// tenant); the demo's two tenants when absent.
         #[arg(long)]
-        seed: Option<PathBuf>,
+        seed: Vec<PathBuf>,
     },
     /// Create the database if needed, apply migrations, and exit.
     Migrate,
@@ -71,13 +72,17 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
-    /// Check the configuration, the Graph credentials and the application
-    /// permissions with harmless reads; print a checklist with the fix for
-    /// each problem (exit 1 when anything is missing or failed).
+    /// Check the configuration, then the Graph credentials and the application
+    /// permissions with harmless reads in every tenant; print a checklist with
+    /// the fix for each problem (exit 1 when anything is missing or failed).
     Doctor {
         /// Print the checklist as JSON.
         #[arg(long)]
         json: bool,
+        /// Check Graph in this tenant only (a name from GUEST_RESET_TENANTS_FILE,
+        /// or `default` without one); the local checks still run.
+        #[arg(long, value_name = "NAME")]
+        tenant: Option<String>,
     },
 }
 
@@ -110,7 +115,7 @@ pub fn main() -> ExitCode {
                 Ok(())
             }
             Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
-            Command::Doctor { json } => return Ok(doctor(json).await),
+            Command::Doctor { json, tenant } => return Ok(doctor(json, tenant.as_deref()).await),
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -135,16 +140,23 @@ async fn serve() -> anyhow::Result<()> {
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
 
-async fn emulator(listen: SocketAddr, seed: Option<PathBuf>) -> anyhow::Result<()> {
-    let emulator = match seed {
-        Some(path) => crate::emulator::Emulator::from_seed_file(&path)?,
-        None => crate::emulator::Emulator::demo(),
+async fn emulator(listen: SocketAddr, seeds: Vec<PathBuf>) -> anyhow::Result<()> {
+    let cloud = match seeds.is_empty() {
+        false => crate::emulator::Cloud::from_seed_files(&seeds)?,
+        true => crate::emulator::Cloud::demo(),
     };
     // Fault plan, invitation limit and replication lag from GUEST_RESET_EMULATOR_*.
-    let emulator = emulator.from_env_overrides()?;
+    let cloud = cloud.from_env_overrides()?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("Graph emulator on http://{}", listener.local_addr()?);
-    crate::emulator::run_standalone(emulator, listener, crate::app::shutdown_signal()).await?;
+    for tenant in cloud.tenants() {
+        eprintln!(
+            "  tenant {} ({})",
+            tenant.tenant_id(),
+            tenant.tenant_domain()
+        );
+    }
+    cloud.run(listener, crate::app::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -204,8 +216,8 @@ fn check_policy(file: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn doctor(json: bool) -> ExitCode {
-    let report = crate::doctor::run(Config::from_env()).await;
+async fn doctor(json: bool, tenant: Option<&str>) -> ExitCode {
+    let report = crate::doctor::run_for(Config::from_env(), tenant).await;
     match json {
         true => println!("{}", report.to_json()),
         false => print!("{}", report.to_text()),
@@ -226,12 +238,16 @@ fn check_config() -> ExitCode {
     };
     match crate::policy::Policy::load(&config.policy_file) {
         Ok(p) => {
+            let tenants: Vec<String> = config
+                .tenant_configs()
+                .iter()
+                .map(|t| format!("{} {} at {}", t.name, t.graph.tenant_id, t.graph.graph_url))
+                .collect();
             println!(
-                "configuration OK: listen {}, database {}, Graph {} (tenant {}), {} policy rule(s)",
+                "configuration OK: listen {}, database {}, tenant(s) {}, {} policy rule(s)",
                 config.listen,
                 config.database.describe(),
-                config.graph.graph_url,
-                config.graph.tenant_id,
+                tenants.join("; "),
                 p.rules.len()
             );
             ExitCode::SUCCESS

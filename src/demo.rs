@@ -1,6 +1,7 @@
-//! Demo mode: the Graph emulator (built-in demo tenant) and the service in
-//! one process, a SQLite file under the data dir, the demo policy, and a
-//! ready-to-paste token and curl. Loopback only by default.
+//! Demo mode: the Graph emulator (two built-in demo tenants, Contoso and
+//! Tailspin Toys) and the service in one process, a SQLite file under the
+//! data dir, the demo policy, and ready-to-paste tokens and curls. Loopback
+//! only by default.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,8 @@ use secrecy::SecretString;
 use jsonwebtoken::Algorithm;
 
 use crate::auth::{AuthSettings, Hs256Settings, OidcSettings};
-use crate::config::{Config, GraphConfig, ResetDefaults};
-use crate::emulator::{Emulator, demo};
+use crate::config::{Config, GraphConfig, ResetDefaults, TenantConfig};
+use crate::emulator::{Cloud, demo};
 
 /// The demo policy, also in the repository as `examples/demo-policy.toml`.
 pub const DEMO_POLICY: &str = include_str!("../examples/demo-policy.toml");
@@ -24,14 +25,27 @@ pub const DEMO_AUDIENCE: &str = "api://guest-reset";
 /// Start everything and serve until Ctrl-C.
 pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     // GUEST_RESET_EMULATOR_* variables inject faults and limits into the demo too.
-    let emulator = Emulator::demo().from_env_overrides()?;
+    let cloud = Cloud::demo().from_env_overrides()?;
     // Long-lived demo tokens, so the printed one works for a whole session.
-    emulator.set_token_lifetime(8 * 3600);
-    let graph_addr = emulator.spawn("127.0.0.1:0").await?;
+    cloud
+        .tenants()
+        .iter()
+        .for_each(|t| t.set_token_lifetime(8 * 3600));
+    let graph_addr = cloud.spawn("127.0.0.1:0").await?;
     std::fs::create_dir_all(&data_dir)?;
     let policy_file = data_dir.join("demo-policy.toml");
     std::fs::write(&policy_file, DEMO_POLICY)?;
-    let config = config(listen, &data_dir, policy_file, graph_addr);
+    let mut config = config(listen, &data_dir, policy_file, graph_addr);
+    config.tenants = tenants(&config.graph);
+    // The demo's ticketing system files tickets about Contoso's guests.
+    for source in &mut config.webhooks.sources {
+        source.tenant = Some("contoso".into());
+    }
+    let emulator = cloud
+        .tenants()
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no demo tenant"))?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {listen} (use --listen to pick another address): {e}")
     })?;
@@ -63,6 +77,7 @@ pub fn config(
 ) -> Config {
     let graph_url = format!("http://{graph}");
     Config {
+        tenants: Vec::new(),
         listen,
         database: crate::config::Database::Sqlite(data_dir.join("guest-reset.db")),
         lease_ttl: std::time::Duration::from_secs(30),
@@ -118,12 +133,31 @@ pub fn config(
     }
 }
 
+/// The demo's two tenants, both reached with one multi-tenant app (a token
+/// from each tenant's authority, the way MSP tools work): `contoso` (the
+/// home tenant, also the callers' identity provider) and `tailspin`.
+pub fn tenants(graph: &GraphConfig) -> Vec<TenantConfig> {
+    let tenant = |name: &str, id: &str| TenantConfig {
+        name: name.into(),
+        graph: GraphConfig {
+            tenant_id: id.into(),
+            ..graph.clone()
+        },
+        shared_app: true,
+    };
+    vec![
+        tenant("contoso", demo::TENANT_ID),
+        tenant("tailspin", demo::tailspin::TENANT_ID),
+    ]
+}
+
 /// The demo's Standard Webhooks secret (the spec's published example key).
 pub const DEMO_WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /// The demo's webhook source `tickets` (the same as in examples/webhooks.toml).
 fn demo_source() -> crate::config::WebhookSource {
     crate::config::WebhookSource {
+        tenant: None,
         name: "tickets".into(),
         scheme: crate::webhook::Scheme::StandardWebhooks,
         secrets: vec![secrecy::SecretString::from(DEMO_WEBHOOK_SECRET)],
@@ -172,7 +206,8 @@ struct Tokens {
 
 fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> String {
     format!(
-        "guest-reset demo\n  service:        http://{addr}\n  Graph emulator: http://{graph} (tenant {tenant}; also the OIDC issuer)\n  \
+        "guest-reset demo\n  service:        http://{addr}\n  Graph emulator: http://{graph} (tenants contoso {tenant}, also the OIDC issuer, \
+         and tailspin {tailspin})\n  \
          audit database: {db}\n\n\
          # The helpdesk portal's access token (RS256, from the emulator's JWKS; roles Helpdesk + RedeemUrl):\n\
          TOKEN={jwks}\n\n\
@@ -184,11 +219,18 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> Str
          # paste the TOKEN line above into your shell (valid 8 hours), then reset Adele to her new address:\n\
          curl -sS -X POST http://{addr}/v1/resets -H \"Authorization: Bearer $TOKEN\" \\\n  \
          -H 'Content-Type: application/json' \\\n  \
-         -d '{{\"user\":\"{adele}\",\"new_email\":\"{new}\",\"ticket\":\"INC-1001\",\"reason\":\"moved to Northwind\"}}'\n\n\
+         -d '{{\"tenant\":\"contoso\",\"user\":\"{adele}\",\"new_email\":\"{new}\",\"ticket\":\"INC-1001\",\"reason\":\"moved to Northwind\"}}'\n\n\
+         # the same helpdesk in the other tenant: 403 permission-denied (its grants cover Contoso only):\n\
+         curl -sS -X POST http://{addr}/v1/resets -H \"Authorization: Bearer $TOKEN\" \\\n  \
+         -H 'Content-Type: application/json' \\\n  \
+         -d '{{\"tenant\":\"tailspin\",\"user\":\"{alex}\",\"new_email\":\"{alex_new}\",\"ticket\":\"INC-1002\",\"reason\":\"moved to Northwind\"}}'\n\n\
          # a ticketing system's signed delivery to the webhook source `tickets`: docs/webhooks.md\n\
          # who am I, what may I do, which rules apply to me:\n\
          curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n",
         tenant = demo::TENANT_ID,
+        tailspin = demo::tailspin::TENANT_ID,
+        alex = demo::tailspin::ALEX_MAIL,
+        alex_new = demo::tailspin::ALEX_NEW_MAIL,
         db = db,
         jwks = tokens.jwks,
         hs256 = tokens.hs256,

@@ -24,6 +24,8 @@ pub mod record;
 pub mod reset;
 pub mod store;
 pub mod telemetry;
+/// The configured Entra tenants, one Graph client each.
+pub mod tenants;
 /// Inbound webhook signatures (Standard Webhooks, X-Hub-Signature-256, Zendesk).
 pub mod webhook;
 pub mod worker;

@@ -174,6 +174,14 @@ pub struct InvitationRecord {
 pub struct ResetRecord {
     pub id: String,
     pub status: Status,
+    /// The tenant's name as configured when the reset was asked for (as the
+    /// caller gave it when it names none); rows from before tenants existed
+    /// say `default`.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    /// The tenant's directory id (or domain) as configured then.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
     pub dry_run: bool,
     /// The identifier the caller gave (object id, UPN or email).
     pub user: Option<String>,
@@ -209,6 +217,21 @@ pub struct ResetRecord {
     /// RFC 3339, UTC.
     pub created_at: String,
     pub completed_at: Option<String>,
+}
+
+impl ResetRecord {
+    /// The tenant as metrics label it: only a configured tenant's name, so
+    /// a caller cannot mint label values by naming tenants that do not exist.
+    pub fn tenant_label(&self) -> &str {
+        match self.tenant_id {
+            Some(_) => &self.tenant,
+            None => "",
+        }
+    }
+}
+
+fn default_tenant() -> String {
+    crate::config::DEFAULT_TENANT.to_owned()
 }
 
 /// Now, in the fixed-width RFC 3339 form the store compares lexically.

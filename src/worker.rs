@@ -146,13 +146,16 @@ async fn work(
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        // While the Graph circuit is open, queued work stays queued (durably,
-        // and a restart keeps it) instead of failing: wait for the trial.
-        if let Some(wait) = resets.circuit_wait() {
+        // While a tenant's Graph circuit is open, its queued work stays
+        // queued (durably, and a restart keeps it) instead of failing, and
+        // the other tenants' work goes on; when every circuit is open, wait
+        // for the first trial.
+        let (paused, all_wait) = resets.paused_tenants();
+        if let Some(wait) = all_wait {
             let _ = tokio::time::timeout(wait.min(idle), woken).await;
             continue;
         }
-        match resets.run_next().await {
+        match resets.run_next(&paused).await {
             Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
             Ok(Some(_)) => {}
             Ok(None) => {

@@ -127,6 +127,8 @@ async fn bad_list_parameters_are_problems() {
 
 fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecord {
     ResetRecord {
+        tenant: "default".into(),
+        tenant_id: None,
         id: uuid::Uuid::now_v7().to_string(),
         status: Status::Pending,
         dry_run: false,

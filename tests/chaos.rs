@@ -169,7 +169,7 @@ async fn every_row_ends_final_and_no_guest_is_reset_twice() {
     let metrics = app.metrics().await;
     let opened = metrics
         .lines()
-        .find(|l| l.starts_with("guest_reset_graph_circuit_opened_total "))
+        .find(|l| l.starts_with("guest_reset_graph_circuit_opened_total{tenant=\"default\"} "))
         .map_or(0, |l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap());
     eprintln!(
         "chaos: {RESETS} resets, {injected} faults injected over {} Graph requests ({:.0}%); answers {statuses:?}; outcomes at once {at_once:?}; after the grace period {outcomes:#?}; {} resets applied; circuit opened {opened} times",

@@ -148,7 +148,7 @@ fn the_policy_reference_example_says_what_it_shows() {
     let p = Policy::parse(&block, "docs/policy.md").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(p.grants.len(), 4);
     assert_eq!(p.rules.len(), 2);
-    assert_eq!(p.protections.users, ["ceo@fabrikam.example"]);
+    assert_eq!(p.protections.global.users, ["ceo@fabrikam.example"]);
     let rule = &p.rules[0];
     assert_eq!(rule.cooldown_hours, Some(24));
     assert!(rule.allow_cooldown_override && rule.ticket_pattern.is_some());

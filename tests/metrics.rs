@@ -36,7 +36,8 @@ async fn resets_graph_calls_and_store_writes_are_counted() {
     let app = TestApp::spawn().await;
     let (_, _, before) = scrape(&app.base).await;
     let ok = |text: &str| {
-        let series = "guest_reset_resets_total{outcome=\"succeeded\",problem=\"\"}";
+        let series =
+            "guest_reset_resets_total{outcome=\"succeeded\",problem=\"\",tenant=\"default\"}";
         if text.lines().any(|l| l.starts_with(series)) {
             value(text, series)
         } else {
@@ -60,7 +61,7 @@ async fn resets_graph_calls_and_store_writes_are_counted() {
     assert!(
         value(
             &text,
-            "guest_reset_resets_total{outcome=\"denied\",problem=\"not-a-guest\"}"
+            "guest_reset_resets_total{outcome=\"denied\",problem=\"not-a-guest\",tenant=\"default\"}"
         ) >= 1.0
     );
     assert!(
@@ -72,13 +73,13 @@ async fn resets_graph_calls_and_store_writes_are_counted() {
     assert!(
         value(
             &text,
-            "guest_reset_graph_requests_total{endpoint=\"invitation\",status=\"201\"}"
+            "guest_reset_graph_requests_total{endpoint=\"invitation\",status=\"201\",tenant=\"default\"}"
         ) >= 1.0
     );
     assert!(
         value(
             &text,
-            "guest_reset_graph_request_duration_seconds_count{endpoint=\"invitation\"}"
+            "guest_reset_graph_request_duration_seconds_count{endpoint=\"invitation\",tenant=\"default\"}"
         ) >= 1.0
     );
     assert!(
@@ -88,7 +89,10 @@ async fn resets_graph_calls_and_store_writes_are_counted() {
         ) >= 2.0
     );
     assert_eq!(value(&text, "guest_reset_queue_depth"), 0.0);
-    assert_eq!(value(&text, "guest_reset_graph_circuit_open"), 0.0);
+    assert_eq!(
+        value(&text, "guest_reset_graph_circuit_open{tenant=\"default\"}"),
+        0.0
+    );
     for kind in ["HELP", "TYPE"] {
         assert!(
             text.contains(&format!("# {kind} guest_reset_graph_throttled_total")),
@@ -114,7 +118,9 @@ async fn a_separate_metrics_address_takes_metrics_off_the_api() {
 async fn dry_runs_have_their_own_outcome_and_are_not_counted_as_succeeded_resets() {
     let app = TestApp::spawn().await;
     let count = |text: &str, outcome: &str| {
-        let series = format!("guest_reset_resets_total{{outcome=\"{outcome}\",problem=\"\"}}");
+        let series = format!(
+            "guest_reset_resets_total{{outcome=\"{outcome}\",problem=\"\",tenant=\"default\"}}"
+        );
         text.lines()
             .find_map(|l| l.strip_prefix(series.as_str())?.strip_prefix(' '))
             .map_or(0.0, |v| v.parse::<f64>().unwrap())

@@ -178,8 +178,8 @@ async fn a_replication_lag_of_one_and_a_half_seconds_ends_in_succeeded() {
     assert!(invitations > 1, "the lag was met: {invitations} attempts");
     assert_eq!(app.emulator.applied_resets().len(), 1);
     let metrics = app.metrics().await;
-    let line = metrics
-        .lines()
-        .find(|l| l.starts_with("guest_reset_graph_replication_lag_retries_total "));
+    let line = metrics.lines().find(|l| {
+        l.starts_with("guest_reset_graph_replication_lag_retries_total{tenant=\"default\"} ")
+    });
     assert!(line.is_some_and(|l| !l.ends_with(" 0")), "{metrics}");
 }

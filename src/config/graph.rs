@@ -34,7 +34,35 @@ pub struct CertificateConfig {
 }
 
 impl Env<'_> {
-    pub(super) fn graph(&mut self) -> GraphConfig {
+    /// The GRAPH_* settings. With a tenants file (`with_credentials` false)
+    /// they are only the defaults every tenant starts from, so the tenant id
+    /// and credential are not required here.
+    pub(super) fn graph(&mut self, with_credentials: bool) -> GraphConfig {
+        let (client_secret, certificate) = match with_credentials {
+            true => self.credential_vars(),
+            false => (SecretString::from(String::new()), None),
+        };
+        let id = |env: &mut Self, name: &str| match with_credentials {
+            true => env.required(name),
+            false => String::new(),
+        };
+        GraphConfig {
+            authority_url: self.url(
+                "GRAPH_AUTHORITY_URL",
+                Some("https://login.microsoftonline.com"),
+            ),
+            graph_url: self.url("GRAPH_URL", Some("https://graph.microsoft.com")),
+            tenant_id: id(self, "GRAPH_TENANT_ID"),
+            client_id: id(self, "GRAPH_CLIENT_ID"),
+            client_secret,
+            certificate,
+            timeout: self.secs("GRAPH_TIMEOUT_SECS", 10),
+            retry: self.retry(),
+        }
+    }
+
+    /// `GRAPH_CLIENT_SECRET` or the certificate variables, exactly one.
+    fn credential_vars(&mut self) -> (SecretString, Option<CertificateConfig>) {
         let certificate = self.certificate();
         let client_secret = match (&certificate, self.has_secret("GRAPH_CLIENT_SECRET")) {
             (Some(_), true) => {
@@ -47,19 +75,7 @@ impl Env<'_> {
             (Some(_), false) => SecretString::from(String::new()),
             (None, _) => self.secret("GRAPH_CLIENT_SECRET", 1),
         };
-        GraphConfig {
-            authority_url: self.url(
-                "GRAPH_AUTHORITY_URL",
-                Some("https://login.microsoftonline.com"),
-            ),
-            graph_url: self.url("GRAPH_URL", Some("https://graph.microsoft.com")),
-            tenant_id: self.required("GRAPH_TENANT_ID"),
-            client_id: self.required("GRAPH_CLIENT_ID"),
-            client_secret,
-            certificate,
-            timeout: self.secs("GRAPH_TIMEOUT_SECS", 10),
-            retry: self.retry(),
-        }
+        (client_secret, certificate)
     }
 
     fn has_secret(&self, name: &str) -> bool {
@@ -82,26 +98,45 @@ impl Env<'_> {
                 return None;
             }
         };
+        let (cert, key) = ("GRAPH_CLIENT_CERTIFICATE_FILE", "GRAPH_CLIENT_KEY_FILE");
+        self.certificate_from((cert, &cert_file), (key, &key_file))
+    }
+
+    /// A tenant's certificate pair; problems are reported under `label`.
+    pub(super) fn certificate_files(
+        &mut self,
+        label: &str,
+        cert_file: &str,
+        key_file: &str,
+    ) -> Option<CertificateConfig> {
+        self.certificate_from((label, cert_file), (label, key_file))
+    }
+
+    /// Read and check a certificate and its key; each problem is reported
+    /// under the variable (or label) paired with its path.
+    fn certificate_from(
+        &mut self,
+        (cert_var, cert_file): (&str, &str),
+        (key_var, key_file): (&str, &str),
+    ) -> Option<CertificateConfig> {
         let algorithm: AssertionAlg = self
             .parsed("GRAPH_ASSERTION_ALG", Some("PS256"))
             .unwrap_or_default();
-        let certificate_der = self
-            .read("GRAPH_CLIENT_CERTIFICATE_FILE", &cert_file)
-            .and_then(|pem| {
-                let der = crate::graph::certificate_der_from_pem(&pem);
-                if der.is_none() {
-                    self.issue(
-                        "GRAPH_CLIENT_CERTIFICATE_FILE",
-                        "holds no PEM CERTIFICATE block",
-                    );
-                }
-                der
-            })?;
-        let private_key_pem = SecretString::from(self.read("GRAPH_CLIENT_KEY_FILE", &key_file)?);
+        let certificate_der = self.read(cert_var, cert_file).and_then(|pem| {
+            let der = crate::graph::certificate_der_from_pem(&pem);
+            if der.is_none() {
+                self.issue(
+                    cert_var,
+                    format!("{cert_file:?} holds no PEM CERTIFICATE block"),
+                );
+            }
+            der
+        })?;
+        let private_key_pem = SecretString::from(self.read(key_var, key_file)?);
         if let Err(e) = crate::graph::check_private_key(&private_key_pem, algorithm) {
             self.issue(
-                "GRAPH_CLIENT_KEY_FILE",
-                format!("unusable RSA private key: {e}"),
+                key_var,
+                format!("unusable RSA private key in {key_file:?}: {e}"),
             );
         }
         Some(CertificateConfig {

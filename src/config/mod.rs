@@ -12,6 +12,7 @@ use secrecy::SecretString;
 mod auth;
 mod database;
 mod graph;
+mod tenants;
 mod webhooks;
 
 /// Prefix of every variable the service reads.
@@ -27,7 +28,11 @@ pub struct Config {
     pub lease_ttl: Duration,
     pub policy_file: PathBuf,
     pub auth: crate::auth::AuthSettings,
+    /// The GRAPH_* settings: the one tenant without a tenants file, else
+    /// the defaults every tenant in it starts from.
     pub graph: GraphConfig,
+    /// The tenants of `GUEST_RESET_TENANTS_FILE`; empty without the file.
+    pub tenants: Vec<TenantConfig>,
     pub reset: ResetDefaults,
     /// How long `Idempotency-Key`s and their answers are kept.
     pub idempotency_retention: Duration,
@@ -43,6 +48,7 @@ pub struct Config {
 
 pub use database::Database;
 pub use graph::{CertificateConfig, GraphConfig};
+pub use tenants::{DEFAULT_TENANT, TenantConfig, valid_name as valid_tenant_name};
 pub use webhooks::{Callback, FieldMap, WebhookConfig, WebhookSource};
 
 /// Per-caller request rate (`RATE_LIMIT_*`): `burst` requests at once,
@@ -113,6 +119,9 @@ impl Config {
             lookup: &lookup,
             issues: Vec::new(),
         };
+        let tenants_file = env.get("TENANTS_FILE").is_some();
+        let graph = env.graph(!tenants_file);
+        let tenants = env.tenants(&graph).unwrap_or_default();
         let config = Config {
             listen: env
                 .parsed("LISTEN_ADDR", Some("127.0.0.1:8080"))
@@ -125,7 +134,8 @@ impl Config {
             ),
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
             auth: env.auth(),
-            graph: env.graph(),
+            graph,
+            tenants,
             rate_limit: RateLimit {
                 per_minute: env
                     .parsed("RATE_LIMIT_PER_MINUTE", Some("120"))
@@ -163,6 +173,14 @@ impl Config {
             false => Err(ConfigError(env.issues)),
         }
     }
+}
+
+/// An absolute http(s) URL without a trailing slash, or `None`.
+fn absolute_url(value: &str) -> Option<String> {
+    let ok = reqwest::Url::parse(value)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .unwrap_or(false);
+    ok.then(|| value.trim_end_matches('/').to_owned())
 }
 
 /// Reads prefixed variables and remembers every problem instead of stopping
@@ -220,10 +238,7 @@ impl Env<'_> {
 
     fn url(&mut self, name: &str, default: Option<&str>) -> String {
         let value: String = self.parsed(name, default).unwrap_or_default();
-        let ok = reqwest::Url::parse(&value)
-            .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .unwrap_or(false);
-        if !value.is_empty() && !ok {
+        if !value.is_empty() && absolute_url(&value).is_none() {
             self.issue(name, format!("{value:?} is not an absolute http(s) URL"));
         }
         value.trim_end_matches('/').to_owned()
@@ -285,5 +300,7 @@ impl Env<'_> {
 mod tests;
 #[cfg(test)]
 mod tests_database;
+#[cfg(test)]
+mod tests_tenants;
 #[cfg(test)]
 mod tests_webhooks;

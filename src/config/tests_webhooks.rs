@@ -101,6 +101,11 @@ fn each_mistake_in_a_sources_file_is_named() {
             vec![("S", "s"), ("C", WHSEC)],
             "must be https",
         ),
+        (
+            "[[source]]\nname = \"x\"\nscheme = \"zendesk\"\nsecret_vars = [\"S\"]\ntenant = \"contoso\"\nfields = { user = \"/g\", tenant = \"/t\" }",
+            vec![("S", "s")],
+            "set either `tenant` (fixed) or `fields.tenant`",
+        ),
     ];
     for (text, env, wanted) in cases {
         let err = with_file(text, &env).expect_err(wanted);

@@ -28,6 +28,9 @@ pub struct WebhookSource {
     pub apps: Vec<String>,
     pub fields: FieldMap,
     pub callback: Option<Callback>,
+    /// The tenant (name or id) every delivery is for; otherwise
+    /// `fields.tenant` reads it from the body (or the only tenant is used).
+    pub tenant: Option<String>,
 }
 
 /// JSON Pointers (RFC 6901) into the delivered body.
@@ -35,6 +38,8 @@ pub struct WebhookSource {
 #[serde(deny_unknown_fields)]
 pub struct FieldMap {
     pub user: String,
+    /// The tenant's name or id, when the source does not fix one.
+    pub tenant: Option<String>,
     pub new_email: Option<String>,
     pub ticket: Option<String>,
     pub reason: Option<String>,
@@ -89,6 +94,7 @@ struct SourceEntry {
     apps: Vec<String>,
     fields: FieldMap,
     callback: Option<CallbackEntry>,
+    tenant: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +175,7 @@ impl Env<'_> {
             apps: e.apps,
             fields: e.fields,
             callback,
+            tenant: e.tenant,
         })
     }
 
@@ -209,6 +216,7 @@ fn source_problem(e: &SourceEntry) -> Option<String> {
         e.fields.send_invitation_message.as_ref(),
         e.fields.dry_run.as_ref(),
         e.fields.delivery_id.as_ref(),
+        e.fields.tenant.as_ref(),
     ];
     let bearer = e.scheme == Scheme::BearerJwt;
     if !name_ok {
@@ -221,6 +229,8 @@ fn source_problem(e: &SourceEntry) -> Option<String> {
         Some("scheme bearer-jwt needs `apps` (the client ids allowed to deliver)".into())
     } else if bearer != e.secret_vars.is_empty() {
         Some("`secret_vars` is required for signature schemes and not used by bearer-jwt".into())
+    } else if e.tenant.is_some() && e.fields.tenant.is_some() {
+        Some("set either `tenant` (fixed) or `fields.tenant` (read from the body), not both".into())
     } else if !(1..=3600).contains(&e.tolerance_secs) {
         Some("tolerance_secs must be between 1 and 3600".into())
     } else {

@@ -1,12 +1,11 @@
-//! The token endpoint and the application permissions in the token. There is
-//! no harmless way to try `PATCH /users/{id}` or `POST /invitations`, so
-//! those two are judged from the token's `roles` claim.
+//! The application permissions in the token. There is no harmless way to try
+//! `PATCH /users/{id}` or `POST /invitations`, so those two are judged from
+//! the token's `roles` claim.
 
-use super::{Check, grant};
-use crate::config::{Config, GraphConfig};
+use super::Check;
+use super::target::Target;
 use crate::graph::{GraphClient, GraphError, TokenGrants};
 
-pub(super) const TOKEN: &str = "token endpoint";
 const ROLES: &str = "application permissions";
 const RESET: &str = "permission: reset redemption (POST /invitations)";
 const OTHER_MAILS: &str = "permission: add address to otherMails (PATCH /users/{id})";
@@ -43,125 +42,27 @@ const OTHER_MAILS_NEED: Need = Need {
     recommend: "User.ReadWrite.All",
 };
 
-/// The client the doctor tests with: the service's settings, one attempt per
-/// call (the doctor reports what Graph answers instead of riding it out).
-pub(super) fn client(config: &GraphConfig) -> Result<GraphClient, Check> {
-    let mut settings = crate::app::graph_settings(config);
-    settings.retry.max_attempts = 1;
-    GraphClient::new(settings).map_err(|e| {
-        Check::failed(
-            TOKEN,
-            format!("cannot prepare the credentials: {e}"),
-            "check GUEST_RESET_GRAPH_CLIENT_KEY_FILE (an RSA private key in PEM)".into(),
-        )
-    })
-}
-
-pub(super) async fn token(client: &GraphClient, config: &GraphConfig) -> Check {
-    let url = format!(
-        "{}/{}/oauth2/v2.0/token",
-        config.authority_url, config.tenant_id
-    );
-    match client.check_token().await {
-        Ok(()) => {
-            let proof = match config.certificate {
-                Some(_) => "certificate",
-                None => "client secret",
-            };
-            Check::ok(TOKEN, format!("{url} accepted the {proof}"))
-        }
-        Err(GraphError::Token {
-            status,
-            error,
-            codes,
-        }) => {
-            let code = codes.first().copied();
-            let fix = token_fix(code, status, config);
-            let code = code.map_or(String::new(), |c| format!(", AADSTS{c}"));
-            let detail = format!("{url} refused the credentials ({status} {error}{code})");
-            Check::failed(TOKEN, detail, fix)
-        }
-        Err(e) => Check::failed(
-            TOKEN,
-            format!("{url} cannot be reached ({})", unreached(&e)),
-            "check GUEST_RESET_GRAPH_AUTHORITY_URL (https://login.microsoftonline.com in the \
-             global cloud) and that this host can reach it (DNS, proxy, firewall)"
-                .into(),
-        ),
-    }
-}
-
-/// Why the token request got no answer, without the client's "Graph" wording.
-fn unreached(error: &GraphError) -> String {
-    match error {
-        GraphError::Transport { message, .. } => message
-            .strip_prefix("token endpoint: ")
-            .unwrap_or(message)
-            .to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// The exact fix for a refusal of the token endpoint, by AADSTS code
-/// (graph.md §6.3; the certificate codes as the emulator sources them).
-fn token_fix(code: Option<u64>, status: u16, c: &GraphConfig) -> String {
-    let secret = "GUEST_RESET_GRAPH_CLIENT_SECRET (or GUEST_RESET_GRAPH_CLIENT_SECRET_FILE)";
-    match code {
-        Some(7000215) => format!(
-            "the client secret is wrong: set {secret} to the secret's Value (not its Secret ID) \
-             from app {}'s Certificates & secrets",
-            c.client_id
-        ),
-        Some(7000222) => format!(
-            "the client secret has expired: add a new secret to app {} and set {secret}",
-            c.client_id
-        ),
-        Some(700016 | 700011) => format!(
-            "no app {} in tenant {}: check GUEST_RESET_GRAPH_CLIENT_ID (the Application (client) \
-             ID) and GUEST_RESET_GRAPH_TENANT_ID",
-            c.client_id, c.tenant_id
-        ),
-        Some(90002) => "the tenant does not exist: check GUEST_RESET_GRAPH_TENANT_ID and, in a \
-             national cloud, GUEST_RESET_GRAPH_AUTHORITY_URL"
-            .into(),
-        Some(700027) => format!(
-            "the certificate is not registered on app {} (or has expired): upload the \
-             certificate in GUEST_RESET_GRAPH_CLIENT_CERTIFICATE_FILE to the app registration \
-             (Certificates & secrets) and check that GUEST_RESET_GRAPH_CLIENT_KEY_FILE is its key",
-            c.client_id
-        ),
-        Some(700021 | 700023 | 50048) => "the client assertion names another app or authority: \
-             check GUEST_RESET_GRAPH_CLIENT_ID and GUEST_RESET_GRAPH_AUTHORITY_URL"
-            .into(),
-        Some(70011 | 500011 | 28000) => "the requested scope names no Graph resource: check \
-             GUEST_RESET_GRAPH_URL (it must be the Graph of GUEST_RESET_GRAPH_AUTHORITY_URL's cloud)"
-            .into(),
-        _ if status == 429 || status >= 500 => {
-            "the token endpoint is throttling or unavailable: run the doctor again later".into()
-        }
-        Some(other) => format!("look up https://login.microsoftonline.com/error?code={other}"),
-        None => "check GUEST_RESET_GRAPH_AUTHORITY_URL points at the Microsoft identity platform"
-            .into(),
-    }
-}
-
-/// What the token's `roles` claim allows.
-pub(super) async fn permissions(client: &GraphClient, config: &Config) -> Vec<Check> {
-    let client_id = &config.graph.client_id;
+/// What the token's `roles` claim allows; `other_mails`: whether the service
+/// writes `otherMails` (GUEST_RESET_ALLOW_OTHER_MAILS_WRITE).
+pub(super) async fn permissions(
+    client: &GraphClient,
+    target: &Target,
+    other_mails: bool,
+) -> Vec<Check> {
     let grants = match client.granted_roles().await {
         Ok(grants) => grants,
-        Err(e) => return undecodable(&e, client_id),
+        Err(e) => return undecodable(&e, &target.graph.client_id),
     };
-    let other_mails = match config.reset.allow_other_mails_write {
-        true => judge(&OTHER_MAILS_NEED, &grants, client_id),
+    let other_mails = match other_mails {
+        true => judge(&OTHER_MAILS_NEED, &grants, target),
         false => Check::skipped(
             OTHER_MAILS,
             "not used: GUEST_RESET_ALLOW_OTHER_MAILS_WRITE is false",
         ),
     };
     vec![
-        roles(&grants, client_id),
-        judge(&RESET_NEED, &grants, client_id),
+        roles(&grants, target),
+        judge(&RESET_NEED, &grants, target),
         other_mails,
     ]
 }
@@ -184,7 +85,8 @@ fn undecodable(error: &GraphError, client_id: &str) -> Vec<Check> {
     checks
 }
 
-fn roles(grants: &TokenGrants, client_id: &str) -> Check {
+fn roles(grants: &TokenGrants, target: &Target) -> Check {
+    let client_id = &target.graph.client_id;
     let scopes = match grants.scp.as_deref().filter(|s| !s.is_empty()) {
         Some(scp) => {
             format!("delegated scopes ({scp}) are ignored: the service calls Graph app-only")
@@ -198,14 +100,14 @@ fn roles(grants: &TokenGrants, client_id: &str) -> Check {
     );
     if grants.roles.is_empty() {
         let detail = format!("the token's roles claim is empty ({whose}); {scopes}");
-        let fix = grant("User.ReadWrite.All and User.Read.All", client_id);
+        let fix = target.grant("User.ReadWrite.All and User.Read.All");
         return Check::missing(ROLES, detail, fix);
     }
     let detail = format!("roles: {} ({whose}); {scopes}", grants.roles.join(", "));
     Check::ok(ROLES, detail)
 }
 
-fn judge(need: &Need, grants: &TokenGrants, client_id: &str) -> Check {
+fn judge(need: &Need, grants: &TokenGrants, target: &Target) -> Check {
     let how = "judged from the token's roles: there is no harmless test call for this write";
     if let Some(role) = need.accepted.iter().find(|role| grants.has_any(&[**role])) {
         return Check::ok(need.what, format!("{role} granted ({how})"));
@@ -214,7 +116,7 @@ fn judge(need: &Need, grants: &TokenGrants, client_id: &str) -> Check {
     if need.what == RESET && grants.has_any(&["User.Invite.All"]) {
         detail.push_str("; User.Invite.All only invites, it cannot reset a redemption");
     }
-    Check::missing(need.what, detail, grant(need.recommend, client_id))
+    Check::missing(need.what, detail, target.grant(need.recommend))
 }
 
 #[cfg(test)]
@@ -229,9 +131,17 @@ mod tests {
         }
     }
 
+    fn target(client_id: &str, shared_app: bool) -> Target {
+        Target::demo(client_id, shared_app, shared_app)
+    }
+
     #[test]
     fn invite_only_apps_are_told_to_add_user_readwrite_all() {
-        let check = judge(&RESET_NEED, &grants(&["User.Invite.All"]), "app-1");
+        let check = judge(
+            &RESET_NEED,
+            &grants(&["User.Invite.All"]),
+            &target("app-1", false),
+        );
         assert_eq!(check.status, Status::Missing);
         assert!(check.detail.contains("User.Invite.All only invites"));
         assert_eq!(
@@ -245,24 +155,20 @@ mod tests {
 
     #[test]
     fn user_mail_readwrite_all_is_enough_for_other_mails_but_not_for_the_reset() {
-        let g = grants(&["User-Mail.ReadWrite.All"]);
-        assert_eq!(judge(&OTHER_MAILS_NEED, &g, "a").status, Status::Ok);
-        assert_eq!(judge(&RESET_NEED, &g, "a").status, Status::Missing);
+        let (g, t) = (grants(&["User-Mail.ReadWrite.All"]), target("a", false));
+        assert_eq!(judge(&OTHER_MAILS_NEED, &g, &t).status, Status::Ok);
+        assert_eq!(judge(&RESET_NEED, &g, &t).status, Status::Missing);
     }
 
     #[test]
-    fn a_wrong_secret_points_at_the_secret_variables() {
-        let config = crate::demo::config(
-            ([127, 0, 0, 1], 0).into(),
-            std::path::Path::new("."),
-            "p.toml".into(),
-            ([127, 0, 0, 1], 9).into(),
-        );
-        let fix = token_fix(Some(7000215), 401, &config.graph);
-        assert!(
-            fix.contains(
-                "GUEST_RESET_GRAPH_CLIENT_SECRET (or GUEST_RESET_GRAPH_CLIENT_SECRET_FILE)"
-            )
-        );
+    fn a_shared_app_missing_a_permission_is_told_to_consent_again_in_the_tenant() {
+        let t = target("app-1", true);
+        let check = judge(&RESET_NEED, &grants(&["User.Read.All"]), &t);
+        let fix = check.fix.unwrap();
+        assert!(fix.contains(&format!(
+            "grant admin consent in tenant {}",
+            t.graph.tenant_id
+        )));
+        assert!(fix.contains(&t.consent_url()), "{fix}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Check, access, reads};
+use super::{Check, access, reads, token};
 use crate::config::{Config, ConfigError};
 use crate::policy::Policy;
 
@@ -24,7 +24,7 @@ pub(super) fn config_failed(error: &ConfigError) -> Vec<Check> {
             ),
         )
     });
-    let skipped = [POLICY, DATABASE, access::TOKEN]
+    let skipped = [POLICY, DATABASE, token::TOKEN]
         .iter()
         .chain(access::CHECKS)
         .chain(reads::CHECKS)
@@ -33,6 +33,15 @@ pub(super) fn config_failed(error: &ConfigError) -> Vec<Check> {
 }
 
 pub(super) fn config_ok(config: &Config) -> Check {
+    if !config.tenants.is_empty() {
+        let names: Vec<&str> = config.tenants.iter().map(|t| t.name.as_str()).collect();
+        let detail = format!(
+            "every GUEST_RESET_* variable is valid ({} tenant(s) in GUEST_RESET_TENANTS_FILE: {})",
+            names.len(),
+            names.join(", ")
+        );
+        return Check::ok(CONFIGURATION, detail);
+    }
     let g = &config.graph;
     let credential = match g.certificate {
         Some(_) => "certificate",

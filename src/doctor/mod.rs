@@ -2,13 +2,17 @@
 //! the configuration, the policy file and the audit database path, gets a
 //! Graph token, reads the application permissions the token carries, makes one
 //! harmless read per Graph read call the service uses, and reports each step as
-//! a checklist line with the exact fix. It never writes to Graph and never
-//! prints a secret or a token.
+//! a checklist line with the exact fix. The Graph checks run for every tenant
+//! in force (side by side), or for the one `--tenant` names. It never writes
+//! to Graph and never prints a secret or a token.
 
 mod access;
 mod local;
 mod reads;
 mod report;
+mod target;
+mod tenants;
+mod token;
 
 use serde::Serialize;
 
@@ -33,6 +37,10 @@ pub enum Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub status: Status,
+    /// The tenant a Graph check ran in; unset for the local checks, and for
+    /// the one `default` tenant without a tenants file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// What was checked, e.g. "token endpoint".
     pub what: String,
     /// What was found.
@@ -46,6 +54,7 @@ impl Check {
     fn new(status: Status, what: &str, detail: String, fix: Option<String>) -> Check {
         Check {
             status,
+            tenant: None,
             what: what.to_owned(),
             detail,
             fix,
@@ -71,6 +80,12 @@ impl Check {
 
 /// Every check against `config`, the outcome of loading the environment.
 pub async fn run(config: Result<Config, ConfigError>) -> Report {
+    run_for(config, None).await
+}
+
+/// Like [`run`], with the Graph checks for the tenant named `only` alone
+/// (the local checks still run); an unknown name is a failed check.
+pub async fn run_for(config: Result<Config, ConfigError>, only: Option<&str>) -> Report {
     let config = match config {
         Ok(config) => config,
         Err(error) => return Report::new(local::config_failed(&error)),
@@ -80,8 +95,16 @@ pub async fn run(config: Result<Config, ConfigError>) -> Report {
         local::policy(&config.policy_file),
         database(&config.database).await,
     ];
-    checks.extend(graph_checks(&config).await);
-    Report::new(checks)
+    let targets = match tenants::select(&config, only) {
+        Ok(targets) => targets,
+        Err(unknown) => {
+            checks.push(unknown);
+            return Report::new(checks);
+        }
+    };
+    let (graph, headings) = tenants::check_all(targets, config.reset.allow_other_mails_write).await;
+    checks.extend(graph);
+    Report::with_headings(checks, headings)
 }
 
 async fn database(database: &crate::config::Database) -> Check {
@@ -96,33 +119,6 @@ async fn database(database: &crate::config::Database) -> Check {
             ),
         },
     }
-}
-
-/// Token, permissions and reads; later ones are skipped when there is no token.
-async fn graph_checks(config: &Config) -> Vec<Check> {
-    let client = match access::client(&config.graph) {
-        Ok(client) => client,
-        Err(check) => return skipping_after(check),
-    };
-    let token = access::token(&client, &config.graph).await;
-    if token.status != Status::Ok {
-        return skipping_after(token);
-    }
-    let mut checks = vec![token];
-    checks.extend(access::permissions(&client, config).await);
-    checks.extend(reads::probe(&client, &config.graph.client_id).await);
-    checks
-}
-
-fn skipping_after(failed: Check) -> Vec<Check> {
-    let mut checks = vec![failed];
-    checks.extend(
-        access::CHECKS
-            .iter()
-            .chain(reads::CHECKS)
-            .map(|what| Check::skipped(what, "needs a Graph token")),
-    );
-    checks
 }
 
 /// The fix for a missing application permission.

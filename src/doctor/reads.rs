@@ -1,7 +1,8 @@
 //! One harmless read per Graph read call the service makes: the same
 //! request (or its first page), so Graph itself says whether the app may.
 
-use super::{Check, grant};
+use super::Check;
+use super::target::Target;
 use crate::graph::{Call, GraphClient, GraphError};
 
 const FIND: &str = "read: find users by email (GET /users?$filter=...)";
@@ -19,10 +20,10 @@ const NOBODY: &str = "guest-reset-doctor@doctor.invalid";
 /// among the permissions that allow it (user-list-transitivememberof).
 const READ_PERMISSION: &str = "User.Read.All";
 
-pub(super) async fn probe(client: &GraphClient, client_id: &str) -> Vec<Check> {
+pub(super) async fn probe(client: &GraphClient, target: &Target) -> Vec<Check> {
     let find = match client.find_users_by_email(NOBODY).await {
         Ok(_) => Check::ok(FIND, format!("Graph answered 200 (looked for {NOBODY})")),
-        Err(e) => failure(FIND, &e, client_id),
+        Err(e) => failure(FIND, &e, target),
     };
     let user = match client.any_user_id().await {
         Ok(Call {
@@ -30,7 +31,7 @@ pub(super) async fn probe(client: &GraphClient, client_id: &str) -> Vec<Check> {
         }) => id,
         Ok(_) => return with_skipped(find, "the directory lists no user to read"),
         Err(e) => {
-            let mut checks = vec![find, failure(GET, &e, client_id)];
+            let mut checks = vec![find, failure(GET, &e, target)];
             checks.push(Check::skipped(MEMBERSHIPS, "needs a user to read"));
             return checks;
         }
@@ -44,11 +45,11 @@ pub(super) async fn probe(client: &GraphClient, client_id: &str) -> Vec<Check> {
             format!("Graph answered 404 for user {user}, which it had just listed"),
             "run the doctor again (directory replication delay)".into(),
         ),
-        Err(e) => failure(GET, &e, client_id),
+        Err(e) => failure(GET, &e, target),
     };
     let memberships = match client.first_membership(&user).await {
         Ok(_) => Check::ok(MEMBERSHIPS, format!("Graph answered 200 (user {user})")),
-        Err(e) => failure(MEMBERSHIPS, &e, client_id),
+        Err(e) => failure(MEMBERSHIPS, &e, target),
     };
     vec![find, get, memberships]
 }
@@ -63,7 +64,7 @@ fn with_skipped(find: Check, why: &str) -> Vec<Check> {
 
 /// A refused read: a missing permission when Graph says so, else what Graph
 /// answered and where to look.
-fn failure(what: &str, error: &GraphError, client_id: &str) -> Check {
+fn failure(what: &str, error: &GraphError, target: &Target) -> Check {
     let request_id = error
         .request_id()
         .map_or(String::new(), |id| format!(", request-id {id}"));
@@ -71,25 +72,29 @@ fn failure(what: &str, error: &GraphError, client_id: &str) -> Check {
         GraphError::Api { status, code, .. } if denied(*status, code) => Check::missing(
             what,
             format!("Graph answered {status} {code}{request_id}: the app lacks the permission"),
-            grant(READ_PERMISSION, client_id),
+            target.grant(READ_PERMISSION),
         ),
         GraphError::Api { status, code, .. } => Check::failed(
             what,
             format!("Graph answered {status} {code}{request_id}"),
-            api_fix(*status, code),
+            api_fix(*status, code, target),
         ),
         GraphError::Transport { .. } | GraphError::Decode(_) => Check::failed(
             what,
             error.to_string(),
-            "check GUEST_RESET_GRAPH_URL (https://graph.microsoft.com in the global cloud, without \
-             /v1.0) and that this host can reach it"
-                .into(),
+            format!(
+                "check {} (https://graph.microsoft.com in the global cloud, without /v1.0) and \
+                 that this host can reach it",
+                target.graph_url_setting()
+            ),
         ),
-        GraphError::Token { .. } | GraphError::CircuitOpen { .. } => Check::failed(
-            what,
-            error.to_string(),
-            "run the doctor again; if it persists, see the token endpoint line".into(),
-        ),
+        GraphError::Token { .. } | GraphError::CircuitOpen { .. } | GraphError::Budget { .. } => {
+            Check::failed(
+                what,
+                error.to_string(),
+                "run the doctor again; if it persists, see the token endpoint line".into(),
+            )
+        }
     }
 }
 
@@ -103,15 +108,20 @@ fn denied(status: u16, code: &str) -> bool {
         )
 }
 
-fn api_fix(status: u16, code: &str) -> String {
+fn api_fix(status: u16, code: &str, target: &Target) -> String {
     match (status, code) {
-        (401, "InvalidAuthenticationToken") => "Graph does not accept the token: \
-             GUEST_RESET_GRAPH_URL and GUEST_RESET_GRAPH_AUTHORITY_URL must be the same cloud"
-            .into(),
+        (401, "InvalidAuthenticationToken") => format!(
+            "Graph does not accept the token: {} and {} must be the same cloud",
+            target.graph_url_setting(),
+            target.authority_setting()
+        ),
         (429, _) | (500..=599, _) => {
             "Graph is throttling or unavailable: run the doctor again later".into()
         }
-        _ => "unexpected for this read: check that GUEST_RESET_GRAPH_URL is Microsoft Graph".into(),
+        _ => format!(
+            "unexpected for this read: check that {} is Microsoft Graph",
+            target.graph_url_setting()
+        ),
     }
 }
 
@@ -119,6 +129,10 @@ fn api_fix(status: u16, code: &str) -> String {
 mod tests {
     use super::*;
     use crate::doctor::Status;
+
+    fn target(client_id: &str) -> Target {
+        Target::demo(client_id, false, false)
+    }
 
     fn api(status: u16, code: &str) -> GraphError {
         GraphError::Api {
@@ -135,7 +149,7 @@ mod tests {
         let check = failure(
             MEMBERSHIPS,
             &api(403, "Authorization_RequestDenied"),
-            "app-1",
+            &target("app-1"),
         );
         assert_eq!(check.status, Status::Missing);
         assert!(
@@ -153,7 +167,7 @@ mod tests {
 
     #[test]
     fn other_graph_errors_are_failures_not_missing_permissions() {
-        let check = failure(GET, &api(503, "serviceNotAvailable"), "a");
+        let check = failure(GET, &api(503, "serviceNotAvailable"), &target("a"));
         assert_eq!(check.status, Status::Failed);
         assert!(check.fix.unwrap().contains("again later"));
     }

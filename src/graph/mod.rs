@@ -7,6 +7,7 @@
 
 mod assertion;
 mod breaker;
+mod budget;
 mod invitations;
 mod probe;
 mod retry;
@@ -23,6 +24,7 @@ use tokio::sync::Semaphore;
 
 pub use assertion::{AssertionAlg, certificate_der_from_pem, check_private_key};
 pub use breaker::BreakerSettings;
+pub use budget::BudgetSettings;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
 pub use probe::TokenGrants;
 pub use retry::RetrySettings;
@@ -71,6 +73,10 @@ pub enum GraphError {
     /// `retry_after` has passed.
     #[error("Graph circuit open; retry after {retry_after:?}")]
     CircuitOpen { retry_after: Duration },
+    /// The tenant's invitation budget (Graph's per-tenant limit) had no
+    /// slot before the call's deadline; nothing was sent.
+    #[error("the tenant's invitation budget is used up; retry after {retry_after:?}")]
+    Budget { retry_after: Duration },
 }
 
 impl GraphError {
@@ -103,6 +109,8 @@ impl GraphError {
 /// Settings of the client, independent of where they come from.
 #[derive(Debug, Clone)]
 pub struct GraphSettings {
+    /// The tenant's name, as metrics label it.
+    pub tenant: String,
     /// Graph root, e.g. `https://graph.microsoft.com` (no version, no slash).
     pub graph_url: String,
     pub credentials: Credentials,
@@ -120,7 +128,11 @@ pub struct GraphClient {
     tokens: Arc<token::TokenSource>,
     timeout: Duration,
     retry: RetrySettings,
+    /// The tenant's name (metrics label).
+    tenant: Arc<str>,
     limiter: Arc<Semaphore>,
+    /// `POST /invitations` per window in this tenant.
+    invitations: Arc<budget::Budget>,
     breaker: Arc<breaker::Breaker>,
     counters: Arc<stats::Counters>,
 }
@@ -144,7 +156,9 @@ impl GraphClient {
             base,
             tokens: Arc::new(token::TokenSource::new(settings.credentials)?),
             timeout: settings.timeout,
+            tenant: Arc::from(settings.tenant.as_str()),
             limiter: Arc::new(Semaphore::new(retry.max_concurrency.max(1))),
+            invitations: Arc::new(budget::Budget::new(retry.invitations)),
             breaker: Arc::new(breaker::Breaker::new(retry.breaker.clone())),
             retry,
             counters: Arc::default(),

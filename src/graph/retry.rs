@@ -25,6 +25,8 @@ pub struct RetrySettings {
     pub max_concurrency: usize,
     /// When the circuit opens (a failure rate over a window) and for how long.
     pub breaker: BreakerSettings,
+    /// `POST /invitations` sent per window at most (Graph's per-tenant limit).
+    pub invitations: super::BudgetSettings,
     /// The replication-lag schedule (after adding the email, Graph's "doesn't
     /// match any emails" 400): waits from `lag_base`, doubling up to
     /// `lag_max`, for as long as the deadline allows; not capped by
@@ -43,6 +45,7 @@ impl Default for RetrySettings {
             deadline: Duration::from_secs(25),
             max_concurrency: 16,
             breaker: BreakerSettings::default(),
+            invitations: super::BudgetSettings::default(),
             lag_base: Duration::from_millis(250),
             lag_max: Duration::from_secs(2),
         }
@@ -144,7 +147,8 @@ pub(crate) fn is_trouble(error: &GraphError, truncated: bool) -> bool {
         GraphError::Api { status, .. } | GraphError::Token { status, .. } => *status >= 500,
         GraphError::Transport { .. } => true,
         GraphError::Decode(_) => truncated,
-        GraphError::CircuitOpen { .. } => false,
+        // Our own limits are not Graph's trouble.
+        GraphError::CircuitOpen { .. } | GraphError::Budget { .. } => false,
     }
 }
 

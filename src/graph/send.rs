@@ -89,7 +89,7 @@ impl GraphClient {
             .is_some_and(|(error, truncated)| retry::is_trouble(error, *truncated));
         if self.breaker.record(trouble, std::time::Instant::now()) {
             Counters::bump(&self.counters.circuit_opened);
-            crate::metrics::graph_circuit_opened();
+            crate::metrics::graph_circuit_opened(&self.tenant);
             tracing::warn!("Graph circuit opened");
         }
         result.map_err(|(error, _)| error)
@@ -148,9 +148,9 @@ impl GraphClient {
             };
             tracing::info!(error = %failure.error, wait_ms = wait.as_millis(), lag, "retrying Graph call");
             Counters::bump(&self.counters.retries);
-            crate::metrics::graph_retry(req.what);
+            crate::metrics::graph_retry(&self.tenant, req.what);
             if lag {
-                crate::metrics::graph_replication_lag_retry();
+                crate::metrics::graph_replication_lag_retry(&self.tenant);
             }
             tokio::time::sleep(wait).await;
         }
@@ -222,10 +222,16 @@ impl GraphClient {
         parse: Parse<T>,
     ) -> Result<Call<T>, Failure> {
         let token = self.token(deadline).await?;
+        // Every attempt counts against the tenant's invitation limit.
+        let invitation = matches!(req.replay, Replay::OnlyIfNotActed { .. });
+        if invitation && !self.invitations.take(deadline).await {
+            let retry_after = self.retry.invitations.window;
+            return Err(GraphError::Budget { retry_after }.into());
+        }
         let started = Instant::now();
         let sent = self.request(req, &token, deadline).send().await;
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());
-        crate::metrics::graph_exchange(req.what, status, started.elapsed());
+        crate::metrics::graph_exchange(&self.tenant, req.what, status, started.elapsed());
         let response = sent.map_err(GraphError::transport)?;
         let (status, request_id) = (response.status(), header(&response, "request-id"));
         let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));

@@ -1,6 +1,8 @@
 //! `GET /v1/whoami` (any authenticated caller) and
 //! `POST /v1/admin/policy/reload` (permission `admin`).
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -11,13 +13,15 @@ use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
 use crate::auth::Identity;
-use crate::policy::{Effect, Permission, PolicyError};
+use crate::policy::{Effect, Permission, PolicyError, TenantRef};
 use crate::problem::ProblemType;
 
 #[derive(Serialize)]
 struct WhoAmI<'a> {
     identity: &'a Identity,
     permissions: Vec<&'static str>,
+    /// For each permission held, the configured tenants where it holds.
+    tenants: BTreeMap<&'static str, Vec<String>>,
     policy_version: String,
     /// The rules whose caller selector covers this caller.
     rules: Vec<RuleView>,
@@ -41,13 +45,41 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
             description: r.description.clone(),
         })
         .collect();
+    let tenants = tenants_by_permission(&state, &caller, &policy);
     Json(WhoAmI {
         identity: &caller.identity,
         permissions: caller.permissions.iter().map(|p| p.as_str()).collect(),
+        tenants,
         policy_version: policy.version.clone(),
         rules,
     })
     .into_response()
+}
+
+/// For each permission the caller holds, the configured tenants where the
+/// grants give it.
+fn tenants_by_permission(
+    state: &AppState,
+    caller: &Caller,
+    policy: &crate::policy::Policy,
+) -> BTreeMap<&'static str, Vec<String>> {
+    let who = caller.identity.policy_caller();
+    let in_scope = |p: Permission| {
+        let scope = policy.scope(&who, p);
+        let tenants = state.resets.tenants().iter();
+        tenants
+            .filter(|t| {
+                let here = TenantRef {
+                    name: &t.name,
+                    id: Some(&t.id),
+                };
+                scope.covers(&here)
+            })
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let held = caller.permissions.iter();
+    held.map(|p| (p.as_str(), in_scope(*p))).collect()
 }
 
 #[instrument(skip_all)]

@@ -11,7 +11,8 @@ use tracing::instrument;
 use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
-use super::resets::{ResetView, require_read};
+use super::resets::ResetView;
+use super::visibility::{ReadScope, require_read};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::record::{Status, normalise_timestamp};
@@ -27,6 +28,7 @@ pub struct ListParams {
     ticket: Option<String>,
     requested_by: Option<String>,
     requested_by_name: Option<String>,
+    tenant: Option<String>,
     since: Option<String>,
     until: Option<String>,
     cursor: Option<String>,
@@ -58,9 +60,8 @@ pub async fn list(
     if !caller.has(Permission::ResetsReadAll) {
         // Only the caller's own: whoever else `requested_by` names is ignored.
         filter.requested_by = None;
-        filter.requester_subject = Some(caller.identity.subject.clone());
-        filter.requester_issuer = Some(caller.identity.issuer.clone());
     }
+    filter.visible = ReadScope::of(&state, &caller).visible(&caller);
     let records = match state.resets.list(&filter).await {
         Ok(r) => r,
         Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
@@ -81,15 +82,22 @@ pub async fn list(
 }
 
 /// The longest value of each text filter (as in openapi.yaml).
-const TEXT_LIMITS: [(&str, usize); 4] = [
+const TEXT_LIMITS: [(&str, usize); 5] = [
     ("user", 256),
     ("ticket", 128),
     ("requested_by", 256),
     ("requested_by_name", 256),
+    ("tenant", 64),
 ];
 
 fn filter(p: ListParams) -> Result<ListFilter, String> {
-    let texts = [&p.user, &p.ticket, &p.requested_by, &p.requested_by_name];
+    let texts = [
+        &p.user,
+        &p.ticket,
+        &p.requested_by,
+        &p.requested_by_name,
+        &p.tenant,
+    ];
     for ((name, max), value) in TEXT_LIMITS.iter().zip(texts) {
         if value.as_ref().is_some_and(|v| v.chars().count() > *max) {
             return Err(format!("{name}: at most {max} characters"));
@@ -130,6 +138,8 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         since: time(p.since, "since")?,
         until: time(p.until, "until")?,
         before_id: p.cursor,
+        tenant: p.tenant,
+        visible: None,
         limit,
     })
 }

@@ -36,7 +36,7 @@ async fn scrape(state: &AppState) -> Response {
         queue_depth,
         oldest_queued: oldest.as_deref().map_or_else(Default::default, age),
         in_flight: state.in_flight.count() as u64,
-        circuit_open: state.resets.circuit_open(),
+        circuit_open: state.resets.circuits_open(),
     };
     (
         [(CONTENT_TYPE, metrics::CONTENT_TYPE)],

@@ -14,6 +14,7 @@ pub use idempotency::claim as idempotency_claim;
 pub mod problem;
 pub mod request_id;
 mod resets;
+mod visibility;
 
 use std::sync::Arc;
 
@@ -102,23 +103,48 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// Ready when the audit database answers, a Graph token can be had (cached)
-/// and, with an OIDC issuer, its signing keys are known. Says which failed.
+/// in at least one tenant and, with an OIDC issuer, its signing keys are
+/// known: one customer's outage must not take the service out of a load
+/// balancer that also serves the others. `checks.tenants` names each
+/// tenant's state (an open circuit is reported; requests then answer 503
+/// with Retry-After themselves).
 async fn readyz(State(state): State<AppState>) -> Response {
-    let ((db, token), keys) = tokio::join!(state.resets.readiness(), state.auth.refresh_keys());
+    let ((db, tenants), keys) = tokio::join!(state.resets.readiness(), state.auth.refresh_keys());
     let verdict = |ok: bool, bad: &'static str| if ok { "ok" } else { bad };
+    let working = tenants.iter().filter(|t| t.token.is_ok()).count();
+    let per_tenant: serde_json::Map<String, serde_json::Value> = tenants
+        .iter()
+        .map(|t| {
+            let state = match (&t.token, t.circuit_open) {
+                (Err(_), _) => "token_unavailable",
+                (Ok(()), true) => "circuit_open",
+                (Ok(()), false) => "ok",
+            };
+            (t.name.clone(), state.into())
+        })
+        .collect();
     let checks = serde_json::json!({
         "database": verdict(db.is_ok(), "unreachable"),
-        "graph_token": verdict(token.is_ok(), "unavailable"),
+        "graph_token": verdict(working > 0, "unavailable"),
         "auth_keys": verdict(keys.is_ok(), "unavailable"),
+        "tenants": per_tenant,
     });
-    if db.is_ok() && token.is_ok() && keys.is_ok() {
+    let failing: Vec<String> = tenants
+        .into_iter()
+        .filter_map(|t| t.token.err().map(|e| format!("tenant {}: {e}", t.name)))
+        .collect();
+    if !failing.is_empty() {
+        tracing::warn!(?failing, "Graph token unavailable");
+    }
+    if db.is_ok() && working > 0 && keys.is_ok() {
         return axum::Json(serde_json::json!({ "status": "ready", "checks": checks }))
             .into_response();
     }
+    let no_token = (working == 0).then(|| "no tenant has a Graph token".to_owned());
     let why = [
         db.err().map(|e| e.to_string()),
-        token.err().map(|e| e.to_string()),
         keys.err().map(|e| e.to_string()),
+        no_token,
     ];
     tracing::warn!(reasons = ?why.iter().flatten().collect::<Vec<_>>(), "not ready");
     problem::Problem::new(

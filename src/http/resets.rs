@@ -12,6 +12,7 @@ use tracing::{Instrument, instrument};
 use super::auth::Caller;
 use super::problem::Problem;
 use super::request_id;
+use super::visibility::{ReadScope, require_read};
 use super::{AppState, idempotency};
 use crate::json_object::{self, BodyError};
 use crate::policy::Permission;
@@ -234,7 +235,9 @@ pub async fn get(
     }
     match state.resets.get(&id).await {
         // Someone else's reset is "not found", not "forbidden": ids cannot be probed.
-        Ok(Some(record)) if !may_read(&caller, &record) => not_found(),
+        Ok(Some(record)) if !ReadScope::of(&state, &caller).may_read(&caller, &record) => {
+            not_found()
+        }
         Ok(Some(record)) => Json(ResetView {
             record: &record,
             invite_redeem_url: None,
@@ -261,7 +264,7 @@ pub async fn retry(
     let original = match uuid::Uuid::try_parse(&id).map(|_| ()) {
         Err(_) => return not_found(),
         Ok(()) => match state.resets.get(&id).await {
-            Ok(Some(record)) if may_read(&caller, &record) => record,
+            Ok(Some(record)) if ReadScope::of(&state, &caller).may_read(&caller, &record) => record,
             Ok(_) => return not_found(),
             Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
         },
@@ -277,20 +280,4 @@ pub async fn retry(
         Ok(outcome) => created(&outcome),
         Err(failure) => Problem::from(failure).into_response(),
     }
-}
-
-pub(super) fn require_read(caller: &Caller) -> Result<(), Problem> {
-    match caller.has(Permission::ResetsReadAll) {
-        true => Ok(()),
-        false => caller.require(Permission::ResetsReadOwn),
-    }
-}
-
-/// `read:all` reads everything; `read:own` only what the same issuer and
-/// subject created.
-pub(super) fn may_read(caller: &Caller, record: &ResetRecord) -> bool {
-    let by = &record.requested_by;
-    caller.has(Permission::ResetsReadAll)
-        || (by.subject == caller.identity.subject
-            && by.issuer.as_deref() == Some(caller.identity.issuer.as_str()))
 }

@@ -52,7 +52,7 @@ pub async fn deliver(
     // Parsed once, after verification (which needs the raw bytes).
     let parsed = json_object::parse::<Value>(&body);
     let input = match &parsed {
-        Ok(value) => to_request(&source.fields, value, &mut identity),
+        Ok(value) => to_request(&source, value, &mut identity),
         Err(e) => Err(super::resets::invalid_body(e.clone())),
     };
     let delivery = DeliveryClaim {
@@ -163,10 +163,11 @@ fn body_id(fields: &FieldMap, value: Option<&Value>, body: &[u8]) -> String {
 
 /// The reset request the mapping finds in the body.
 fn to_request(
-    fields: &FieldMap,
+    source: &WebhookSource,
     value: &Value,
     identity: &mut Identity,
 ) -> Result<ResetRequest, ResetError> {
+    let fields = &source.fields;
     let get = |p: &Option<String>| p.as_deref().and_then(|p| text(value, p));
     let flag = |p: &Option<String>| {
         p.as_deref()
@@ -188,8 +189,17 @@ fn to_request(
     if let Some(requester) = get(&fields.requester) {
         identity.name = Some(requester);
     }
+    // A source either fixes its tenant or reads it from the delivery.
+    let tenant = source.tenant.clone().or_else(|| get(&fields.tenant));
+    if let (None, Some(pointer)) = (&tenant, &fields.tenant) {
+        return Err(ResetError::FieldMissing {
+            field: "tenant",
+            pointer: pointer.clone(),
+        });
+    }
     Ok(ResetRequest {
         user,
+        tenant,
         new_email,
         redirect_url: get(&fields.redirect_url),
         send_invitation_message: flag(&fields.send_invitation_message),

@@ -6,6 +6,7 @@
 
 mod registry;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use registry::{Counters, Histograms, gauge};
@@ -22,8 +23,8 @@ static HTTP_DURATION: Histograms = Histograms::new(
 );
 static RESETS: Counters = Counters::new(
     "guest_reset_resets_total",
-    "Reset requests finished, by outcome (audit status, or dry_run for a dry run that would succeed) and problem type (empty on success).",
-    &["outcome", "problem"],
+    "Reset requests finished, by outcome (audit status, or dry_run for a dry run that would succeed), problem type (empty on success) and tenant (empty when the request named none that is configured).",
+    &["outcome", "problem", "tenant"],
 );
 static RATE_LIMITED: Counters = Counters::new(
     "guest_reset_rate_limited_total",
@@ -32,23 +33,23 @@ static RATE_LIMITED: Counters = Counters::new(
 );
 static GRAPH_REQUESTS: Counters = Counters::new(
     "guest_reset_graph_requests_total",
-    "HTTP exchanges with Graph, by endpoint and status (\"transport\" when no answer came).",
-    &["endpoint", "status"],
+    "HTTP exchanges with Graph, by endpoint, status and tenant (\"transport\" when no answer came).",
+    &["endpoint", "status", "tenant"],
 );
 static GRAPH_DURATION: Histograms = Histograms::new(
     "guest_reset_graph_request_duration_seconds",
-    "Duration of one HTTP exchange with Graph, by endpoint.",
-    &["endpoint"],
+    "Duration of one HTTP exchange with Graph, by endpoint and tenant.",
+    &["endpoint", "tenant"],
 );
 static GRAPH_RETRIES: Counters = Counters::new(
     "guest_reset_graph_retries_total",
-    "Graph requests repeated after a failed attempt, by endpoint.",
-    &["endpoint"],
+    "Graph requests repeated after a failed attempt, by endpoint and tenant.",
+    &["endpoint", "tenant"],
 );
 static GRAPH_THROTTLED: Counters = Counters::new(
     "guest_reset_graph_throttled_total",
-    "429 answers received from Graph, by endpoint.",
-    &["endpoint"],
+    "429 answers received from Graph, by endpoint and tenant.",
+    &["endpoint", "tenant"],
 );
 static SETTLED: Counters = Counters::new(
     "guest_reset_unknown_settled_total",
@@ -57,13 +58,13 @@ static SETTLED: Counters = Counters::new(
 );
 static GRAPH_LAG_RETRIES: Counters = Counters::new(
     "guest_reset_graph_replication_lag_retries_total",
-    "Reset calls repeated because Graph did not see the just-added email yet (replication lag).",
-    &[],
+    "Reset calls repeated because Graph did not see the just-added email yet (replication lag), by tenant.",
+    &["tenant"],
 );
 static CIRCUIT_OPENED: Counters = Counters::new(
     "guest_reset_graph_circuit_opened_total",
-    "Times the Graph circuit breaker opened.",
-    &[],
+    "Times a tenant's Graph circuit breaker opened.",
+    &["tenant"],
 );
 static WEBHOOKS: Counters = Counters::new(
     "guest_reset_webhook_deliveries_total",
@@ -92,7 +93,7 @@ static STORE_WRITES: Histograms = Histograms::new(
 );
 
 /// State sampled at scrape time by whoever serves `/metrics`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Gauges {
     /// Queued resets (webhooks, `respond-async`) waiting for a worker.
     pub queue_depth: u64,
@@ -100,7 +101,8 @@ pub struct Gauges {
     pub oldest_queued: Duration,
     /// Resets running in this process.
     pub in_flight: u64,
-    pub circuit_open: bool,
+    /// Each tenant's name and whether its circuit breaker is open.
+    pub circuit_open: Vec<(String, bool)>,
 }
 
 pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
@@ -111,8 +113,8 @@ pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
     HTTP_DURATION.observe(&[route], took.as_secs_f64());
 }
 
-pub fn reset_finished(outcome: &str, problem: &str) {
-    RESETS.inc(&[outcome, problem]);
+pub fn reset_finished(outcome: &str, problem: &str, tenant: &str) {
+    RESETS.inc(&[outcome, problem, tenant]);
 }
 
 /// An `unknown` reset read back after its grace period.
@@ -120,22 +122,22 @@ pub fn unknown_settled(outcome: &str) {
     SETTLED.inc(&[outcome]);
 }
 
-pub fn graph_replication_lag_retry() {
-    GRAPH_LAG_RETRIES.inc(&[]);
+pub fn graph_replication_lag_retry(tenant: &str) {
+    GRAPH_LAG_RETRIES.inc(&[tenant]);
 }
 
-pub fn graph_circuit_opened() {
-    CIRCUIT_OPENED.inc(&[]);
+pub fn graph_circuit_opened(tenant: &str) {
+    CIRCUIT_OPENED.inc(&[tenant]);
 }
 
 /// A reset that succeeded; a dry run changed nothing, so it is not counted
 /// as a succeeded reset but as `dry_run`.
-pub fn reset_succeeded(dry_run: bool) {
+pub fn reset_succeeded(dry_run: bool, tenant: &str) {
     let outcome = match dry_run {
         true => "dry_run",
         false => "succeeded",
     };
-    RESETS.inc(&[outcome, ""]);
+    RESETS.inc(&[outcome, "", tenant]);
 }
 
 pub fn rate_limited() {
@@ -143,17 +145,17 @@ pub fn rate_limited() {
 }
 
 /// One exchange with Graph; `status` is `None` when no answer arrived.
-pub fn graph_exchange(endpoint: &str, status: Option<u16>, took: Duration) {
+pub fn graph_exchange(tenant: &str, endpoint: &str, status: Option<u16>, took: Duration) {
     let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
-    GRAPH_REQUESTS.inc(&[endpoint, &status]);
-    GRAPH_DURATION.observe(&[endpoint], took.as_secs_f64());
+    GRAPH_REQUESTS.inc(&[endpoint, &status, tenant]);
+    GRAPH_DURATION.observe(&[endpoint, tenant], took.as_secs_f64());
     if status == "429" {
-        GRAPH_THROTTLED.inc(&[endpoint]);
+        GRAPH_THROTTLED.inc(&[endpoint, tenant]);
     }
 }
 
-pub fn graph_retry(endpoint: &str) {
-    GRAPH_RETRIES.inc(&[endpoint]);
+pub fn graph_retry(tenant: &str, endpoint: &str) {
+    GRAPH_RETRIES.inc(&[endpoint, tenant]);
 }
 
 /// A webhook delivery's outcome; `source` is only ever a configured name.
@@ -215,13 +217,12 @@ pub fn render(gauges: Gauges) -> String {
         "Resets running in this process.",
         running,
     );
-    let open = f64::from(u8::from(gauges.circuit_open));
-    gauge(
-        &mut out,
-        "guest_reset_graph_circuit_open",
-        "1 while the Graph circuit breaker is open.",
-        open,
-    );
+    let name = "guest_reset_graph_circuit_open";
+    let help = "1 while the tenant's Graph circuit breaker is open.";
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    for (tenant, open) in &gauges.circuit_open {
+        let _ = writeln!(out, "{name}{{tenant=\"{tenant}\"}} {}", u8::from(*open));
+    }
     out
 }
 

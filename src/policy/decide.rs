@@ -95,14 +95,15 @@ impl Policy {
             ));
         }
         let ids = [Some(t.id), t.upn, t.mail];
+        let lists: Vec<_> = self.protected_in(&t.tenant).collect();
         let protected_user = ids
             .into_iter()
             .flatten()
-            .any(|id| self.protections.users.contains(&id.to_lowercase()));
-        let protected_group = t
-            .groups
-            .iter()
-            .find(|g| self.protections.groups.contains(&g.to_lowercase()));
+            .any(|id| lists.iter().any(|l| l.users.contains(&id.to_lowercase())));
+        let protected_group = t.groups.iter().find(|g| {
+            let g = g.to_lowercase();
+            lists.iter().any(|l| l.groups.contains(&g))
+        });
         if protected_user {
             return Some((
                 Denial::Protected,
@@ -152,6 +153,9 @@ fn target_ok(rule: &Rule, q: &Question<'_>) -> bool {
 
 /// A deny rule selects when every selector it lists matches.
 fn selects(rule: &Rule, q: &Question<'_>) -> bool {
+    if !rule.tenants.covers(&q.target.tenant) {
+        return false;
+    }
     let targets_listed = !rule.target_domains.is_empty() || !rule.target_groups.is_empty();
     let new_ok = rule.new_email_domains.is_empty()
         || rule
@@ -164,6 +168,10 @@ fn selects(rule: &Rule, q: &Question<'_>) -> bool {
 fn misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
     if !caller_ok(rule, q) {
         return vec![Miss::plain("not for this caller".into())];
+    }
+    if !rule.tenants.covers(&q.target.tenant) {
+        let name = q.target.tenant.name;
+        return vec![Miss::plain(format!("not for tenant {name:?}"))];
     }
     if !target_ok(rule, q) {
         let d = q

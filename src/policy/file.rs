@@ -5,7 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::matchers::{CallerMatch, DomainPattern, RedirectRule};
-use super::{Effect, Grant, MessageRule, Permission, Protections, Rule};
+use super::{Effect, Grant, MessageRule, Permission, ProtectedLists, Protections, Rule, TenantSet};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +25,18 @@ struct ProtectedFile {
     users: Vec<String>,
     #[serde(default)]
     groups: Vec<String>,
+    /// `[protected.tenants.<name or id>]`: lists for one tenant only.
+    #[serde(default)]
+    tenants: std::collections::BTreeMap<String, ProtectedListsFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProtectedListsFile {
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +44,8 @@ struct ProtectedFile {
 struct GrantFile {
     caller: CallerMatch,
     permissions: Vec<Permission>,
+    #[serde(default)]
+    tenants: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +58,8 @@ struct RuleFile {
     effect: Effect,
     #[serde(default)]
     caller: Option<CallerMatch>,
+    #[serde(default)]
+    tenants: Option<Vec<String>>,
     #[serde(default)]
     target_domains: Vec<String>,
     #[serde(default)]
@@ -100,10 +116,11 @@ pub(super) fn parse(text: &str) -> Result<Parsed, FileError> {
     for g in file.grants {
         let span = g.span();
         let g = g.into_inner();
-        g.caller.check().map_err(at(span))?;
+        g.caller.check().map_err(at(span.clone()))?;
         grants.push(Grant {
             caller: g.caller,
             permissions: g.permissions,
+            tenants: tenant_set(g.tenants).map_err(at(span))?,
         });
     }
     let mut rules: Vec<Rule> = Vec::new();
@@ -117,8 +134,22 @@ pub(super) fn parse(text: &str) -> Result<Parsed, FileError> {
     }
     Ok(Parsed {
         protections: Protections {
-            users: lowercase(file.protected.users),
-            groups: lowercase(file.protected.groups),
+            global: ProtectedLists {
+                users: lowercase(file.protected.users),
+                groups: lowercase(file.protected.groups),
+            },
+            tenants: file
+                .protected
+                .tenants
+                .into_iter()
+                .map(|(tenant, lists)| {
+                    let lists = ProtectedLists {
+                        users: lowercase(lists.users),
+                        groups: lowercase(lists.groups),
+                    };
+                    (tenant.trim().to_lowercase(), lists)
+                })
+                .collect(),
         },
         grants,
         rules,
@@ -152,6 +183,7 @@ fn compile(r: RuleFile) -> Result<Rule, String> {
         description: r.description,
         effect: r.effect,
         caller: r.caller,
+        tenants: tenant_set(r.tenants).map_err(fail)?,
         target_domains: patterns(&r.target_domains).map_err(fail)?,
         target_groups: lowercase(r.target_groups),
         new_email_domains: patterns(&r.new_email_domains).map_err(fail)?,
@@ -191,6 +223,21 @@ fn deny_fields_only(r: &RuleFile) -> Result<(), String> {
     match allow_only.iter().find(|(_, set)| *set) {
         Some((field, _)) => Err(format!("{field} has no meaning in a deny rule")),
         None => Ok(()),
+    }
+}
+
+/// `tenants = [...]`: absent means every tenant; an empty list would mean
+/// none, which is a mistake rather than a policy.
+fn tenant_set(list: Option<Vec<String>>) -> Result<TenantSet, String> {
+    match list {
+        None => Ok(TenantSet::default()),
+        Some(list) if list.is_empty() => {
+            Err("tenants = [] covers no tenant; leave it out to cover every tenant".into())
+        }
+        Some(list) if list.iter().any(|t| t.trim().is_empty()) => {
+            Err("tenants: an entry is empty".into())
+        }
+        Some(list) => Ok(TenantSet::new(list)),
     }
 }
 

@@ -8,6 +8,7 @@ mod file;
 mod matchers;
 mod question;
 mod summary;
+mod tenants;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use matchers::{CallerMatch, DomainPattern, RedirectRule};
 pub use question::{Ask, Caller, Decision, Denial, History, Question, Target};
+pub use tenants::{Scope, TenantRef, TenantSet};
 
 /// What a caller may do with the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -72,15 +74,26 @@ pub enum MessageRule {
 pub struct Grant {
     pub caller: CallerMatch,
     pub permissions: Vec<Permission>,
+    /// Where the permissions hold (every tenant when empty).
+    pub tenants: TenantSet,
 }
 
 /// Users and groups no rule can make resettable.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Protections {
+pub struct ProtectedLists {
     /// Object ids, UPNs or emails (lowercased).
     pub users: Vec<String>,
     /// Group object ids (lowercased); membership is transitive.
     pub groups: Vec<String>,
+}
+
+/// The protected lists in every tenant, and those of one tenant only
+/// (keyed by lower-cased tenant name or id): a UPN or email means a
+/// different person in another tenant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Protections {
+    pub global: ProtectedLists,
+    pub tenants: std::collections::BTreeMap<String, ProtectedLists>,
 }
 
 /// One named rule (see docs/policy.md for every field).
@@ -90,6 +103,8 @@ pub struct Rule {
     pub description: Option<String>,
     pub effect: Effect,
     pub caller: Option<CallerMatch>,
+    /// The tenants whose guests the rule is about (every tenant when empty).
+    pub tenants: TenantSet,
     pub target_domains: Vec<DomainPattern>,
     pub target_groups: Vec<String>,
     pub new_email_domains: Vec<DomainPattern>,

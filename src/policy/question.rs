@@ -20,6 +20,8 @@ pub struct Caller<'a> {
 /// The guest, as Graph describes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
+    /// The tenant the guest lives in.
+    pub tenant: super::TenantRef<'a>,
     pub id: &'a str,
     pub upn: Option<&'a str>,
     pub mail: Option<&'a str>,

@@ -15,16 +15,25 @@ pub(super) fn render(p: &Policy) -> String {
     let _ = writeln!(
         out,
         "protected: {} user(s), {} group(s); never non-guests or role holders",
-        p.protections.users.len(),
-        p.protections.groups.len()
+        p.protections.global.users.len(),
+        p.protections.global.groups.len()
     );
+    for (tenant, lists) in &p.protections.tenants {
+        let _ = writeln!(
+            out,
+            "protected in tenant {tenant}: {} user(s), {} group(s)",
+            lists.users.len(),
+            lists.groups.len()
+        );
+    }
     for g in &p.grants {
         let perms: Vec<_> = g.permissions.iter().map(|x| x.as_str()).collect();
         let _ = writeln!(
             out,
-            "grant {} to {}",
+            "grant {} to {}{}",
             perms.join(", "),
-            callers(Some(&g.caller))
+            callers(Some(&g.caller)),
+            in_tenants(&g.tenants)
         );
     }
     for r in &p.rules {
@@ -45,7 +54,12 @@ fn rule(out: &mut String, r: &Rule) {
         (None, Effect::Deny) => "any caller".to_owned(),
         (m, _) => callers(m),
     };
-    let _ = writeln!(out, "rule {:?} ({effect}) for {who}", r.name);
+    let _ = writeln!(
+        out,
+        "rule {:?} ({effect}) for {who}{}",
+        r.name,
+        in_tenants(&r.tenants)
+    );
     if let Some(d) = &r.description {
         let _ = writeln!(out, "  {d}");
     }
@@ -147,4 +161,12 @@ fn callers(m: Option<&CallerMatch>) -> String {
         .map(|(k, v)| format!("{k} {}", v.join("|")))
         .collect::<Vec<_>>()
         .join(" and ")
+}
+
+/// ` in tenants a, b`, or nothing for every tenant.
+fn in_tenants(t: &super::TenantSet) -> String {
+    match t.is_all() {
+        true => String::new(),
+        false => format!(" in tenant(s) {}", t.names().join(", ")),
+    }
 }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{ResetError, ResetService, ValidRequest};
 use crate::auth::Identity;
 use crate::graph::{GraphUser, Memberships};
-use crate::policy::{Ask, Decision, History, Question, Target};
+use crate::policy::{Ask, Decision, History, Question, Target, TenantRef};
 use crate::record::{PolicyRecord, ResetRecord, format_timestamp};
 use crate::store::{HistoryQuery, StoredHistory};
 
@@ -46,13 +46,14 @@ impl ResetService {
             .map(|r| r.display_name.clone().unwrap_or_else(|| r.id.clone()))
             .collect();
         let adds_email = facts.other_mails_write;
+        let tenant = (record.tenant.clone(), record.tenant_id.clone());
         let decision = self
             .store
             .decide_with_history(query, |stored| {
                 let history = history(&stored);
                 let question = Question {
                     caller: caller.policy_caller(),
-                    target: target(&facts, &roles),
+                    target: target(&facts, &roles, record_tenant(&tenant)),
                     ask: ask(req, &facts),
                     history: &history,
                     now,
@@ -82,8 +83,16 @@ impl ResetService {
     }
 }
 
-fn target<'a>(f: &Facts<'a>, roles: &'a [String]) -> Target<'a> {
+fn record_tenant(t: &(String, Option<String>)) -> TenantRef<'_> {
+    TenantRef {
+        name: &t.0,
+        id: t.1.as_deref(),
+    }
+}
+
+fn target<'a>(f: &Facts<'a>, roles: &'a [String], tenant: TenantRef<'a>) -> Target<'a> {
     Target {
+        tenant,
         id: &f.user.id,
         upn: f.user.user_principal_name.as_deref(),
         mail: f.user.mail.as_deref(),

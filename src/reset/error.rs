@@ -59,6 +59,17 @@ pub enum ResetError {
     EmailNotOnUser,
     #[error("denied by policy")]
     PolicyDenied(Decision),
+    #[error("{0}")]
+    Tenant(#[from] crate::tenants::TenantError),
+    /// The caller's grants give the permission in other tenants only.
+    #[error("the caller's grants give {permission} in no tenant named {tenant:?}")]
+    TenantNotPermitted {
+        tenant: String,
+        permission: &'static str,
+    },
+    /// A stored reset names a tenant no longer configured.
+    #[error("tenant {0:?} is no longer configured; this reset cannot reach its Graph")]
+    TenantGone(String),
     #[error("the caller may not receive redeem URLs")]
     RedeemUrlNotPermitted,
     #[error("a request with this Idempotency-Key is still being processed")]
@@ -87,7 +98,11 @@ impl ResetError {
             ResetError::NewEmailRequired => P::NewEmailRequired,
             ResetError::EmailNotOnUser => P::EmailNotOnUser,
             ResetError::PolicyDenied(d) => denial_problem(d.denial),
-            ResetError::RedeemUrlNotPermitted => P::PermissionDenied,
+            ResetError::RedeemUrlNotPermitted | ResetError::TenantNotPermitted { .. } => {
+                P::PermissionDenied
+            }
+            ResetError::Tenant(crate::tenants::TenantError::Required { .. }) => P::TenantRequired,
+            ResetError::Tenant(_) | ResetError::TenantGone(_) => P::TenantUnknown,
             ResetError::IdempotencyKeyInFlight => P::IdempotencyKeyInFlight,
             ResetError::NotRetryable(_) => P::ResetNotRetryable,
             ResetError::Graph { step, error } => graph_problem(*step, error),
@@ -126,7 +141,7 @@ impl ResetError {
                 ..
             } => *retry_after,
             ResetError::Graph {
-                error: GraphError::CircuitOpen { retry_after },
+                error: GraphError::CircuitOpen { retry_after } | GraphError::Budget { retry_after },
                 ..
             } => Some(*retry_after),
             _ => None,
@@ -151,6 +166,9 @@ impl ResetError {
                 email instead, or ask for the permission."
                 .into(),
             ResetError::Graph { step, error } => graph_detail(*step, error),
+            ResetError::TenantNotPermitted { tenant, permission } => format!(
+                "tenant: the policy's grants give you {permission} in other tenants, not in {tenant:?}."
+            ),
             ResetError::Store(_) => "The audit store failed; nothing was sent to Graph if no audit row exists.".into(),
             other => other.to_string(),
         }
@@ -207,7 +225,7 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         }
         GraphError::Token { status: 429, .. } => P::GraphThrottled,
         GraphError::Token { .. } => P::GraphAuthFailed,
-        GraphError::Api { status: 429, .. } => P::GraphThrottled,
+        GraphError::Api { status: 429, .. } | GraphError::Budget { .. } => P::GraphThrottled,
         // A 503 says Graph did not act. Any other 5xx from the reset call may
         // come after the invitation service acted: its outcome is unknown.
         GraphError::Api {
@@ -270,6 +288,10 @@ fn graph_detail(step: Step, error: &GraphError) -> String {
         (_, GraphError::Token { error, codes, .. }) => format!(
             "The token endpoint refused the service's credentials ({error}, AADSTS{}).",
             codes.first().map_or(String::new(), u64::to_string)
+        ),
+        (_, GraphError::Budget { .. }) => format!(
+            "This tenant's invitation budget (Graph allows 150 per 5 seconds per tenant) is used up; \
+             nothing was sent while {what}. Try again after Retry-After seconds."
         ),
         (_, GraphError::CircuitOpen { .. }) => format!(
             "Graph failed repeatedly, so calls to it are paused (circuit open); nothing was sent while \

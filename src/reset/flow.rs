@@ -9,7 +9,9 @@ use secrecy::SecretString;
 use super::decide::Facts;
 use super::{PlannedCall, ResetError, ResetService, Step, UserRef, ValidRequest};
 use crate::auth::Identity;
-use crate::graph::{Call, GraphError, GraphUser, InvitationRequest, Memberships, request_body};
+use crate::graph::{
+    Call, GraphClient, GraphError, GraphUser, InvitationRequest, Memberships, request_body,
+};
 use crate::record::{InvitationRecord, ResetRecord, Target};
 
 /// What a successful run produced.
@@ -51,7 +53,8 @@ impl ResetService {
         req: &ValidRequest,
         record: &mut ResetRecord,
     ) -> Result<Applied, ResetError> {
-        let (user, memberships) = self.read_guest(&req.user, record).await?;
+        let graph = self.graph_of(record)?;
+        let (user, memberships) = self.read_guest(graph, &req.user, record).await?;
         let new_email = req
             .new_email
             .clone()
@@ -65,11 +68,12 @@ impl ResetService {
             other_mails_write: !email_on_user(&user, &new_email),
         };
         self.decide(caller, req, record, facts).await?;
-        self.apply(req, record, &user, new_email).await
+        self.apply(graph, req, record, &user, new_email).await
     }
 
     async fn apply(
         &self,
+        graph: &GraphClient,
         req: &ValidRequest,
         record: &mut ResetRecord,
         user: &GraphUser,
@@ -101,7 +105,7 @@ impl ResetService {
             note(
                 record,
                 Step::AddOtherMail,
-                self.graph.set_other_mails(&user.id, list).await,
+                graph.set_other_mails(&user.id, list).await,
             )?;
             record.other_mails_added = true;
         }
@@ -111,12 +115,8 @@ impl ResetService {
         // Right after adding the email, Graph may not see it yet (replication
         // lag): that variant retries the documented 400 within its deadline.
         let invited = match record.other_mails_added {
-            true => {
-                self.graph
-                    .reset_redemption_after_email_added(&invitation)
-                    .await
-            }
-            false => self.graph.reset_redemption(&invitation).await,
+            true => graph.reset_redemption_after_email_added(&invitation).await,
+            false => graph.reset_redemption(&invitation).await,
         };
         let invited = note(record, Step::Invite, invited)?;
         record.invitation = Some(InvitationRecord {
@@ -146,18 +146,18 @@ impl ResetService {
     /// refused by the policy anyway, so its roles are not needed.
     async fn read_guest(
         &self,
+        graph: &GraphClient,
         user: &UserRef,
         record: &mut ResetRecord,
     ) -> Result<(GraphUser, Memberships), ResetError> {
         let (found, early_roles) = match user {
             UserRef::ObjectId(id) => {
-                let (read, roles) =
-                    tokio::join!(self.graph.get_user(id), self.graph.memberships(id));
+                let (read, roles) = tokio::join!(graph.get_user(id), graph.memberships(id));
                 let found = note(record, Step::ReadUser, read)?.into_iter().collect();
                 (found, Some(roles))
             }
             UserRef::Upn(upn) => (
-                note(record, Step::ReadUser, self.graph.get_user(upn).await)?
+                note(record, Step::ReadUser, graph.get_user(upn).await)?
                     .into_iter()
                     .collect(),
                 None,
@@ -166,7 +166,7 @@ impl ResetService {
                 note(
                     record,
                     Step::ReadUser,
-                    self.graph.find_users_by_email(email).await,
+                    graph.find_users_by_email(email).await,
                 )?,
                 None,
             ),
@@ -176,7 +176,7 @@ impl ResetService {
             (guest.user_type.as_deref()).is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
         let roles = match (is_guest, early_roles) {
             (true, Some(roles)) => roles,
-            (true, None) => self.graph.memberships(&guest.id).await,
+            (true, None) => graph.memberships(&guest.id).await,
             (false, early) => {
                 // Read anyway (by id): its request id still belongs in the record.
                 if let Some(roles) = early {

@@ -24,6 +24,12 @@ pub(super) fn new_record(
     ResetRecord {
         id: uuid::Uuid::now_v7().to_string(),
         status: Status::Pending,
+        // Until the tenant is resolved: what the caller named, if anything.
+        tenant: input
+            .and_then(|r| r.tenant.as_deref())
+            .map(|t| clip(t, 64))
+            .unwrap_or_default(),
+        tenant_id: None,
         dry_run: input.is_some_and(|r| r.dry_run),
         user: input.map(|r| clip(&r.user, 256)),
         problem: None,

@@ -14,6 +14,7 @@ mod reconcile;
 mod request;
 mod retry;
 mod settle;
+mod tenant;
 
 use std::sync::{Arc, RwLock};
 
@@ -22,13 +23,14 @@ use tracing::instrument;
 
 use crate::auth::Identity;
 use crate::config::ResetDefaults;
-use crate::graph::GraphClient;
 use crate::policy::{Policy, PolicyError};
 use crate::record::{ResetRecord, Status};
 use crate::store::{KeyClaim, ListFilter, Store, StoreError};
+use crate::tenants::Tenants;
 
 pub use error::{ResetError, Step};
 use intent::{new_record, requester};
+pub use queries::TenantHealth;
 pub use queue::Accepted;
 pub use reconcile::Reconciled;
 pub use request::{MessageRequest, ResetRequest, UserRef, ValidRequest};
@@ -81,7 +83,8 @@ pub struct Failure {
 
 /// The reset service shared by all requests.
 pub struct ResetService {
-    graph: GraphClient,
+    /// One Graph client per tenant.
+    tenants: Tenants,
     store: Store,
     /// Swapped whole on reload; a request keeps the policy it started with.
     policy: RwLock<Arc<Policy>>,
@@ -92,18 +95,20 @@ pub struct ResetService {
 
 impl ResetService {
     pub fn new(
-        graph: GraphClient,
+        tenants: Tenants,
         store: Store,
         policy: Policy,
         defaults: ResetDefaults,
     ) -> ResetService {
-        ResetService {
-            graph,
+        let service = ResetService {
+            tenants,
             store,
             policy: RwLock::new(Arc::new(policy)),
             policy_file: None,
             defaults,
-        }
+        };
+        service.check_policy_tenants(&service.policy());
+        service
     }
 
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {
@@ -143,6 +148,7 @@ impl ResetService {
 
     /// Put a new policy in force; returns the one it replaces.
     pub fn replace_policy(&self, policy: Policy) -> Arc<Policy> {
+        self.check_policy_tenants(&policy);
         let mut slot = self.policy.write().unwrap_or_else(|e| e.into_inner());
         std::mem::replace(&mut *slot, Arc::new(policy))
     }
@@ -156,17 +162,9 @@ impl ResetService {
         input: Result<ResetRequest, ResetError>,
     ) -> Result<Outcome, Failure> {
         let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
-        record.retry_of = ctx.retry_of;
+        record.retry_of = ctx.retry_of.clone();
         tracing::Span::current().record("reset_id", record.id.as_str());
-        let valid = input
-            .and_then(|r| r.validate(&self.defaults).map_err(ResetError::Invalid))
-            .and_then(|v| {
-                match v.send_invitation_message || v.dry_run || ctx.may_receive_redeem_url {
-                    true => Ok(v),
-                    false => Err(ResetError::RedeemUrlNotPermitted),
-                }
-            });
-        let valid = match valid {
+        let valid = match self.admit(ctx.caller, ctx.may_receive_redeem_url, input, &mut record) {
             Ok(v) => v,
             Err(error) => return Err(self.finish_failed(record, error, None).await),
         };
@@ -229,7 +227,7 @@ impl ResetService {
     ) -> Result<Outcome, Failure> {
         let from = Some(record.status);
         crate::store::finalise(&mut record, Status::Succeeded, None);
-        crate::metrics::reset_succeeded(record.dry_run);
+        crate::metrics::reset_succeeded(record.dry_run, record.tenant_label());
         if let Err(error) = self.advance(&record, from).await {
             tracing::error!(%error, reset_id = %record.id, "reset applied but not recorded; start-up reconciliation will flag it");
             return Err(Failure {
@@ -259,7 +257,7 @@ impl ResetService {
         let kind = error.problem_type();
         let problem = settle::problem(kind, error.detail());
         crate::store::finalise(&mut record, error.status(), Some(problem));
-        crate::metrics::reset_finished(record.status.as_str(), kind.slug());
+        crate::metrics::reset_finished(record.status.as_str(), kind.slug(), record.tenant_label());
         if let Err(e) = self.advance(&record, from).await {
             tracing::error!(error = %e, reset_id = %record.id, "could not record the failed reset");
         }

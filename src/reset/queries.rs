@@ -7,14 +7,39 @@
 use std::time::Duration;
 
 use super::ResetService;
+
+/// One tenant's part of readiness.
+#[derive(Debug)]
+pub struct TenantHealth {
+    pub name: String,
+    pub token: Result<(), GraphError>,
+    pub circuit_open: bool,
+}
 use crate::graph::GraphError;
 use crate::store::{KeyClaim, KeyState, StoreError, StoredAnswer};
 
 impl ResetService {
-    /// Whether the audit store answers and a Graph token can be had (the
-    /// cached one while valid, so probes do not hit the token endpoint).
-    pub async fn readiness(&self) -> (Result<(), StoreError>, Result<(), GraphError>) {
-        tokio::join!(self.store.ping(), self.graph.check_token())
+    /// Whether the audit store answers and, per tenant, whether a Graph
+    /// token can be had (the cached one while valid, so probes do not hit
+    /// the token endpoint) and its circuit is closed.
+    pub async fn readiness(&self) -> (Result<(), StoreError>, Vec<TenantHealth>) {
+        // Side by side: one tenant's slow token endpoint must not hold up
+        // the others' answers.
+        let mut probes = tokio::task::JoinSet::new();
+        for (i, t) in self.tenants.iter().enumerate() {
+            let t = std::sync::Arc::clone(t);
+            probes.spawn(async move {
+                let health = TenantHealth {
+                    name: t.name.clone(),
+                    token: t.graph.check_token().await,
+                    circuit_open: t.graph.circuit_open(),
+                };
+                (i, health)
+            });
+        }
+        let (db, mut done) = tokio::join!(self.store.ping(), probes.join_all());
+        done.sort_by_key(|(i, _)| *i);
+        (db, done.into_iter().map(|(_, h)| h).collect())
     }
 
     /// How many resets wait in the queue, and when the oldest was queued.
@@ -22,14 +47,25 @@ impl ResetService {
         self.store.queue_summary().await
     }
 
-    /// Whether the Graph circuit breaker is refusing calls.
-    pub fn circuit_open(&self) -> bool {
-        self.graph.circuit_open()
+    /// Each tenant's name and whether its circuit breaker is refusing calls.
+    pub fn circuits_open(&self) -> Vec<(String, bool)> {
+        self.tenants
+            .iter()
+            .map(|t| (t.name.clone(), t.graph.circuit_open()))
+            .collect()
     }
 
-    /// How long until the Graph circuit lets a call out; `None`: now.
-    pub fn circuit_wait(&self) -> Option<Duration> {
-        self.graph.circuit_wait()
+    /// The tenants whose circuit is open (their queued work waits), and
+    /// when every tenant is paused, how long until the first lets a call out.
+    pub fn paused_tenants(&self) -> (Vec<String>, Option<Duration>) {
+        let waits: Vec<_> = self
+            .tenants
+            .iter()
+            .filter_map(|t| t.graph.circuit_wait().map(|w| (t.name.clone(), w)))
+            .collect();
+        let all = waits.len() == self.tenants.len();
+        let soonest = waits.iter().map(|(_, w)| *w).min().filter(|_| all);
+        (waits.into_iter().map(|(name, _)| name).collect(), soonest)
     }
 
     /// The stored state of an `Idempotency-Key`.

@@ -32,7 +32,11 @@ impl ResetService {
     ) -> Result<Accepted, Failure> {
         let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
         tracing::Span::current().record("reset_id", record.id.as_str());
-        let checked = input.and_then(|r| self.check_async(&r).map(|v| (r, v)));
+        let checked = input.and_then(|r| {
+            super::tenant::check_tenant_field(r.tenant.as_deref())?;
+            self.choose_tenant(ctx.caller, r.tenant.as_deref(), &mut record)?;
+            self.check_async(&r).map(|v| (r, v))
+        });
         let (request, valid) = match checked {
             Ok(ok) => ok,
             Err(error) => return Err(self.finish_failed(record, error, None).await),
@@ -103,10 +107,13 @@ impl ResetService {
 
     /// Take the next queued reset and run it to its end: its final record
     /// and webhook source, or `None` when nothing is queued.
+    /// Work of `paused` tenants (their circuit is open) stays queued.
     pub async fn run_next(
         &self,
+        paused: &[String],
     ) -> Result<Option<(Option<ResetRecord>, Option<String>)>, StoreError> {
-        let Some(crate::store::Claimed { record, entry }) = self.store.take_queued().await? else {
+        let Some(crate::store::Claimed { record, entry }) = self.store.take_queued(paused).await?
+        else {
             return Ok(None);
         };
         let span = tracing::info_span!("queued reset", reset_id = %record.id, request_id = record.request_id.as_deref().unwrap_or(""));
@@ -133,7 +140,11 @@ impl ResetService {
                 return self.finish_failed(record, error.into(), from).await.record;
             }
         };
-        let valid = match self.check_async(&request) {
+        let mut record = record;
+        let checked = self
+            .choose_tenant(&caller, request.tenant.as_deref(), &mut record)
+            .and_then(|_| self.check_async(&request));
+        let valid = match checked {
             Ok(valid) => valid,
             Err(error) => {
                 let from = Some(record.status);

@@ -84,8 +84,10 @@ impl ResetService {
         let kind = error.problem_type();
         self.judge_open(&mut record, kind, why).await;
         match record.status {
-            Status::Succeeded => crate::metrics::reset_succeeded(false),
-            status => crate::metrics::reset_finished(status.as_str(), kind.slug()),
+            Status::Succeeded => crate::metrics::reset_succeeded(false, record.tenant_label()),
+            status => {
+                crate::metrics::reset_finished(status.as_str(), kind.slug(), record.tenant_label())
+            }
         }
         if let Err(error) = self.advance(&record, from).await {
             return Err(Failure {

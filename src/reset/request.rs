@@ -11,6 +11,10 @@ use crate::graph::MessageInfo;
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
     pub user: String,
+    /// The tenant's name or directory id; may be left out when the service
+    /// has exactly one tenant.
+    #[serde(default)]
+    pub tenant: Option<String>,
     #[serde(default)]
     pub new_email: Option<String>,
     #[serde(default)]

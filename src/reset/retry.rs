@@ -55,6 +55,8 @@ impl ResetService {
                 .clone()
                 .or_else(|| original.user.clone())
                 .unwrap_or_default(),
+            // The same tenant, by its configured name.
+            tenant: Some(original.tenant.clone()),
             new_email: original.new_email.clone(),
             redirect_url: original.redirect_url.clone(),
             send_invitation_message: original.send_invitation_message,

@@ -47,8 +47,8 @@ impl ResetService {
             .windows(target, &record.id)
             .await
             .map_err(|e| format!("the audit store could not be read ({e})"))?;
-        let user = self
-            .graph
+        let graph = self.graph_of(record).map_err(|e| e.to_string())?;
+        let user = graph
             .get_user(target)
             .await
             .map_err(|e| format!("the guest could not be read back from Graph ({e})"))?;

@@ -33,7 +33,22 @@ pub struct ListFilter {
     pub until: Option<String>,
     /// Only rows with an id below this one (the previous page's last id).
     pub before_id: Option<String>,
+    /// Only this tenant (its name or directory id, case-insensitive).
+    pub tenant: Option<String>,
+    /// What the caller may see; `None`: every row.
+    pub visible: Option<Visible>,
     pub limit: u32,
+}
+
+/// The rows a caller may read: every row of the tenants in `all_in`, and
+/// its own rows (same issuer and subject) in the tenants in `own_in`. A
+/// list holds lower-cased tenant names or ids; `None` means every tenant.
+#[derive(Debug, Clone, Default)]
+pub struct Visible {
+    pub all_in: Option<Vec<String>>,
+    pub own_in: Option<Vec<String>>,
+    pub issuer: String,
+    pub subject: String,
 }
 
 /// SQL with `$N` placeholders numbered as binds are pushed (sqlx's
@@ -103,6 +118,24 @@ pub(super) fn query(f: &ListFilter) -> sqlx::query::Query<'static, Any, AnyArgum
         q.push(")");
     }
     push_requester(&mut q, f);
+    if let Some(tenant) = &f.tenant {
+        q.push(" and (lower(tenant) = lower(")
+            .text(tenant)
+            .push(") or lower(tenant_id) = lower(")
+            .text(tenant)
+            .push("))");
+    }
+    if let Some(v) = &f.visible {
+        q.push(" and (");
+        in_tenants(&mut q, v.all_in.as_deref());
+        q.push(" or (requester_issuer = ")
+            .text(&v.issuer)
+            .push(" and requester_subject = ")
+            .text(&v.subject)
+            .push(" and ");
+        in_tenants(&mut q, v.own_in.as_deref());
+        q.push("))");
+    }
     let exact = [
         ("status = ", &f.status),
         ("ticket = ", &f.ticket),
@@ -120,6 +153,31 @@ pub(super) fn query(f: &ListFilter) -> sqlx::query::Query<'static, Any, AnyArgum
     q.push(" order by id desc limit ")
         .bind(Bind::Int(i64::from(f.limit.clamp(1, MAX_LIMIT))));
     q.build()
+}
+
+/// A row's tenant is one of `list` (by name or id); `None`: any tenant.
+fn in_tenants(q: &mut Sql, list: Option<&[String]>) {
+    let Some(list) = list else {
+        q.push("1 = 1");
+        return;
+    };
+    if list.is_empty() {
+        q.push("1 = 0");
+        return;
+    }
+    for (column, first) in [("lower(tenant)", true), ("lower(tenant_id)", false)] {
+        q.push(if first { "(" } else { " or " })
+            .push(column)
+            .push(" in (");
+        for (i, t) in list.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.text(&t.to_lowercase());
+        }
+        q.push(")");
+    }
+    q.push(")");
 }
 
 /// `requested_by` and `requested_by_name`.

@@ -26,7 +26,7 @@ pub use callbacks::{Attempt, DueCallback, Next};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use lease::Lease;
-pub use list::{ListFilter, MAX_LIMIT};
+pub use list::{ListFilter, MAX_LIMIT, Visible};
 pub use queue::{Claimed, DeliveryClaim, Enqueued, QueueEntry};
 pub use settle::Attempted;
 

@@ -75,11 +75,13 @@ impl Store {
     /// any replica if this one dies). On PostgreSQL, replicas taking at the
     /// same time skip each other's locked entries instead of waiting.
     #[instrument(skip_all)]
-    pub async fn take_queued(&self) -> Result<Option<Claimed>, StoreError> {
-        let (backend, holder) = (self.backend, self.holder.clone());
+    /// The oldest queued reset of a tenant not in `paused`, claimed.
+    pub async fn take_queued(&self, paused: &[String]) -> Result<Option<Claimed>, StoreError> {
+        let (holder, sql) = (self.holder.clone(), take_sql(self.backend, paused.len()));
+        let paused = paused.to_vec();
         let taken = self
             .batch
-            .write(move |conn| Box::pin(async move { take(conn, backend, &holder).await }))
+            .write(move |conn| Box::pin(async move { take(conn, &sql, &paused, &holder).await }))
             .await?;
         let Some((row, entry)) = taken else {
             return Ok(None);
@@ -164,13 +166,30 @@ async fn claim_delivery(
     Ok(Some(seen.try_get(0)?))
 }
 
-const TAKE_SQLITE: &str = "delete from reset_queue where reset_id = (select reset_id \
-     from reset_queue order by enqueued_at, reset_id limit 1) \
-     returning reset_id, request, caller, source";
-
-const TAKE_POSTGRES: &str = "delete from reset_queue where reset_id = (select reset_id \
-     from reset_queue order by enqueued_at, reset_id limit 1 for update skip locked) \
-     returning reset_id, request, caller, source";
+/// Take the oldest entry, skipping those of `paused` tenants (bound as
+/// `$1..$paused`); PostgreSQL also skips entries another replica is taking.
+fn take_sql(backend: Backend, paused: usize) -> String {
+    let skip = match paused {
+        0 => String::new(),
+        n => {
+            let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+            format!(
+                " where not exists (select 1 from resets r where r.id = q.reset_id \
+                 and r.tenant in ({}))",
+                list.join(", ")
+            )
+        }
+    };
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " for update of q skip locked",
+    };
+    format!(
+        "delete from reset_queue where reset_id = (select q.reset_id from reset_queue q{skip} \
+         order by q.enqueued_at, q.reset_id limit 1{lock}) \
+         returning reset_id, request, caller, source"
+    )
+}
 
 /// Take entries until one's row moves from `queued` to `pending` under
 /// `holder`'s lease; the claimed row comes back from the same statement. An
@@ -178,15 +197,16 @@ const TAKE_POSTGRES: &str = "delete from reset_queue where reset_id = (select re
 /// dropped with a warning instead of blocking the queue.
 async fn take(
     conn: &mut AnyConnection,
-    backend: Backend,
+    sql: &str,
+    paused: &[String],
     holder: &row::Holder,
 ) -> Result<Option<(AnyRow, QueueEntry)>, sqlx::Error> {
-    let sql = match backend {
-        Backend::Sqlite => TAKE_SQLITE,
-        Backend::Postgres => TAKE_POSTGRES,
-    };
     loop {
-        let Some(r) = sqlx::query(sql).fetch_optional(&mut *conn).await? else {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for tenant in paused {
+            query = query.bind(tenant.clone());
+        }
+        let Some(r) = query.fetch_optional(&mut *conn).await? else {
             return Ok(None);
         };
         let id: String = r.try_get(0)?;

@@ -21,7 +21,7 @@ macro_rules! columns {
          problem_status, problem_detail, request_id, created_at, completed_at, \
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
          override_cooldown, evidence, retry_of, target_external_user_state_changed_at, \
-         invite_attempted_at, settle_after"
+         invite_attempted_at, settle_after, tenant, tenant_id"
     };
 }
 pub(super) use columns;
@@ -58,11 +58,12 @@ const INSERT: &str = concat!(
     columns!(),
     ", lease_owner, lease_expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
      $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, \
-     case when $2 in ('pending', 'running') then $42 end, \
-     case when $2 in ('pending', 'running') then $43 end)"
+     $42, $43, \
+     case when $2 in ('pending', 'running') then $44 end, \
+     case when $2 in ('pending', 'running') then $45 end)"
 );
 
-/// Same binds as INSERT (the id, requester and creation time never change),
+/// Same binds as INSERT (the id, requester, tenant and creation time never change),
 /// applied only to the row still in the state bound last: a compare-and-set.
 const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requested_user = $4, target_id = $5, \
      target_upn = $6, target_previous_email = $7, target_user_type = $8, \
@@ -74,9 +75,9 @@ const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requeste
      problem_detail = $28, request_id = $29, completed_at = $31, \
      policy_version = $35, override_cooldown = $36, evidence = $37, target_external_user_state_changed_at = $39, \
      invite_attempted_at = $40, settle_after = $41, \
-     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $43) end, \
-     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $44) end \
-     where id = $1 and status = $42";
+     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $45) end, \
+     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $46) end \
+     where id = $1 and status = $44";
 
 /// A new row; one the owner drives (pending, running) carries its lease.
 pub(super) fn insert(r: &ResetRecord, lease: &Holder) -> Query {
@@ -108,7 +109,7 @@ impl Holder {
     }
 }
 
-/// Bind all 41 columns in `columns!()` order, so insert and update share one
+/// Bind all 43 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -159,6 +160,8 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.target.external_user_state_change_date_time.clone())
         .bind(r.invite_attempted_at.clone())
         .bind(r.settle_after.clone())
+        .bind(r.tenant.clone())
+        .bind(r.tenant_id.clone())
 }
 
 pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
@@ -213,6 +216,8 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
         invite_attempted_at: row.try_get("invite_attempted_at")?,
         settle_after: row.try_get("settle_after")?,
         retry_of: row.try_get("retry_of")?,
+        tenant: row.try_get("tenant")?,
+        tenant_id: row.try_get("tenant_id")?,
         created_at: row.try_get("created_at")?,
         completed_at: row.try_get("completed_at")?,
         id,

@@ -3,6 +3,8 @@ use crate::record::{Requester, Target};
 
 fn record(id: &str, subject: &str) -> ResetRecord {
     ResetRecord {
+        tenant: "default".into(),
+        tenant_id: Some("t".into()),
         id: id.to_owned(),
         status: Status::Pending,
         dry_run: false,

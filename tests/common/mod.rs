@@ -8,6 +8,7 @@
 #[cfg(unix)]
 pub mod binary;
 pub mod idempotency;
+pub mod tenants;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use std::path::PathBuf;
 
 use guest_reset::config::{Config, Database};
 use guest_reset::demo;
-use guest_reset::emulator::Emulator;
+use guest_reset::emulator::{Cloud, Emulator};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -24,7 +25,10 @@ pub use guest_reset::emulator::demo as tenant;
 
 pub struct TestApp {
     pub base: String,
+    /// The home tenant's emulator (the only one, unless `cloud` is set).
     pub emulator: Emulator,
+    /// Several tenants on one emulator address ([`TestApp::spawn_cloud`]).
+    pub cloud: Option<Cloud>,
     pub db_path: PathBuf,
     pub client: reqwest::Client,
     pub config: Config,
@@ -58,6 +62,28 @@ impl TestApp {
             .spawn("127.0.0.1:0")
             .await
             .expect("emulator starts");
+        let (config, dir) = Self::config_for(graph).await;
+        let mut config = config;
+        tweak(&mut config);
+        Self::start(emulator, config, dir).await
+    }
+
+    /// Start against the demo's two tenants (`contoso`, `tailspin`), both
+    /// reached with the shared multi-tenant app, adjusted by `tweak`.
+    pub async fn spawn_cloud(cloud: Cloud, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let graph = cloud.spawn("127.0.0.1:0").await.expect("emulator starts");
+        let (mut config, dir) = Self::config_for(graph).await;
+        config.tenants = demo::tenants(&config.graph);
+        tweak(&mut config);
+        let home = cloud.tenants()[0].clone();
+        let mut app = Self::start(home, config, dir).await;
+        app.cloud = Some(cloud);
+        app
+    }
+
+    /// The demo configuration against the emulator at `graph`, on a fresh
+    /// database, with the demo policy in its own directory.
+    async fn config_for(graph: SocketAddr) -> (Config, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let policy = dir.path().join("policy.toml");
         std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
@@ -72,8 +98,7 @@ impl TestApp {
             per_minute: 60_000,
             burst: 10_000,
         };
-        tweak(&mut config);
-        Self::start(emulator, config, dir).await
+        (config, dir)
     }
 
     async fn start(emulator: Emulator, config: Config, dir: tempfile::TempDir) -> TestApp {
@@ -86,6 +111,7 @@ impl TestApp {
         let app = TestApp {
             base: format!("http://{addr}"),
             emulator,
+            cloud: None,
             db_path: match &config.database {
                 guest_reset::config::Database::Sqlite(path) => path.clone(),
                 guest_reset::config::Database::Postgres(_) => PathBuf::new(),
@@ -120,7 +146,9 @@ impl TestApp {
     pub async fn restart(mut old: TestApp, config: Config) -> TestApp {
         old.stop().await;
         let dir = std::mem::replace(&mut old._dir, tempfile::tempdir().unwrap());
-        Self::start(old.emulator.clone(), config, dir).await
+        let mut app = Self::start(old.emulator.clone(), config, dir).await;
+        app.cloud = old.cloud.clone();
+        app
     }
 
     /// Stop the service and wait until it has closed.

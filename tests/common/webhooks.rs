@@ -83,6 +83,7 @@ pub fn fields() -> FieldMap {
 
 pub fn source(name: &str, scheme: Scheme, secret: &str, callback: Option<String>) -> WebhookSource {
     WebhookSource {
+        tenant: None,
         name: name.into(),
         scheme,
         // A rotated-out secret first: any of the list may match.

@@ -136,3 +136,38 @@ async fn answered_4xx_and_429_keep_the_circuit_closed() {
     assert_eq!(graph.stats().circuit_opened, 0);
     assert_eq!(graph.stats().throttled, 2);
 }
+
+/// The tenant's invitation budget: beyond it an invitation waits for a
+/// slot; none before the deadline is a throttle of our own: nothing sent,
+/// and not a Graph failure the breaker counts.
+#[tokio::test]
+async fn invitations_beyond_the_tenants_budget_wait_and_never_open_the_circuit() {
+    let fake = FakeGraph::start([]).await;
+    let retry = RetrySettings {
+        deadline: Duration::from_millis(300),
+        breaker: BreakerSettings {
+            min_calls: 1,
+            ..BreakerSettings::default()
+        },
+        invitations: crate::graph::BudgetSettings {
+            limit: 2,
+            window: Duration::from_secs(60),
+        },
+        ..quick()
+    };
+    let graph = client(&fake.url, retry);
+    for _ in 0..2 {
+        graph.reset_redemption(&super::invitation()).await.unwrap();
+    }
+    let err = graph
+        .reset_redemption(&super::invitation())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GraphError::Budget { .. }), "{err:?}");
+    assert_eq!(fake.graph_hits(), 2, "the third was never sent");
+    assert!(!graph.circuit_open());
+    assert!(
+        graph.get_user("obj-1").await.is_ok(),
+        "reads are not budgeted"
+    );
+}

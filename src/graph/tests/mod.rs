@@ -33,6 +33,7 @@ fn quick() -> RetrySettings {
             cooldown: Duration::from_secs(1),
             ..BreakerSettings::default()
         },
+        invitations: super::BudgetSettings::default(),
         lag_base: Duration::from_millis(5),
         lag_max: Duration::from_millis(20),
     }
@@ -40,6 +41,7 @@ fn quick() -> RetrySettings {
 
 fn settings(authority: &str, graph: &str, retry: RetrySettings) -> GraphSettings {
     GraphSettings {
+        tenant: "test".into(),
         graph_url: graph.to_owned(),
         credentials: Credentials {
             authority_url: authority.to_owned(),

@@ -4,6 +4,7 @@
 mod file;
 mod property;
 mod rules;
+mod tenants;
 
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -14,6 +15,8 @@ pub(super) const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 
 /// A question that the base rule allows; each case changes one thing.
 pub(super) struct Q {
+    /// The guest's tenant: name and directory id.
+    pub tenant: (&'static str, &'static str),
     pub roles: Vec<String>,
     pub app: Option<&'static str>,
     pub user_type: Option<&'static str>,
@@ -33,6 +36,7 @@ pub(super) struct Q {
 
 pub(super) fn q() -> Q {
     Q {
+        tenant: ("contoso", "abd52d7b-5a6e-4d73-ab8b-f23b4a22e7c2"),
         roles: vec!["GuestReset.Helpdesk".into()],
         app: Some("portal-app"),
         user_type: Some("Guest"),
@@ -63,6 +67,10 @@ pub(super) fn decide(p: &Policy, q: &Q) -> Decision {
             groups: &[],
         },
         target: Target {
+            tenant: TenantRef {
+                name: q.tenant.0,
+                id: Some(q.tenant.1),
+            },
             id: "guest-1",
             upn: Some("ann_fabrikam.example#EXT#@contoso.onmicrosoft.com"),
             mail: q.mail,

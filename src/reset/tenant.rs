@@ -1,0 +1,118 @@
+//! Which tenant a reset is for, and whether the caller may act there: the
+//! policy's grants can give a permission in some tenants only, so a
+//! helpdesk for one customer cannot touch another's guests.
+
+use std::sync::Arc;
+
+use super::{ResetError, ResetRequest, ResetService, ValidRequest};
+use crate::auth::Identity;
+use crate::graph::GraphClient;
+use crate::policy::{Permission, TenantRef};
+use crate::record::ResetRecord;
+use crate::tenants::Tenant;
+
+impl ResetService {
+    /// The tenant a request names (or the only one), when the caller's
+    /// grants give `resets:create` there; the record learns its configured
+    /// name and id either way once it is resolved.
+    pub(super) fn choose_tenant(
+        &self,
+        caller: &Identity,
+        requested: Option<&str>,
+        record: &mut ResetRecord,
+    ) -> Result<Arc<Tenant>, ResetError> {
+        let tenant = Arc::clone(self.tenants.resolve(requested)?);
+        record.tenant = tenant.name.clone();
+        record.tenant_id = Some(tenant.id.clone());
+        self.permitted(caller, &tenant, Permission::ResetsCreate)?;
+        Ok(tenant)
+    }
+
+    /// Validate, pick the tenant, and check what the answer may carry.
+    pub(super) fn admit(
+        &self,
+        caller: &Identity,
+        may_receive_redeem_url: bool,
+        input: Result<ResetRequest, ResetError>,
+        record: &mut ResetRecord,
+    ) -> Result<ValidRequest, ResetError> {
+        let request = input?;
+        check_tenant_field(request.tenant.as_deref())?;
+        let tenant = self.choose_tenant(caller, request.tenant.as_deref(), record)?;
+        let valid = request
+            .validate(&self.defaults)
+            .map_err(ResetError::Invalid)?;
+        // The redeem URL is a credential: the permission must hold in this tenant.
+        let url_allowed = may_receive_redeem_url
+            && self
+                .permitted(caller, &tenant, Permission::ResetsRedeemUrl)
+                .is_ok();
+        match valid.send_invitation_message || valid.dry_run || url_allowed {
+            true => Ok(valid),
+            false => Err(ResetError::RedeemUrlNotPermitted),
+        }
+    }
+
+    /// Whether the caller's grants give `p` in `tenant`.
+    pub(super) fn permitted(
+        &self,
+        caller: &Identity,
+        tenant: &Tenant,
+        p: Permission,
+    ) -> Result<(), ResetError> {
+        let here = TenantRef {
+            name: &tenant.name,
+            id: Some(&tenant.id),
+        };
+        match self
+            .policy()
+            .scope(&caller.policy_caller(), p)
+            .covers(&here)
+        {
+            true => Ok(()),
+            false => Err(ResetError::TenantNotPermitted {
+                tenant: tenant.name.clone(),
+                permission: p.as_str(),
+            }),
+        }
+    }
+
+    /// The Graph client of the tenant a stored reset belongs to.
+    pub(super) fn graph_of(&self, record: &ResetRecord) -> Result<&GraphClient, ResetError> {
+        self.tenants
+            .by_name(&record.tenant)
+            .map(|t| &t.graph)
+            .ok_or_else(|| ResetError::TenantGone(record.tenant.clone()))
+    }
+
+    /// Log the tenants a policy names that are not configured: a typo there
+    /// fails closed (the grant or rule covers nothing), so say so at once.
+    pub(super) fn check_policy_tenants(&self, policy: &crate::policy::Policy) {
+        let unknown: Vec<String> = policy
+            .tenant_names()
+            .into_iter()
+            .filter(|n| self.tenants.resolve(Some(n)).is_err())
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(
+                ?unknown,
+                "the policy names tenants that are not configured; what it says about them covers nothing"
+            );
+        }
+    }
+
+    /// The configured tenants (readiness, metrics, the workers).
+    pub fn tenants(&self) -> &crate::tenants::Tenants {
+        &self.tenants
+    }
+}
+
+/// `tenant`, when given, is a name or an id: 1 to 64 characters.
+pub(super) fn check_tenant_field(tenant: Option<&str>) -> Result<(), ResetError> {
+    match tenant.map(|t| t.trim().chars().count()) {
+        Some(0) | Some(65..) => Err(ResetError::Invalid(
+            "tenant: a configured tenant's name or directory id, 1 to 64 characters".into(),
+        )),
+        _ => Ok(()),
+    }
+}
