@@ -20,7 +20,8 @@ use guest_reset::emulator::{
 fn variables_read() -> BTreeSet<String> {
     let seen = Mutex::new(BTreeSet::new());
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/webhooks.toml");
-    let branches: [&[(&str, &str)]; 4] = [
+    let tenants = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tenants.toml");
+    let branches: [&[(&str, &str)]; 5] = [
         &[],
         &[
             ("AUTH_ISSUER", "https://login.example/{tenantid}/v2.0"),
@@ -32,6 +33,8 @@ fn variables_read() -> BTreeSet<String> {
         ],
         // The example sources file: the secret variables it names are read too.
         &[("WEBHOOKS_FILE", example)],
+        // The example tenants file: the secret variables it names are read too.
+        &[("TENANTS_FILE", tenants)],
     ];
     for env in branches {
         let _ = Config::from_lookup(|name| {
@@ -59,9 +62,10 @@ fn environment(service: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Variables named in `text`: GUEST_RESET_ followed by capitals, digits, `_`.
+/// Variables named in `text`: GUEST_RESET_ followed by capitals, digits, `_`;
+/// a family such as `GUEST_RESET_GRAPH_*` is kept with its `_*`.
 fn named_in(text: &str) -> BTreeSet<String> {
-    let pattern = regex::Regex::new(r"GUEST_RESET_[A-Z0-9_]*[A-Z0-9]").unwrap();
+    let pattern = regex::Regex::new(r"GUEST_RESET_[A-Z0-9_]*[A-Z0-9](_\*)?").unwrap();
     pattern
         .find_iter(text)
         .map(|m| m.as_str().to_owned())
@@ -93,7 +97,15 @@ fn known(name: &str, read: &BTreeSet<String>) -> bool {
         REPLICATION_LAG_VAR,
         CLOCK_OFFSET_VAR,
     ];
-    read.contains(name) || emulator.contains(&name)
+    match name.strip_suffix('*') {
+        // A family: some variable read (or the emulator's) has that prefix.
+        Some(prefix) => read
+            .iter()
+            .map(String::as_str)
+            .chain(emulator)
+            .any(|v| v.starts_with(prefix)),
+        None => read.contains(name) || emulator.contains(&name),
+    }
 }
 
 #[test]
