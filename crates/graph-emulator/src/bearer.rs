@@ -33,6 +33,33 @@ pub(super) const READ_MEMBERSHIP: &[&str] = &[
     "Group.Read.All",
     "GroupMember.Read.All",
 ];
+/// A user's sponsors, strictly as documented (user-list-sponsors-permissions.md:
+/// application User.Read.All, higher User.ReadWrite.All; Directory.* is not listed).
+pub(super) const READ_SPONSORS: &[&str] = &["User.Read.All", "User.ReadWrite.All"];
+/// A group's transitive members, strictly as documented
+/// (group-list-transitivemembers-permissions.md; User.* and Directory.ReadWrite.All are not
+/// listed).
+pub(super) const READ_GROUP_MEMBERS: &[&str] = &[
+    "GroupMember.ReadBasic.All",
+    "Directory.Read.All",
+    "Group.Read.All",
+    "Group.ReadBasic.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+];
+/// Permissions that read a group's properties, so a group inside a directoryObject
+/// collection comes back whole rather than limited to its type and id.
+pub(super) const READ_GROUPS: &[&str] = &[
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadBasic.All",
+    "Group.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadBasic.All",
+    "GroupMember.ReadWrite.All",
+];
 /// Creating invitations (graph.md §1.5).
 pub(super) const INVITE: &[&str] = &[
     "User.Invite.All",
@@ -55,6 +82,15 @@ impl Caller {
         self.roles
             .iter()
             .any(|role| permissions.contains(&role.as_str()))
+    }
+
+    /// 403 `Authorization_RequestDenied` unless the token holds one of `permissions`.
+    pub(super) fn require(&self, permissions: &[&str]) -> Result<(), GraphError> {
+        if self.may(permissions) {
+            Ok(())
+        } else {
+            Err(GraphError::insufficient_privileges())
+        }
     }
 }
 

@@ -42,7 +42,8 @@ pub const ADMIN_CLIENT_ID: &str = "a51ff8d8-17ac-4918-8e9d-c7201bb34142";
 pub const ADMIN_CLIENT_SECRET: &str = "aD98Q~Admin.Demo-Secret_Contoso.App07";
 pub const ADMIN_SP_ID: &str = "19ee4e43-1864-46d5-b61d-0ec39f154618";
 
-/// Adele Vance: Accepted guest; her new address is not on the object yet.
+/// Adele Vance: Accepted guest; her new address is not on the object yet. Sponsored by
+/// Megan Bowen (MEMBER_ID).
 pub const ADELE_ID: &str = "a75a50af-c591-45d9-af8d-ccc72f36768e";
 pub const ADELE_UPN: &str = "adele.vance_fabrikam.example#EXT#@contoso.onmicrosoft.com";
 pub const ADELE_MAIL: &str = "adele.vance@fabrikam.example";
@@ -50,7 +51,7 @@ pub const ADELE_NEW_MAIL: &str = "adele@northwind.example";
 /// Bianca Pisani: guest still PendingAcceptance.
 pub const PENDING_GUEST_ID: &str = "a1dfca7e-0f65-49c2-bb6d-7d28151afe07";
 pub const PENDING_GUEST_MAIL: &str = "bianca.pisani@fabrikam.example";
-/// Megan Bowen: a member, not a guest.
+/// Megan Bowen: a member, not a guest; the user sponsor of Adele and Johanna.
 pub const MEMBER_ID: &str = "1d4c24ea-15bd-40e1-9613-7d1e6c1e4c06";
 pub const MEMBER_MAIL: &str = "megan.bowen@contoso.example";
 /// Grady Archie: guest holding the Guest Inviter role directly.
@@ -69,6 +70,21 @@ pub const OTHER_DOMAIN_GUEST_MAIL: &str = "lee.gu@tailspin.example";
 /// Liam O'Connor: an address with an apostrophe, for `''` escaping in `$filter`.
 pub const APOSTROPHE_GUEST_ID: &str = "ae52f443-491a-4d7d-98d3-94517faa8870";
 pub const APOSTROPHE_GUEST_MAIL: &str = "liam.o'connor@fabrikam.example";
+
+/// Johanna Lorenz: Accepted guest shaped like Adele, for the sponsor approval
+/// walk-through: sponsored by Megan Bowen (MEMBER_ID, a user sponsor) and by Partner
+/// Managers (a group sponsor). Her new address is not on the object yet.
+pub const JOHANNA_ID: &str = "48047c03-f49d-4d8d-80dd-64907403b6cf";
+pub const JOHANNA_UPN: &str = "johanna.lorenz_fabrikam.example#EXT#@contoso.onmicrosoft.com";
+pub const JOHANNA_MAIL: &str = "johanna.lorenz@fabrikam.example";
+pub const JOHANNA_NEW_MAIL: &str = "johanna@litware.example";
+/// Partner Managers: security group sponsoring Johanna; members Patti and Miriam.
+pub const PARTNER_MANAGERS_GROUP_ID: &str = "c8ce5405-3929-4631-ac3c-b6daeb44da85";
+/// Patti Fernandez and Miriam Graham: members (not guests, no roles) in Partner Managers.
+pub const PATTI_ID: &str = "a551c2a7-6a89-48f3-b53f-ea9f4b041642";
+pub const PATTI_MAIL: &str = "patti.fernandez@contoso.example";
+pub const MIRIAM_ID: &str = "983786c2-190d-4093-9472-5af19f8d5916";
+pub const MIRIAM_MAIL: &str = "miriam.graham@contoso.example";
 
 /// Fabrikam Partners (Adele, Bianca), nested in All External Partners.
 pub const PARTNERS_GROUP_ID: &str = "6addca51-d8d4-49de-8fc2-b77c5f83a88c";

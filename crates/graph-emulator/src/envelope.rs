@@ -90,17 +90,17 @@ fn first_unknown_segment(path: &str) -> String {
     if segments.peek() == Some(&"v1.0") {
         segments.next();
     }
-    let mut after_users = false;
+    let mut after_collection = false;
     for segment in segments {
         let known = match segment {
-            "users" => {
-                after_users = true;
+            "users" | "groups" => {
+                after_collection = true;
                 continue;
             }
-            "invitations" | "transitiveMemberOf" => true,
-            _ if after_users => {
-                after_users = false;
-                continue; // a user key: any value is syntactically a key
+            "invitations" | "transitiveMemberOf" | "sponsors" | "transitiveMembers" => true,
+            _ if after_collection => {
+                after_collection = false;
+                continue; // a user or group key: any value is syntactically a key
             }
             _ => false,
         };

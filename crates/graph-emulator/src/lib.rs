@@ -1,6 +1,7 @@
 //! A stateful Microsoft Graph emulator: the token authority
 //! (`POST /{tenant}/oauth2/v2.0/token`) and the Graph endpoints guest-reset uses
-//! (users, `$filter`, PATCH, transitiveMemberOf, invitations), on one router and port.
+//! (users, `$filter`, PATCH, transitiveMemberOf, sponsors, group transitiveMembers,
+//! invitations), on one router and port.
 //! The same authority is also the OpenID Connect issuer of v2.0 access tokens for the
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
 //! token validation can run against it. One [`Emulator`] is one tenant; a [`Cloud`]
@@ -23,6 +24,7 @@ mod clock;
 mod cloud;
 mod control;
 pub mod demo;
+mod directory_object;
 mod dispatch;
 mod envelope;
 mod errors;
@@ -30,6 +32,7 @@ mod fault_plan;
 mod faults;
 mod filter;
 mod form;
+mod group_members;
 mod guests;
 mod invitation_request;
 mod invitations;
@@ -44,6 +47,8 @@ mod schema;
 mod scope;
 mod seed;
 mod seen_assertions;
+mod sponsors;
+mod sponsorship;
 mod state;
 mod tenant;
 mod throttle;
@@ -170,6 +175,8 @@ impl Emulator {
             )
             .route(MEMBER_OF_PATH, get(membership::list_memberships))
             .route(MEMBER_OF_CAST_PATH, get(membership::list_cast_memberships))
+            .merge(sponsors::routes())
+            .merge(group_members::routes())
             .route(
                 INVITATIONS_PATH,
                 post(invitations::create_invitation).get(invitations::list_invitations),

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Emulator;
 use super::bearer::{Caller, READ_MEMBERSHIP};
+use super::directory_object::group_json;
 use super::envelope::graph_json;
 use super::errors::GraphError;
 use super::query::{ODataQuery, collection, context, next_link};
@@ -123,17 +124,12 @@ fn memberships_of(
 /// either all modelled properties or only the selected ones that apply to its type.
 fn render(membership: &Membership<'_>, selected: Option<&[&str]>) -> Map<String, Value> {
     let full = match membership {
-        Membership::Group(group) => json!({
-            "@odata.type": "#microsoft.graph.group",
-            "id": group.id,
-            "deletedDateTime": null,
-            "description": group.description,
-            "displayName": group.display_name,
-            "isAssignableToRole": group.is_assignable_to_role,
-            "mail": group.mail,
-            "mailEnabled": group.mail.is_some(),
-            "securityEnabled": true,
-        }),
+        Membership::Group(group) => {
+            let mut full = group_json(group);
+            let odata_type = Value::from("#microsoft.graph.group");
+            full.insert("@odata.type".to_owned(), odata_type);
+            Value::Object(full)
+        }
         Membership::Role(role) => json!({
             "@odata.type": "#microsoft.graph.directoryRole",
             "id": role.id,

@@ -1,5 +1,5 @@
-//! OData system query options as Graph reads them: `$select`, `$filter`, `$top` and
-//! server-driven paging with `$skiptoken` / `@odata.nextLink`.
+//! OData system query options as Graph reads them: `$select`, `$filter`, `$expand`, `$top`
+//! and server-driven paging with `$skiptoken` / `@odata.nextLink`.
 
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use serde_json::Value;
@@ -19,6 +19,7 @@ const SKIPTOKEN_PREFIX: &str = "emu-";
 pub(super) struct ODataQuery {
     pub(super) select: Option<String>,
     pub(super) filter: Option<String>,
+    pub(super) expand: Option<String>,
     top: Option<String>,
     skiptoken: Option<String>,
 }
@@ -31,6 +32,7 @@ impl ODataQuery {
             let slot = match name.as_str() {
                 "$select" => &mut query.select,
                 "$filter" => &mut query.filter,
+                "$expand" => &mut query.expand,
                 "$top" => &mut query.top,
                 "$skiptoken" => &mut query.skiptoken,
                 _ => continue, // other options are not modelled and are ignored
@@ -58,6 +60,15 @@ impl ODataQuery {
             }
         }
         Ok(Some(names))
+    }
+
+    /// Where the emulator does not model `$filter`, it refuses it as Graph refuses a query
+    /// it cannot run (400 `Request_UnsupportedQuery`) rather than answer unfiltered.
+    pub(super) fn refuse_filter(&self) -> Result<(), GraphError> {
+        match self.filter {
+            Some(_) => Err(GraphError::unsupported_query()),
+            None => Ok(()),
+        }
     }
 
     /// One page of `items` and the offset of the next page, if any.

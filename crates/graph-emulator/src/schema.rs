@@ -163,6 +163,23 @@ const MEMBERSHIP_PROPERTIES: &[&str] = &[
     "securityEnabled",
 ];
 
+/// The `microsoft.graph.group` properties the emulator models, as `sponsors` and
+/// `transitiveMembers` render a group.
+const GROUP_PROPERTIES: &[&str] = &[
+    "id",
+    "deletedDateTime",
+    "description",
+    "displayName",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "securityEnabled",
+];
+
+/// `$select=*`: every property. Microsoft's own Entra PowerShell sends it to `/sponsors`
+/// (Get-EntraUserSponsor), so the directoryObject collections accept it.
+pub(super) const SELECT_ALL: &str = "*";
+
 /// The canonical spelling of a user property, matched case-insensitively as Graph does.
 pub(super) fn user_property(name: &str) -> Option<&'static str> {
     canonical(USER_PROPERTIES, name)
@@ -171,6 +188,22 @@ pub(super) fn user_property(name: &str) -> Option<&'static str> {
 /// The canonical spelling of a property selectable on `transitiveMemberOf` items.
 pub(super) fn membership_property(name: &str) -> Option<&'static str> {
     canonical(MEMBERSHIP_PROPERTIES, name)
+}
+
+/// A property `$select` accepts on a mixed directoryObject collection: Graph takes the
+/// properties of any derived type there (permissions-overview, limited-information example).
+pub(super) fn directory_object_property(name: &str) -> Option<&'static str> {
+    user_cast_property(name).or_else(|| group_cast_property(name))
+}
+
+/// A property `$select` accepts after the `microsoft.graph.user` cast.
+pub(super) fn user_cast_property(name: &str) -> Option<&'static str> {
+    canonical(&[SELECT_ALL], name).or_else(|| user_property(name))
+}
+
+/// A property `$select` accepts after the `microsoft.graph.group` cast.
+pub(super) fn group_cast_property(name: &str) -> Option<&'static str> {
+    canonical(&[SELECT_ALL], name).or_else(|| canonical(GROUP_PROPERTIES, name))
 }
 
 pub(super) fn is_user_collection(name: &str) -> bool {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::key_credentials::{self, KeyCredentialSeed};
 use super::schema;
+use super::sponsorship;
 
 /// A tenant to emulate, as loaded from JSON. Users are kept as Graph-shaped JSON objects
 /// (camelCase property names) so any property of `microsoft.graph.user` can be seeded.
@@ -88,7 +89,8 @@ pub struct AppRoleSeed {
 pub struct GroupSeed {
     pub id: String,
     pub display_name: String,
-    /// Ids of member users and member groups (nesting is followed by transitiveMemberOf).
+    /// Ids of member users and member groups (nesting is followed by transitiveMemberOf
+    /// and transitiveMembers).
     #[serde(default)]
     pub members: Vec<String>,
     #[serde(default)]
@@ -148,8 +150,8 @@ impl Seed {
         }
     }
 
-    /// Checks what serde cannot: GUID ids, unique ids, known user properties and member
-    /// references that resolve. The message names the offending entry.
+    /// Checks what serde cannot: GUID ids, unique ids, known user properties, member and
+    /// sponsor references that resolve. The message names the offending entry.
     pub fn validate(&self) -> Result<(), String> {
         if uuid::Uuid::parse_str(&self.tenant.id).is_err() {
             return Err(format!("tenant.id '{}' is not a GUID", self.tenant.id));
@@ -169,7 +171,9 @@ impl Seed {
         for (i, role) in self.directory_roles.iter().enumerate() {
             claim_id(&mut ids, &role.id, &format!("directoryRoles[{i}]"))?;
         }
-        self.validate_members(&ids)
+        self.validate_members(&ids)?;
+        let group_ids = self.groups.iter().map(|g| g.id.as_str());
+        sponsorship::validate(&self.users, group_ids)
     }
 
     fn validate_apps(&self) -> Result<(), String> {
@@ -264,10 +268,10 @@ fn user_id(user: &Map<String, Value>) -> &str {
 }
 
 fn validate_user(user: &Map<String, Value>) -> Result<(), String> {
-    if let Some(unknown) = user
-        .keys()
-        .find(|k| schema::user_property(k) != Some(k.as_str()))
-    {
+    // `sponsors` is the seed's one navigation property (see `sponsorship`).
+    if let Some(unknown) = user.keys().find(|k| {
+        k.as_str() != sponsorship::SEED_KEY && schema::user_property(k) != Some(k.as_str())
+    }) {
         return Err(format!(
             "unknown property '{unknown}' on type 'microsoft.graph.user'"
         ));

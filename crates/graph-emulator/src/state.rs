@@ -12,6 +12,7 @@ use super::key_credentials::{self, KeyCredential};
 use super::replication::Replication;
 use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 use super::seen_assertions::SeenAssertions;
+use super::sponsorship::{self, Sponsors};
 use super::throttle::InvitationBucket;
 
 /// Access tokens live 3599 s, as the token service reports (graph.md §6.2).
@@ -40,6 +41,8 @@ pub(super) struct State {
     pub(super) users: Vec<Map<String, Value>>,
     pub(super) groups: Vec<GroupSeed>,
     pub(super) roles: Vec<DirectoryRoleSeed>,
+    /// Each user's sponsors (users or groups), by lower-case user id.
+    pub(super) sponsors: Sponsors,
     /// Requests with an arrival sequence number, so a response can find its entry even
     /// after `clear_requests` or while other requests are in flight.
     pub(super) requests: Vec<(u64, RecordedRequest)>,
@@ -68,12 +71,14 @@ pub(super) enum Membership<'a> {
 
 impl State {
     pub(super) fn from_seed(seed: Seed) -> State {
+        let (users, sponsors) = sponsorship::take_sponsors(seed.users);
         State {
             tenant: seed.tenant,
             apps: seed.apps.into_iter().map(App::from_seed).collect(),
-            users: seed.users,
+            users,
             groups: seed.groups,
             roles: seed.directory_roles,
+            sponsors,
             requests: Vec::new(),
             next_request_seq: 0,
             outbox: Vec::new(),

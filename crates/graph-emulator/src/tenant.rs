@@ -44,4 +44,18 @@ impl Emulator {
             .retain(|app| !app.client_id.eq_ignore_ascii_case(client_id));
         state.apps.len() != before
     }
+
+    /// Assigns the directory role `role_id` (a seed role's id) to `member`, a user or a
+    /// role-assignable group: what an administrator does in the portal. False when the
+    /// role is unknown. Graph shows it in `transitiveMemberOf` from then on.
+    pub fn assign_directory_role(&self, role_id: &str, member: &str) -> bool {
+        let mut state = self.lock();
+        let Some(role) = state.roles.iter_mut().find(|r| r.id == role_id) else {
+            return false;
+        };
+        if !role.members.iter().any(|m| m == member) {
+            role.members.push(member.to_owned());
+        }
+        true
+    }
 }

@@ -1,5 +1,6 @@
 //! `GET /v1.0/users/{id | userPrincipalName}` and `GET /v1.0/users?$filter=…`, with
-//! Graph's default property set, `$select` projection and `@odata.context`.
+//! Graph's default property set, `$select` projection, `$expand=sponsors` and
+//! `@odata.context`.
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -9,11 +10,14 @@ use serde_json::{Map, Value};
 
 use super::Emulator;
 use super::bearer::{Caller, READ_USERS};
+use super::directory_object::{Readable, project};
 use super::envelope::graph_json;
 use super::errors::GraphError;
 use super::filter;
 use super::query::{ODataQuery, collection, context, next_link};
-use super::schema::{self, USER_DEFAULT_PROPERTIES};
+use super::schema;
+use super::sponsors;
+use super::state::State as Directory;
 
 const USER_TYPE: &str = "microsoft.graph.user";
 
@@ -35,7 +39,12 @@ pub(super) async fn get_user(
     let mut body = Map::new();
     let context = context("users", selected.as_deref(), true);
     body.insert("@odata.context".to_owned(), Value::String(context));
-    body.extend(project(user, selected.as_deref()));
+    let read = Read {
+        query: &query,
+        selected: selected.as_deref(),
+        readable: Readable::of(&caller),
+    };
+    body.extend(read.render(&state, user)?);
     Ok(graph_json(StatusCode::OK, Value::Object(body)))
 }
 
@@ -51,15 +60,19 @@ pub(super) async fn list_users(
     let query = ODataQuery::parse(raw.as_deref());
     let selected = query.selected(schema::user_property, USER_TYPE)?;
     let clauses = query.filter.as_deref().map(filter::parse).transpose()?;
-    let matching: Vec<Value> = {
+    let read = Read {
+        query: &query,
+        selected: selected.as_deref(),
+        readable: Readable::of(&caller),
+    };
+    let matching = {
         let state = emulator.lock();
         let keep = |user: &&Map<String, Value>| {
             clauses.as_deref().is_none_or(|c| filter::matches(c, user))
         };
         let found = state.users.iter().filter(keep);
-        found
-            .map(|user| Value::Object(project(user, selected.as_deref())))
-            .collect()
+        let rendered = found.map(|user| read.render(&state, user).map(Value::Object));
+        rendered.collect::<Result<Vec<Value>, GraphError>>()?
     };
     let (page, next) = query.page(matching)?;
     let context = context("users", selected.as_deref(), false);
@@ -67,34 +80,29 @@ pub(super) async fn list_users(
     Ok(graph_json(StatusCode::OK, collection(context, page, link)))
 }
 
-/// The user as Graph renders it: the default set without `$select`, otherwise exactly the
-/// selected properties. Absent values render as `null`, absent collections as `[]`.
-pub(super) fn project(user: &Map<String, Value>, selected: Option<&[&str]>) -> Map<String, Value> {
-    let names = selected.unwrap_or(USER_DEFAULT_PROPERTIES);
-    names
-        .iter()
-        .map(|name| {
-            let value = user
-                .get(*name)
-                .cloned()
-                .unwrap_or_else(|| empty_value(name));
-            ((*name).to_owned(), value)
-        })
-        .collect()
+/// What a user read asks for.
+struct Read<'a> {
+    query: &'a ODataQuery,
+    selected: Option<&'a [&'static str]>,
+    readable: Readable,
 }
 
-fn empty_value(name: &str) -> Value {
-    if schema::is_user_collection(name) {
-        Value::Array(Vec::new())
-    } else {
-        Value::Null
+impl Read<'_> {
+    /// The projected user, with its sponsors when `$expand` asks for them.
+    fn render(
+        &self,
+        state: &Directory,
+        user: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let mut body = project(user, self.selected);
+        let expand = self.query.expand.as_deref();
+        if let Some(found) = sponsors::expanded(state, user, expand, self.readable)? {
+            body.insert("sponsors".to_owned(), found);
+        }
+        Ok(body)
     }
 }
 
 pub(super) fn require(caller: &Caller, permissions: &[&str]) -> Result<(), GraphError> {
-    if caller.may(permissions) {
-        Ok(())
-    } else {
-        Err(GraphError::insufficient_privileges())
-    }
+    caller.require(permissions)
 }

@@ -8,6 +8,7 @@ mod fake;
 mod limits;
 mod retries;
 mod retry_rules;
+mod sponsors;
 mod token;
 
 use std::time::Duration;

@@ -101,7 +101,11 @@ async fn ps256_with_sha256_and_rs256_with_sha1_thumbprints_get_graph_tokens() {
         assert_eq!(claims["appidacr"], "2", "certificate authentication");
         assert_eq!(
             claims["roles"],
-            json!(["User.ReadWrite.All", "User.Read.All"])
+            json!([
+                "User.ReadWrite.All",
+                "User.Read.All",
+                "GroupMember.Read.All"
+            ])
         );
     }
     // The log shows which credential came, never its value.

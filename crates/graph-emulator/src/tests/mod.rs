@@ -9,11 +9,13 @@ mod envelope;
 mod fault_corruption;
 mod fault_plans;
 mod fault_refusals;
+mod group_members;
 mod invitations;
 mod limits;
 mod membership;
 mod oidc;
 mod seed;
+mod sponsors;
 mod tailspin_seed;
 /// Also used by the unit tests of `key_credentials`.
 pub(super) mod test_keys;
@@ -120,6 +122,12 @@ impl Harness {
         self.token_for(demo::CLIENT_ID, demo::CLIENT_SECRET).await
     }
 
+    /// A token for the demo service app after granting it exactly `roles`.
+    pub(super) async fn token_with_roles(&self, roles: &[&str]) -> String {
+        self.emulator.set_app_roles(demo::CLIENT_ID, roles);
+        self.token().await
+    }
+
     /// An unauthenticated GET, as metadata clients send it.
     pub(super) async fn get_anonymous(&self, path: &str) -> Reply {
         send(self.http.get(self.url(path))).await
@@ -164,6 +172,14 @@ pub(super) async fn send(request: RequestBuilder) -> Reply {
         headers,
         body,
     }
+}
+
+/// `(@odata.type, id)` of each item of a collection answer.
+pub(super) fn typed_ids(reply: &Reply) -> Vec<(String, String)> {
+    let values = reply.body["value"].as_array().cloned().unwrap_or_default();
+    let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_owned();
+    let pair = |item: &Value| (text(item, "@odata.type"), text(item, "id"));
+    values.iter().map(pair).collect()
 }
 
 /// A reset request body for `user_id` with `email`, as the service would send it.

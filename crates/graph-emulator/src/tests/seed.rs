@@ -83,6 +83,45 @@ fn demo_users_match_their_constants() {
 }
 
 #[test]
+fn demo_sponsor_walkthrough_matches_its_constants() {
+    let seed = Seed::demo();
+    let johanna = user(&seed, demo::JOHANNA_ID);
+    assert_eq!(text(johanna, "userPrincipalName"), demo::JOHANNA_UPN);
+    assert_eq!(text(johanna, "mail"), demo::JOHANNA_MAIL);
+    assert_eq!(text(johanna, "externalUserState"), "Accepted");
+    let sponsors = serde_json::json!([demo::MEMBER_ID, demo::PARTNER_MANAGERS_GROUP_ID]);
+    assert_eq!(johanna.get("sponsors"), Some(&sponsors));
+    let adele_sponsors = user(&seed, demo::ADELE_ID).get("sponsors").cloned();
+    assert_eq!(adele_sponsors, Some(serde_json::json!([demo::MEMBER_ID])));
+    let new_mail_is_nowhere = seed.users.iter().all(|u| {
+        let json = Value::Object(u.clone()).to_string();
+        !json.contains(demo::JOHANNA_NEW_MAIL)
+    });
+    assert!(new_mail_is_nowhere);
+
+    let managers = seed
+        .groups
+        .iter()
+        .find(|g| g.id == demo::PARTNER_MANAGERS_GROUP_ID);
+    let members = managers.map(|g| (g.members.clone(), g.is_assignable_to_role));
+    let expected = vec![demo::PATTI_ID.to_owned(), demo::MIRIAM_ID.to_owned()];
+    assert_eq!(members, Some((expected, false)));
+    for (id, mail) in [
+        (demo::PATTI_ID, demo::PATTI_MAIL),
+        (demo::MIRIAM_ID, demo::MIRIAM_MAIL),
+    ] {
+        let member = user(&seed, id);
+        assert_eq!(text(member, "mail"), mail, "user {id}");
+        assert_eq!(text(member, "userType"), "Member", "user {id}");
+        let holds_role = seed
+            .directory_roles
+            .iter()
+            .any(|r| r.members.iter().any(|m| m == id));
+        assert!(!holds_role, "user {id} holds no directory role");
+    }
+}
+
+#[test]
 fn demo_roles_and_groups_match_their_constants() {
     let seed = Seed::demo();
     let role = |id: &str| seed.directory_roles.iter().find(|r| r.id == id).cloned();

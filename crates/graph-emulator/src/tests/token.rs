@@ -38,7 +38,11 @@ async fn client_credentials_grant_issues_a_v1_graph_token() {
     assert_eq!(claims["idtyp"], "app");
     assert_eq!(
         claims["roles"],
-        serde_json::json!(["User.ReadWrite.All", "User.Read.All"])
+        serde_json::json!([
+            "User.ReadWrite.All",
+            "User.Read.All",
+            "GroupMember.Read.All"
+        ])
     );
     let exp = claims["exp"].as_u64().unwrap_or_default();
     assert_eq!(exp - claims["iat"].as_u64().unwrap_or_default(), 3599);
