@@ -22,7 +22,7 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
     // its rows are settled within about one and a third lease times.
     let sweep = (ttl / 3).max(Duration::from_millis(250));
     let settle = (grace / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
-    let (r1, r2) = (Arc::clone(resets), Arc::clone(resets));
+    let (r1, r2, r3) = (Arc::clone(resets), Arc::clone(resets), Arc::clone(resets));
     let purge_store = store.clone();
     vec![
         tokio::spawn(renew_row_leases(store.clone())),
@@ -46,6 +46,15 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
                     "unknown resets read back",
                     "reading back unknown resets",
                 );
+            }
+        })),
+        // An expiry is a compare-and-set on the locked row: safe on any
+        // replica; the lease only saves the others the work.
+        tokio::spawn(leased(store.clone(), "approvals", settle, move |_| {
+            let resets = Arc::clone(&r3);
+            async move {
+                let done = resets.expire_approvals().await;
+                report(done, "approvals expired", "expiring approvals");
             }
         })),
         tokio::spawn(leased(

@@ -156,7 +156,11 @@ async fn work(
             continue;
         }
         match resets.run_next(&paused).await {
-            Ok(Some((Some(record), Some(source)))) => callbacks.schedule(&record.id, &source).await,
+            // Only a final record goes back; one now awaiting approval comes
+            // through the queue again once approved.
+            Ok(Some((Some(record), Some(source)))) if !record.status.is_open() => {
+                callbacks.schedule(&record.id, &source).await
+            }
             Ok(Some(_)) => {}
             Ok(None) => {
                 let _ = tokio::time::timeout(idle, woken).await;

@@ -127,6 +127,7 @@ async fn bad_list_parameters_are_problems() {
 
 fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecord {
     ResetRecord {
+        approval: None,
         tenant: "default".into(),
         tenant_id: None,
         id: uuid::Uuid::now_v7().to_string(),
@@ -145,6 +146,7 @@ fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecor
         invitation: None,
         graph_request_ids: vec![],
         requested_by: Requester {
+            agent: None,
             issuer: Some(guest_reset::demo::DEMO_ISSUER.into()),
             subject: "crashed".into(),
             object_id: None,

@@ -29,6 +29,8 @@ pub struct ListParams {
     requested_by: Option<String>,
     requested_by_name: Option<String>,
     tenant: Option<String>,
+    agent: Option<String>,
+    approver: Option<String>,
     since: Option<String>,
     until: Option<String>,
     cursor: Option<String>,
@@ -82,12 +84,14 @@ pub async fn list(
 }
 
 /// The longest value of each text filter (as in openapi.yaml).
-const TEXT_LIMITS: [(&str, usize); 5] = [
+const TEXT_LIMITS: [(&str, usize); 7] = [
     ("user", 256),
     ("ticket", 128),
     ("requested_by", 256),
     ("requested_by_name", 256),
     ("tenant", 64),
+    ("agent", 256),
+    ("approver", 256),
 ];
 
 fn filter(p: ListParams) -> Result<ListFilter, String> {
@@ -97,6 +101,8 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         &p.requested_by,
         &p.requested_by_name,
         &p.tenant,
+        &p.agent,
+        &p.approver,
     ];
     for ((name, max), value) in TEXT_LIMITS.iter().zip(texts) {
         if value.as_ref().is_some_and(|v| v.chars().count() > *max) {
@@ -139,6 +145,8 @@ fn filter(p: ListParams) -> Result<ListFilter, String> {
         until: time(p.until, "until")?,
         before_id: p.cursor,
         tenant: p.tenant,
+        agent: p.agent,
+        approver: p.approver,
         visible: None,
         limit,
     })

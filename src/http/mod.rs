@@ -2,6 +2,7 @@
 //! module's errors to RFC 9457 problems.
 
 mod admin;
+mod approvals;
 pub mod auth;
 pub mod drain;
 mod idempotency;
@@ -66,6 +67,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/resets"),
     ("GET", "/v1/resets/{id}"),
     ("POST", "/v1/resets/{id}/retry"),
+    ("POST", "/v1/resets/{id}/approve"),
+    ("POST", "/v1/resets/{id}/deny"),
+    ("POST", "/v1/resets/{id}/cancel"),
+    ("GET", "/v1/approvals"),
     ("GET", "/v1/whoami"),
     ("POST", "/v1/admin/policy/reload"),
     ("POST", "/v1/webhooks/{source}"),
@@ -83,6 +88,10 @@ pub fn routes() -> Router<AppState> {
             ("GET", "/v1/resets") => get(list::list),
             ("GET", "/v1/resets/{id}") => get(resets::get),
             ("POST", "/v1/resets/{id}/retry") => post(resets::retry),
+            ("POST", "/v1/resets/{id}/approve") => post(approvals::approve),
+            ("POST", "/v1/resets/{id}/deny") => post(approvals::deny),
+            ("POST", "/v1/resets/{id}/cancel") => post(approvals::cancel),
+            ("GET", "/v1/approvals") => get(approvals::inbox),
             ("GET", "/v1/whoami") => get(admin::whoami),
             ("POST", "/v1/admin/policy/reload") => post(admin::reload_policy),
             ("POST", "/v1/webhooks/{source}") => post(webhooks::deliver),

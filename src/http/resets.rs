@@ -195,9 +195,11 @@ fn created(outcome: &Outcome) -> Response {
         plan: outcome.plan.as_deref(),
     };
     let location = format!("/v1/resets/{}", outcome.record.id);
-    let status = match outcome.plan {
-        Some(_) => StatusCode::OK,
-        None => StatusCode::CREATED,
+    let status = match (&outcome.plan, outcome.record.status) {
+        (Some(_), _) => StatusCode::OK,
+        // Waits for approval: accepted, not done.
+        (None, crate::record::Status::AwaitingApproval) => StatusCode::ACCEPTED,
+        (None, _) => StatusCode::CREATED,
     };
     (status, [(header::LOCATION, location)], Json(view)).into_response()
 }

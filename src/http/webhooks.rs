@@ -200,6 +200,7 @@ fn to_request(
     Ok(ResetRequest {
         user,
         tenant,
+        on_behalf_of: None,
         new_email,
         redirect_url: get(&fields.redirect_url),
         send_invitation_message: flag(&fields.send_invitation_message),

@@ -44,12 +44,20 @@ impl Policy {
         for rule in self.rules.iter().filter(|r| r.effect == Effect::Allow) {
             let misses = misses(rule, q);
             if misses.is_empty() {
+                let approval = super::approval::requirement(rule, q).map(Box::new);
+                let mut reasons = vec![format!("rule {:?} allows it", rule.name)];
+                reasons.extend(
+                    approval
+                        .as_ref()
+                        .map(|a| format!("approval required: {}", a.reason)),
+                );
                 return Decision {
                     allowed: true,
                     rule: Some(rule.name.clone()),
-                    reasons: vec![format!("rule {:?} allows it", rule.name)],
+                    reasons,
                     denial: None,
                     policy_version: self.version.clone(),
+                    approval,
                 };
             }
             // A rule that fails only on a time limit tells the caller when to come back.
@@ -75,6 +83,7 @@ impl Policy {
             reasons,
             denial: Some(denial),
             policy_version: self.version.clone(),
+            approval: None,
         }
     }
 
@@ -242,12 +251,11 @@ fn limit_misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
     let mut out = Vec::new();
     let hour = time::Duration::HOUR;
     if let Some(max) = rule.max_resets_per_hour {
-        let mut recent: Vec<_> = q
-            .history
-            .caller_last_hour
-            .iter()
-            .filter(|t| **t > q.now - hour)
-            .collect();
+        let counted = match (rule.quota_per, &q.history.agent_last_hour) {
+            (super::QuotaPer::Agent, Some(agent)) => agent,
+            _ => &q.history.caller_last_hour,
+        };
+        let mut recent: Vec<_> = counted.iter().filter(|t| **t > q.now - hour).collect();
         if recent.len() >= max as usize {
             // A slot frees when the max-th most recent reset leaves the hour.
             recent.sort_unstable_by(|a, b| b.cmp(a));

@@ -83,9 +83,13 @@ struct RuleFile {
     #[serde(default)]
     max_resets_per_hour: Option<u32>,
     #[serde(default)]
+    quota_per: Option<super::QuotaPer>,
+    #[serde(default)]
     cooldown_hours: Option<u32>,
     #[serde(default)]
     allow_cooldown_override: Option<bool>,
+    #[serde(default)]
+    approval: Option<super::approval::ApprovalFile>,
 }
 
 /// The compiled parts of a policy file.
@@ -194,8 +198,10 @@ fn compile(r: RuleFile) -> Result<Rule, String> {
         ticket_pattern,
         min_reason_length: r.min_reason_length.unwrap_or(0),
         max_resets_per_hour: r.max_resets_per_hour,
+        quota_per: r.quota_per.unwrap_or_default(),
         cooldown_hours: r.cooldown_hours,
         allow_cooldown_override: r.allow_cooldown_override.unwrap_or(false),
+        approval: r.approval.map(|a| a.compile()).transpose().map_err(fail)?,
         name,
     })
 }
@@ -214,11 +220,13 @@ fn deny_fields_only(r: &RuleFile) -> Result<(), String> {
         ("ticket_pattern", r.ticket_pattern.is_some()),
         ("min_reason_length", r.min_reason_length.is_some()),
         ("max_resets_per_hour", r.max_resets_per_hour.is_some()),
+        ("quota_per", r.quota_per.is_some()),
         ("cooldown_hours", r.cooldown_hours.is_some()),
         (
             "allow_cooldown_override",
             r.allow_cooldown_override.is_some(),
         ),
+        ("approval", r.approval.is_some()),
     ];
     match allow_only.iter().find(|(_, set)| *set) {
         Some((field, _)) => Err(format!("{field} has no meaning in a deny rule")),

@@ -3,6 +3,7 @@
 //! tables), and may this reset happen (named `[[rule]]`s, deny by default,
 //! explicit deny rules win, global protections no rule can lift).
 
+mod approval;
 mod decide;
 mod file;
 mod matchers;
@@ -16,6 +17,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use approval::{ApprovalRule, ApprovalWhen, ApproverRule, Requirement};
 pub use matchers::{CallerMatch, DomainPattern, RedirectRule};
 pub use question::{Ask, Caller, Decision, Denial, History, Question, Target};
 pub use tenants::{Scope, TenantRef, TenantSet};
@@ -33,6 +35,10 @@ pub enum Permission {
     /// invitation email is sent.
     #[serde(rename = "resets:redeem-url")]
     ResetsRedeemUrl,
+    /// May name the person a request is made for (`on_behalf_of`): a
+    /// portal calling with its own app token.
+    #[serde(rename = "resets:act-for-agents")]
+    ResetsActForAgents,
     /// May reload the policy.
     #[serde(rename = "admin")]
     Admin,
@@ -45,6 +51,7 @@ impl Permission {
             Permission::ResetsReadOwn => "resets:read:own",
             Permission::ResetsReadAll => "resets:read:all",
             Permission::ResetsRedeemUrl => "resets:redeem-url",
+            Permission::ResetsActForAgents => "resets:act-for-agents",
             Permission::Admin => "admin",
         }
     }
@@ -57,6 +64,17 @@ pub enum Effect {
     #[default]
     Allow,
     Deny,
+}
+
+/// Whom a quota counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPer {
+    /// The calling identity (a portal's app token: every agent behind it).
+    #[default]
+    Caller,
+    /// The person: the agent when the request names one, else the caller.
+    Agent,
 }
 
 /// What a rule says about the invitation email.
@@ -115,8 +133,12 @@ pub struct Rule {
     pub ticket_pattern: Option<regex::Regex>,
     pub min_reason_length: usize,
     pub max_resets_per_hour: Option<u32>,
+    /// Whom `max_resets_per_hour` counts: the caller, or the agent behind it.
+    pub quota_per: QuotaPer,
     pub cooldown_hours: Option<u32>,
     pub allow_cooldown_override: bool,
+    /// A second person must approve (when its conditions hold).
+    pub approval: Option<ApprovalRule>,
 }
 
 /// A compiled policy and the version (hash) of the text it came from.

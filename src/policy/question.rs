@@ -45,6 +45,9 @@ pub struct Ask<'a> {
     pub ticket: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub override_cooldown: bool,
+    /// Distinct approvals this reset already has (at execution, after its
+    /// approval); 0 when asked for the first time.
+    pub approvals: u32,
 }
 
 /// Earlier resets, from the audit store.
@@ -53,6 +56,8 @@ pub struct History {
     /// Creation times of the caller's resets (allowed, not dry runs, not
     /// failed) in the hour before `now`.
     pub caller_last_hour: Vec<OffsetDateTime>,
+    /// The same for the agent the request names (any caller), when it names one.
+    pub agent_last_hour: Option<Vec<OffsetDateTime>>,
     /// The latest such reset of the same guest, by anyone.
     pub target_last_reset: Option<OffsetDateTime>,
     /// Another reset of this guest is still being applied.
@@ -89,9 +94,12 @@ pub enum Denial {
 /// The answer: which rule allowed, or why nothing did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// The policy allows it (with `approval`, only once approved).
     pub allowed: bool,
     pub rule: Option<String>,
     pub reasons: Vec<String>,
     pub denial: Option<Denial>,
     pub policy_version: String,
+    /// Approval still needed before the reset may run.
+    pub approval: Option<Box<super::Requirement>>,
 }

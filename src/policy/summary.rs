@@ -127,8 +127,12 @@ fn rule(out: &mut String, r: &Rule) {
         "  ticket: {ticket}; reason: at least {} characters",
         r.min_reason_length
     );
+    let per = match r.quota_per {
+        super::QuotaPer::Caller => "caller",
+        super::QuotaPer::Agent => "agent (the person behind a portal)",
+    };
     let quota = r.max_resets_per_hour.map_or("none".to_owned(), |n| {
-        format!("{n} resets per hour per caller")
+        format!("{n} resets per hour per {per}")
     });
     let cooldown = r.cooldown_hours.map_or("none".to_owned(), |h| {
         format!(
@@ -141,6 +145,34 @@ fn rule(out: &mut String, r: &Rule) {
         )
     });
     let _ = writeln!(out, "  quota: {quota}; cooldown: {cooldown}");
+    if let Some(a) = &r.approval {
+        let _ = writeln!(out, "  approval: {}", approval(a));
+    }
+}
+
+/// `when new-domain: 1 of the guest's sponsors, within 24 h; run within 1 h`.
+fn approval(a: &super::ApprovalRule) -> String {
+    use super::{ApprovalWhen, ApproverRule};
+    let when: Vec<&str> = a
+        .when
+        .iter()
+        .map(|w| match w {
+            ApprovalWhen::Always => "always",
+            ApprovalWhen::NewDomain => "when the email's domain changes",
+            ApprovalWhen::CooldownOverride => "when the cooldown is overridden",
+        })
+        .collect();
+    let who = match &a.approvers {
+        ApproverRule::Sponsors => "the guest's sponsors".to_owned(),
+        ApproverRule::Callers(m) => callers(Some(m)),
+    };
+    format!(
+        "{}: {} distinct approver(s) among {who}, within {} h; then run within {} h",
+        when.join(" or "),
+        a.count,
+        a.expires_hours,
+        a.run_within_hours
+    )
 }
 
 fn callers(m: Option<&CallerMatch>) -> String {

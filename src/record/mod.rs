@@ -4,6 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod approval;
+
+pub use approval::{
+    ApprovalRecord, Approver, Approvers, Decision as ApprovalDecision, Verdict as ApprovalVerdict,
+};
+
 /// Lifecycle of a reset request (`reset/lifecycle.rs` owns the moves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +109,44 @@ pub struct Requester {
     /// Client application (`azp` / `appid`).
     pub app: Option<String>,
     pub name: Option<String>,
+    /// The person behind an app's call: from a delegated token, or as the
+    /// app stated it (`on_behalf_of`, with `resets:act-for-agents`).
+    #[serde(default)]
+    pub agent: Option<Agent>,
+}
+
+/// The human agent a request was made for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    /// Object id (delegated tokens), or the UPN or object id an app stated.
+    pub id: String,
+    pub via: AgentVia,
+}
+
+/// How the agent is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentVia {
+    /// The agent's own delegated token (`oid` with `scp`).
+    Delegated,
+    /// An app token's `on_behalf_of`.
+    OnBehalfOf,
+}
+
+impl AgentVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentVia::Delegated => "delegated",
+            AgentVia::OnBehalfOf => "on_behalf_of",
+        }
+    }
+
+    pub fn parse(s: &str) -> AgentVia {
+        match s {
+            "delegated" => AgentVia::Delegated,
+            _ => AgentVia::OnBehalfOf,
+        }
+    }
 }
 
 /// The policy decision as recorded.
@@ -214,6 +258,9 @@ pub struct ResetRecord {
     /// The `unknown` reset this one re-drives (`POST /v1/resets/{id}/retry`).
     #[serde(default)]
     pub retry_of: Option<String>,
+    /// The approval the policy required, and its decisions.
+    #[serde(default)]
+    pub approval: Option<ApprovalRecord>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub completed_at: Option<String>,

@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use super::{ResetError, ResetService, ValidRequest};
 use crate::auth::Identity;
 use crate::graph::{GraphUser, Memberships};
-use crate::policy::{Ask, Decision, History, Question, Target, TenantRef};
+use crate::policy::{Ask, Decision, History, Question, Requirement, Target, TenantRef};
 use crate::record::{PolicyRecord, ResetRecord, format_timestamp};
-use crate::store::{HistoryQuery, StoredHistory};
+use crate::store::{HistoryQuery, QueueEntry, StoredHistory};
 
 /// The Graph facts about the guest and what the request needs done.
 pub(super) struct Facts<'a> {
@@ -18,6 +18,8 @@ pub(super) struct Facts<'a> {
     pub memberships: &'a Memberships,
     pub new_email: &'a str,
     pub other_mails_write: bool,
+    /// Approvals the reset already has.
+    pub approvals: u32,
 }
 
 impl ResetService {
@@ -27,7 +29,8 @@ impl ResetService {
         req: &ValidRequest,
         record: &mut ResetRecord,
         facts: Facts<'_>,
-    ) -> Result<(), ResetError> {
+        origin: &QueueEntry,
+    ) -> Result<Option<Box<Requirement>>, ResetError> {
         let policy = self.policy();
         let now = OffsetDateTime::now_utc();
         let query = HistoryQuery {
@@ -35,6 +38,7 @@ impl ResetService {
             retry_of: record.retry_of.clone(),
             requester_issuer: record.requested_by.issuer.clone(),
             requester_subject: record.requested_by.subject.clone(),
+            agent: record.requested_by.agent.as_ref().map(|a| a.id.clone()),
             caller_window_limit: policy.max_quota(),
             target_id: facts.user.id.clone(),
             window_start: format_timestamp(now - time::Duration::HOUR),
@@ -60,27 +64,63 @@ impl ResetService {
                 };
                 let decision = policy.decide(&question);
                 record.policy = Some(policy_record(&decision));
-                // The row says "allowed" inside the transaction that checked the
-                // limits, so the next request counts it. Dry runs claim nothing.
-                let claim = (decision.allowed && !req.dry_run).then(|| {
-                    // With no email to add first, the invitation is the next Graph
-                    // call: this commit is its first attempt's anchor too (one
-                    // durable write fewer; see flow.rs `anchor`).
-                    if !adds_email {
-                        record.invite_attempted_at = Some(crate::record::now_rfc3339());
-                    }
-                    // pending -> running: the Graph writes start.
-                    record.status = crate::record::Status::Running;
-                    record.clone()
-                });
+                let claim = claim(record, req, &decision, adds_email, origin, now);
                 (decision, claim)
             })
             .await?;
-        match decision.allowed {
-            true => Ok(()),
-            false => Err(ResetError::PolicyDenied(decision)),
+        if !decision.allowed {
+            return Err(ResetError::PolicyDenied(decision));
+        }
+        match decision.approval {
+            Some(_) if !req.send_invitation_message && !req.dry_run => {
+                Err(ResetError::Invalid(APPROVAL_NEEDS_EMAIL.into()))
+            }
+            need if !req.dry_run => Ok(need),
+            _ => Ok(None),
         }
     }
+}
+
+const APPROVAL_NEEDS_EMAIL: &str = "send_invitation_message: this reset needs approval, and the \
+     redeem URL is handed over only in a synchronous answer; send the invitation email instead";
+
+/// What the decision's transaction writes: the row says "allowed" inside
+/// the transaction that checked the limits, so the next request counts it.
+/// Dry runs claim nothing. A reset that needs approval waits for it, with
+/// the request kept for the queue.
+fn claim(
+    record: &mut ResetRecord,
+    req: &ValidRequest,
+    decision: &Decision,
+    adds_email: bool,
+    origin: &QueueEntry,
+    now: OffsetDateTime,
+) -> Option<(ResetRecord, Option<QueueEntry>)> {
+    if !decision.allowed || req.dry_run {
+        return None;
+    }
+    if let Some(need) = &decision.approval {
+        if !req.send_invitation_message {
+            return None;
+        }
+        let earlier = record
+            .approval
+            .take()
+            .map(|a| a.decisions)
+            .unwrap_or_default();
+        record.approval = Some(super::approvals::requested(need, earlier, now));
+        record.status = crate::record::Status::AwaitingApproval;
+        return Some((record.clone(), Some(origin.clone())));
+    }
+    // With no email to add first, the invitation is the next Graph call:
+    // this commit is its first attempt's anchor too (one durable write
+    // fewer; see flow.rs `anchor`).
+    if !adds_email {
+        record.invite_attempted_at = Some(crate::record::now_rfc3339());
+    }
+    // pending -> running: the Graph writes start.
+    record.status = crate::record::Status::Running;
+    Some((record.clone(), None))
 }
 
 fn record_tenant(t: &(String, Option<String>)) -> TenantRef<'_> {
@@ -112,6 +152,7 @@ fn ask<'a>(req: &'a ValidRequest, f: &Facts<'a>) -> Ask<'a> {
         ticket: req.ticket.as_deref(),
         reason: req.reason.as_deref(),
         override_cooldown: req.override_cooldown,
+        approvals: f.approvals,
     }
 }
 
@@ -119,6 +160,10 @@ fn history(stored: &StoredHistory) -> History {
     let parse = |s: &String| crate::record::parse_timestamp(s);
     History {
         caller_last_hour: stored.caller_window.iter().filter_map(parse).collect(),
+        agent_last_hour: stored
+            .agent_window
+            .as_ref()
+            .map(|w| w.iter().filter_map(parse).collect()),
         target_last_reset: stored.target_last.as_ref().and_then(parse),
         target_in_flight: stored.target_in_flight,
     }

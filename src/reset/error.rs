@@ -14,6 +14,10 @@ use crate::store::StoreError;
 pub enum Step {
     ReadUser,
     ReadRoles,
+    /// The guest's sponsors (and their groups' members), for an approval.
+    ReadSponsors,
+    /// The users among a sponsor group's transitive members.
+    ReadSponsorGroup,
     AddOtherMail,
     Invite,
 }
@@ -23,6 +27,8 @@ impl Step {
         match self {
             Step::ReadUser => "reading the user",
             Step::ReadRoles => "reading the user's directory roles (transitiveMemberOf)",
+            Step::ReadSponsors => "reading the guest's sponsors",
+            Step::ReadSponsorGroup => "reading a sponsor group's members (transitiveMembers)",
             Step::AddOtherMail => "adding the new email to otherMails",
             Step::Invite => "resetting the redemption (POST /invitations)",
         }
@@ -31,7 +37,8 @@ impl Step {
     /// The least-privileged application permission the step needs.
     fn permission(self) -> &'static str {
         match self {
-            Step::ReadUser | Step::ReadRoles => "User.Read.All",
+            Step::ReadUser | Step::ReadRoles | Step::ReadSponsors => "User.Read.All",
+            Step::ReadSponsorGroup => "GroupMember.Read.All",
             Step::AddOtherMail | Step::Invite => "User.ReadWrite.All",
         }
     }
@@ -70,6 +77,18 @@ pub enum ResetError {
     /// A stored reset names a tenant no longer configured.
     #[error("tenant {0:?} is no longer configured; this reset cannot reach its Graph")]
     TenantGone(String),
+    #[error("{0}")]
+    NotAnApprover(String),
+    #[error("nobody approves their own request")]
+    SelfApproval,
+    #[error("the approval period is over")]
+    ApprovalExpired,
+    #[error("the reset is {} and no longer awaits approval", .0.as_str())]
+    AlreadyDecided(Status),
+    #[error(
+        "approval by the guest's sponsors is required, but the guest has no sponsor who could approve"
+    )]
+    NoSponsors,
     #[error("the caller may not receive redeem URLs")]
     RedeemUrlNotPermitted,
     #[error("a request with this Idempotency-Key is still being processed")]
@@ -98,6 +117,11 @@ impl ResetError {
             ResetError::NewEmailRequired => P::NewEmailRequired,
             ResetError::EmailNotOnUser => P::EmailNotOnUser,
             ResetError::PolicyDenied(d) => denial_problem(d.denial),
+            ResetError::NotAnApprover(_) => P::NotAnApprover,
+            ResetError::SelfApproval => P::SelfApproval,
+            ResetError::ApprovalExpired => P::ApprovalExpired,
+            ResetError::AlreadyDecided(_) => P::AlreadyDecided,
+            ResetError::NoSponsors => P::PolicyDenied,
             ResetError::RedeemUrlNotPermitted | ResetError::TenantNotPermitted { .. } => {
                 P::PermissionDenied
             }

@@ -13,16 +13,19 @@ use crate::graph::{
     Call, GraphClient, GraphError, GraphUser, InvitationRequest, Memberships, request_body,
 };
 use crate::record::{InvitationRecord, ResetRecord, Target};
+use crate::store::QueueEntry;
 
 /// What a successful run produced.
 pub(super) enum Applied {
     /// The redeem URL Graph returned (a credential; never stored).
     Reset(Option<SecretString>),
     Plan(Vec<PlannedCall>),
+    /// Waits for approval (recorded `awaiting_approval`); nothing written to Graph.
+    Awaiting,
 }
 
 /// Keep Graph's request id (success or failure) and name the failing step.
-fn note<T>(
+pub(super) fn note<T>(
     record: &mut ResetRecord,
     step: Step,
     result: Result<Call<T>, GraphError>,
@@ -52,6 +55,7 @@ impl ResetService {
         caller: &Identity,
         req: &ValidRequest,
         record: &mut ResetRecord,
+        origin: &QueueEntry,
     ) -> Result<Applied, ResetError> {
         let graph = self.graph_of(record)?;
         let (user, memberships) = self.read_guest(graph, &req.user, record).await?;
@@ -66,8 +70,13 @@ impl ResetService {
             memberships: &memberships,
             new_email: &new_email,
             other_mails_write: !email_on_user(&user, &new_email),
+            approvals: record.approval.as_ref().map_or(0, |a| a.approvals()),
         };
-        self.decide(caller, req, record, facts).await?;
+        let guest = user.id.clone();
+        if let Some(need) = self.decide(caller, req, record, facts, origin).await? {
+            self.await_approval(graph, &guest, *need, record).await?;
+            return Ok(Applied::Awaiting);
+        }
         self.apply(graph, req, record, &user, new_email).await
     }
 

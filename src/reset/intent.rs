@@ -3,7 +3,7 @@
 
 use super::ResetRequest;
 use crate::auth::Identity;
-use crate::record::{Requester, ResetRecord, Status, Target};
+use crate::record::{Agent, AgentVia, Requester, ResetRecord, Status, Target};
 
 pub(super) fn requester(c: &Identity) -> Requester {
     Requester {
@@ -13,6 +13,11 @@ pub(super) fn requester(c: &Identity) -> Requester {
         tenant_id: c.tenant_id.clone(),
         app: c.app_id.clone(),
         name: c.name.clone(),
+        // A delegated token is the person's own: the agent is known.
+        agent: (c.object_id.is_some() && !c.scopes.is_empty()).then(|| Agent {
+            id: c.object_id.clone().unwrap_or_default(),
+            via: AgentVia::Delegated,
+        }),
     }
 }
 
@@ -56,6 +61,7 @@ pub(super) fn new_record(
         evidence: None,
         settle_after: None,
         retry_of: None,
+        approval: None,
         created_at: crate::record::now_rfc3339(),
         completed_at: None,
     }

@@ -9,7 +9,8 @@
 //! (new) ──> queued ──> pending       (a worker on any replica takes it, with a lease)
 //! (new) ──> failed | denied           (refused before anything else, recorded as such)
 //! pending ──> succeeded | failed | denied | unknown   (dry runs, refusals, validation)
-//! pending ──> awaiting_approval ──> queued | denied | cancelled | expired   (reserved)
+//! pending ──> awaiting_approval ──> queued | denied | cancelled | expired   (approvals)
+//! pending ──> expired                (approved, but not run within its window)
 //! queued ──> cancelled | expired      (reserved)
 //! running (lease expired) ──> succeeded | failed | unknown   (reconciliation, any replica)
 //! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
@@ -92,10 +93,13 @@ pub fn may_move(from: Option<Status>, to: Status) -> bool {
         (None, Pending | Queued | Failed | Denied)
             // A worker on some replica takes it (cancel and expiry: reserved).
             | (Some(Queued), Pending | Failed | Cancelled | Expired)
-            // Its owner decides: a dry run ends here, an allowed reset runs.
-            | (Some(Pending), Pending | Running | AwaitingApproval | Succeeded | Failed | Denied | Unknown)
-            // Reserved for approvals.
-            | (Some(AwaitingApproval), Queued | Denied | Cancelled | Expired)
+            // Its owner decides: a dry run ends here, an allowed reset runs
+            // or waits for approval; an approved one not run in time expires.
+            | (Some(Pending), Pending | Running | AwaitingApproval | Succeeded | Failed | Denied | Unknown | Expired)
+            // Approvers decide (the last approval queues it), the requester
+            // withdraws it, the clock ends it; its sponsors are read while it
+            // waits (failed: they could not be read).
+            | (Some(AwaitingApproval), AwaitingApproval | Queued | Denied | Cancelled | Expired | Failed)
             // Its owner (or reconciliation, once the lease ran out) finishes it.
             | (Some(Running), Running | Succeeded | Failed | Denied | Unknown)
             | (Some(Unknown), Succeeded | Failed | Unknown)

@@ -2,18 +2,21 @@
 //! apply, and record the outcome. The only module that knows the Graph
 //! client, the policy and the audit store together.
 
+mod approvals;
 mod decide;
 mod error;
 mod evidence;
 mod flow;
 mod intent;
 mod lifecycle;
+mod notify;
 mod queries;
 mod queue;
 mod reconcile;
 mod request;
 mod retry;
 mod settle;
+mod sponsors;
 mod tenant;
 
 use std::sync::{Arc, RwLock};
@@ -25,9 +28,10 @@ use crate::auth::Identity;
 use crate::config::ResetDefaults;
 use crate::policy::{Policy, PolicyError};
 use crate::record::{ResetRecord, Status};
-use crate::store::{KeyClaim, ListFilter, Store, StoreError};
+use crate::store::{KeyClaim, ListFilter, QueueEntry, Store, StoreError};
 use crate::tenants::Tenants;
 
+pub use approvals::Ruling;
 pub use error::{ResetError, Step};
 use intent::{new_record, requester};
 pub use queries::TenantHealth;
@@ -164,6 +168,11 @@ impl ResetService {
         let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
         record.retry_of = ctx.retry_of.clone();
         tracing::Span::current().record("reset_id", record.id.as_str());
+        let request_json = input
+            .as_ref()
+            .ok()
+            .and_then(|r| serde_json::to_string(r).ok())
+            .unwrap_or_default();
         let valid = match self.admit(ctx.caller, ctx.may_receive_redeem_url, input, &mut record) {
             Ok(v) => v,
             Err(error) => return Err(self.finish_failed(record, error, None).await),
@@ -182,17 +191,33 @@ impl ResetService {
                 }),
             };
         }
-        self.drive(ctx.caller, &valid, record).await
+        let origin = QueueEntry {
+            request: request_json,
+            caller: serde_json::to_string(ctx.caller).unwrap_or_default(),
+            source: None,
+        };
+        self.drive(ctx.caller, &valid, record, &origin).await
     }
 
     /// From the recorded intent to the recorded outcome.
+    /// `origin` is the request as the queue would run it: kept with a reset
+    /// that waits for approval.
     async fn drive(
         &self,
         caller: &Identity,
         valid: &ValidRequest,
         mut record: ResetRecord,
+        origin: &QueueEntry,
     ) -> Result<Outcome, Failure> {
-        match self.run(caller, valid, &mut record).await {
+        let outcome = match self.run(caller, valid, &mut record, origin).await {
+            Ok(flow::Applied::Awaiting) => {
+                self.notify(&record, notify::Event::Requested).await;
+                return Ok(Outcome {
+                    record,
+                    redeem_url: None,
+                    plan: None,
+                });
+            }
             Ok(applied) => self.finish_ok(record, valid, applied).await,
             Err(error) if error.status() == Status::Unknown => {
                 self.settle_unknown(record, error).await
@@ -201,7 +226,16 @@ impl ResetService {
                 let from = Some(record.status);
                 Err(self.finish_failed(record, error, from).await)
             }
+        };
+        let finished = match &outcome {
+            Ok(o) => Some(&o.record),
+            Err(f) => f.record.as_ref(),
+        };
+        // An approved reset that ran: its approvers hear how it ended.
+        if let Some(r) = finished.filter(|r| r.approval.is_some() && !r.status.is_open()) {
+            self.notify(r, notify::Event::Executed).await;
         }
+        outcome
     }
 
     async fn record_intent(
@@ -238,6 +272,8 @@ impl ResetService {
         let (redeem_url, plan) = match applied {
             flow::Applied::Reset(url) => (url.filter(|_| !valid.send_invitation_message), None),
             flow::Applied::Plan(plan) => (None, Some(plan)),
+            // drive() answers an awaiting reset before it gets here.
+            flow::Applied::Awaiting => (None, None),
         };
         Ok(Outcome {
             record,

@@ -141,6 +141,9 @@ impl ResetService {
             }
         };
         let mut record = record;
+        if let Some(expired) = self.approved_too_long_ago(&mut record).await {
+            return expired;
+        }
         let checked = self
             .choose_tenant(&caller, request.tenant.as_deref(), &mut record)
             .and_then(|_| self.check_async(&request));
@@ -151,7 +154,7 @@ impl ResetService {
                 return self.finish_failed(record, error, from).await.record;
             }
         };
-        match self.drive(&caller, &valid, record).await {
+        match self.drive(&caller, &valid, record, entry).await {
             Ok(outcome) => Some(outcome.record),
             Err(failure) => failure.record,
         }

@@ -15,6 +15,10 @@ pub struct ResetRequest {
     /// has exactly one tenant.
     #[serde(default)]
     pub tenant: Option<String>,
+    /// The person (UPN or object id) an app-token caller acts for; needs
+    /// `resets:act-for-agents`.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
     #[serde(default)]
     pub new_email: Option<String>,
     #[serde(default)]

@@ -57,6 +57,8 @@ impl ResetService {
                 .unwrap_or_default(),
             // The same tenant, by its configured name.
             tenant: Some(original.tenant.clone()),
+            // The retry is the retrying caller's; the original agent stays on the original.
+            on_behalf_of: None,
             new_email: original.new_email.clone(),
             redirect_url: original.redirect_url.clone(),
             send_invitation_message: original.send_invitation_message,

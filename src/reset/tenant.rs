@@ -39,6 +39,7 @@ impl ResetService {
         let request = input?;
         check_tenant_field(request.tenant.as_deref())?;
         let tenant = self.choose_tenant(caller, request.tenant.as_deref(), record)?;
+        self.name_agent(caller, &tenant, request.on_behalf_of.as_deref(), record)?;
         let valid = request
             .validate(&self.defaults)
             .map_err(ResetError::Invalid)?;
@@ -51,6 +52,35 @@ impl ResetService {
             true => Ok(valid),
             false => Err(ResetError::RedeemUrlNotPermitted),
         }
+    }
+
+    /// `on_behalf_of`: an app token may name the person it acts for, when
+    /// its grants give `resets:act-for-agents` here; a delegated token is
+    /// that person already.
+    fn name_agent(
+        &self,
+        caller: &Identity,
+        tenant: &Tenant,
+        agent: Option<&str>,
+        record: &mut ResetRecord,
+    ) -> Result<(), ResetError> {
+        let Some(agent) = agent.map(str::trim) else {
+            return Ok(());
+        };
+        if agent.is_empty() || agent.chars().count() > 256 {
+            let why = "on_behalf_of: the agent's UPN or object id, 1 to 256 characters";
+            return Err(ResetError::Invalid(why.into()));
+        }
+        if record.requested_by.agent.is_some() {
+            let why = "on_behalf_of: a delegated token already names its user; leave it out";
+            return Err(ResetError::Invalid(why.into()));
+        }
+        self.permitted(caller, tenant, Permission::ResetsActForAgents)?;
+        record.requested_by.agent = Some(crate::record::Agent {
+            id: agent.to_owned(),
+            via: crate::record::AgentVia::OnBehalfOf,
+        });
+        Ok(())
     }
 
     /// Whether the caller's grants give `p` in `tenant`.

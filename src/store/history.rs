@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::oneshot;
 use tracing::instrument;
 
-use super::{Backend, Store, StoreError, row};
+use super::{Backend, QueueEntry, Store, StoreError, row};
 use crate::record::{ResetRecord, Status};
 
 /// Whose history to read. Timestamps are normalised RFC 3339. Owned: it
@@ -20,6 +20,8 @@ pub struct HistoryQuery {
     pub retry_of: Option<String>,
     pub requester_issuer: Option<String>,
     pub requester_subject: String,
+    /// The agent the request names, whose own window is read too.
+    pub agent: Option<String>,
     /// How many of the caller's most recent resets in the window to read (the
     /// policy's largest quota); 0 reads none.
     pub caller_window_limit: u32,
@@ -33,6 +35,8 @@ pub struct HistoryQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredHistory {
     pub caller_window: Vec<String>,
+    /// The agent's window, when the request names an agent.
+    pub agent_window: Option<Vec<String>>,
     pub target_last: Option<String>,
     pub target_in_flight: bool,
 }
@@ -40,7 +44,8 @@ pub struct StoredHistory {
 macro_rules! counted {
     () => {
         "policy_allowed = 1 and dry_run = 0 \
-         and status in ('pending', 'running', 'succeeded', 'unknown') and id <> $1 \
+         and status in ('pending', 'running', 'succeeded', 'unknown', 'awaiting_approval', 'queued') \
+         and id <> $1 \
          and id <> coalesce($2, '')"
     };
 }
@@ -52,8 +57,16 @@ const CALLER_WINDOW: &str = concat!(
      order by created_at desc limit $6"
 );
 
+const AGENT_WINDOW: &str = concat!(
+    "select created_at from resets where ",
+    counted!(),
+    " and lower(requester_agent) = lower($3) and created_at >= $4 \
+     order by created_at desc limit $5"
+);
+
 const TARGET: &str = concat!(
-    "select max(created_at), coalesce(max(case when status in ('pending', 'running') \
+    "select max(created_at), coalesce(max(case when status in ('pending', 'running', \
+     'awaiting_approval', 'queued') \
      or (status = 'unknown' and settle_after is not null) then 1 else 0 end), 0) \
      from resets where ",
     counted!(),
@@ -82,10 +95,11 @@ impl Store {
     pub async fn decide_with_history<T>(
         &self,
         q: HistoryQuery,
-        decide: impl FnOnce(StoredHistory) -> (T, Option<ResetRecord>),
+        decide: impl FnOnce(StoredHistory) -> (T, Option<(ResetRecord, Option<QueueEntry>)>),
     ) -> Result<T, StoreError> {
         let (history_tx, history_rx) = oneshot::channel();
-        let (record_tx, record_rx) = oneshot::channel::<Option<ResetRecord>>();
+        let (record_tx, record_rx) =
+            oneshot::channel::<Option<(ResetRecord, Option<QueueEntry>)>>();
         let (backend, holder) = (self.backend, self.holder.clone());
         let write = self.batch.write(move |conn| {
             Box::pin(async move {
@@ -97,15 +111,18 @@ impl Store {
                 history_tx.send(history).map_err(|_| gone())?;
                 match record_rx.await.map_err(|_| gone())? {
                     // The claim moves the row only while it is still pending.
-                    Some(record) => {
+                    Some((record, parked)) => {
                         let done = row::update_from(&record, Status::Pending, &holder)
-                            .execute(conn)
+                            .execute(&mut *conn)
                             .await?;
-                        match done.rows_affected() {
-                            1 => Ok(()),
-                            _ => Err(sqlx::Error::Protocol(
+                        if done.rows_affected() != 1 {
+                            return Err(sqlx::Error::Protocol(
                                 "the reset is no longer pending".into(),
-                            )),
+                            ));
+                        }
+                        match parked {
+                            Some(entry) => super::approvals::park(conn, &record.id, &entry).await,
+                            None => Ok(()),
                         }
                     }
                     None => Ok(()),
@@ -165,6 +182,22 @@ async fn read(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<StoredHistor
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let agent_window = match (&q.agent, q.caller_window_limit) {
+        (Some(agent), limit) if limit > 0 => Some(
+            sqlx::query(AGENT_WINDOW)
+                .bind(&q.reset_id)
+                .bind(&q.retry_of)
+                .bind(agent)
+                .bind(&q.window_start)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        _ => None,
+    };
     let target = sqlx::query(TARGET)
         .bind(&q.reset_id)
         .bind(&q.retry_of)
@@ -173,6 +206,7 @@ async fn read(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<StoredHistor
         .await?;
     Ok(StoredHistory {
         caller_window,
+        agent_window,
         target_last: target.try_get(0)?,
         target_in_flight: target.try_get::<i64, _>(1)? != 0,
     })

@@ -35,6 +35,10 @@ pub struct ListFilter {
     pub before_id: Option<String>,
     /// Only this tenant (its name or directory id, case-insensitive).
     pub tenant: Option<String>,
+    /// Only resets made for this agent (UPN or object id, case-insensitive).
+    pub agent: Option<String>,
+    /// Only resets this person (subject or object id) approved or denied.
+    pub approver: Option<String>,
     /// What the caller may see; `None`: every row.
     pub visible: Option<Visible>,
     pub limit: u32,
@@ -124,6 +128,26 @@ pub(super) fn query(f: &ListFilter) -> sqlx::query::Query<'static, Any, AnyArgum
             .push(") or lower(tenant_id) = lower(")
             .text(tenant)
             .push("))");
+    }
+    if let Some(agent) = &f.agent {
+        q.push(" and lower(requester_agent) = lower(")
+            .text(agent)
+            .push(")");
+    }
+    if let Some(who) = &f.approver {
+        // The decisions live in the approval JSON: match the quoted value,
+        // with LIKE's wildcards in it taken literally.
+        let value = serde_json::Value::from(who.as_str()).to_string();
+        let literal = value
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let needle = |key: &str| format!("%\"{key}\":{literal}%");
+        q.push(" and (approval like ")
+            .text(&needle("subject"))
+            .push(" escape '\\' or approval like ")
+            .text(&needle("object_id"))
+            .push(" escape '\\')");
     }
     if let Some(v) = &f.visible {
         q.push(" and (");

@@ -2,6 +2,7 @@
 //! replicas), through sqlx. Knows nothing of HTTP or Graph. The backends'
 //! differences (connections, durability, locking) live in `backend.rs`.
 
+mod approvals;
 mod backend;
 mod batch;
 mod callbacks;
@@ -21,6 +22,7 @@ use tracing::instrument;
 use crate::record::{ProblemRecord, ResetRecord, Status};
 
 use crate::config::Database;
+pub use approvals::Act;
 pub use backend::Backend;
 pub use callbacks::{Attempt, DueCallback, Next};
 pub use history::{HistoryQuery, StoredHistory};

@@ -21,7 +21,8 @@ macro_rules! columns {
          problem_status, problem_detail, request_id, created_at, completed_at, \
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
          override_cooldown, evidence, retry_of, target_external_user_state_changed_at, \
-         invite_attempted_at, settle_after, tenant, tenant_id"
+         invite_attempted_at, settle_after, tenant, tenant_id, approval, approval_expires_at, \
+         requester_agent, requester_agent_via"
     };
 }
 pub(super) use columns;
@@ -46,6 +47,13 @@ pub(super) const SELECT_LEASE_EXPIRED: &str = concat!(
      and (lease_expires_at is null or lease_expires_at < $1) order by id limit $2"
 );
 
+pub(super) const SELECT_APPROVAL_EXPIRED: &str = concat!(
+    "select ",
+    columns!(),
+    " from resets where status = 'awaiting_approval' and approval_expires_at < $1 \
+     order by approval_expires_at limit $2"
+);
+
 pub(super) const SELECT_UNKNOWN_DUE: &str = concat!(
     "select ",
     columns!(),
@@ -58,9 +66,9 @@ const INSERT: &str = concat!(
     columns!(),
     ", lease_owner, lease_expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
      $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, \
-     $42, $43, \
-     case when $2 in ('pending', 'running') then $44 end, \
-     case when $2 in ('pending', 'running') then $45 end)"
+     $42, $43, $44, $45, $46, $47, \
+     case when $2 in ('pending', 'running') then $48 end, \
+     case when $2 in ('pending', 'running') then $49 end)"
 );
 
 /// Same binds as INSERT (the id, requester, tenant and creation time never change),
@@ -74,10 +82,10 @@ const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requeste
      problem_type = $25, problem_title = $26, problem_status = $27, \
      problem_detail = $28, request_id = $29, completed_at = $31, \
      policy_version = $35, override_cooldown = $36, evidence = $37, target_external_user_state_changed_at = $39, \
-     invite_attempted_at = $40, settle_after = $41, \
-     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $45) end, \
-     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $46) end \
-     where id = $1 and status = $44";
+     invite_attempted_at = $40, settle_after = $41, approval = $44, approval_expires_at = $45, \
+     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $49) end, \
+     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $50) end \
+     where id = $1 and status = $48";
 
 /// A new row; one the owner drives (pending, running) carries its lease.
 pub(super) fn insert(r: &ResetRecord, lease: &Holder) -> Query {
@@ -109,7 +117,7 @@ impl Holder {
     }
 }
 
-/// Bind all 43 columns in `columns!()` order, so insert and update share one
+/// Bind all 47 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -162,6 +170,14 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         .bind(r.settle_after.clone())
         .bind(r.tenant.clone())
         .bind(r.tenant_id.clone())
+        .bind(
+            r.approval
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
+        )
+        .bind(r.approval.as_ref().map(|a| a.expires_at.clone()))
+        .bind(r.requested_by.agent.as_ref().map(|a| a.id.clone()))
+        .bind(r.requested_by.agent.as_ref().map(|a| a.via.as_str()))
 }
 
 pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
@@ -206,6 +222,7 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
             subject: row.try_get("requester_subject")?,
             app: row.try_get("requester_app")?,
             name: row.try_get("requester_name")?,
+            agent: agent(row)?,
         },
         ticket: row.try_get("ticket")?,
         reason: row.try_get("reason")?,
@@ -216,6 +233,7 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
         invite_attempted_at: row.try_get("invite_attempted_at")?,
         settle_after: row.try_get("settle_after")?,
         retry_of: row.try_get("retry_of")?,
+        approval: json_column(row, "approval").map_err(|_| corrupt("approval"))?,
         tenant: row.try_get("tenant")?,
         tenant_id: row.try_get("tenant_id")?,
         created_at: row.try_get("created_at")?,
@@ -252,6 +270,15 @@ fn problem(row: &AnyRow) -> Result<Option<ProblemRecord>, StoreError> {
         detail: row
             .try_get::<Option<String>, _>("problem_detail")?
             .unwrap_or_default(),
+    }))
+}
+
+fn agent(row: &AnyRow) -> Result<Option<crate::record::Agent>, StoreError> {
+    let id: Option<String> = row.try_get("requester_agent")?;
+    let via: Option<String> = row.try_get("requester_agent_via")?;
+    Ok(id.map(|id| crate::record::Agent {
+        id,
+        via: crate::record::AgentVia::parse(via.as_deref().unwrap_or_default()),
     }))
 }
 

@@ -3,6 +3,7 @@ use crate::record::{Requester, Target};
 
 fn record(id: &str, subject: &str) -> ResetRecord {
     ResetRecord {
+        approval: None,
         tenant: "default".into(),
         tenant_id: Some("t".into()),
         id: id.to_owned(),
@@ -18,6 +19,7 @@ fn record(id: &str, subject: &str) -> ResetRecord {
         invitation: None,
         graph_request_ids: vec![],
         requested_by: Requester {
+            agent: None,
             issuer: Some("https://idp.example/".into()),
             subject: subject.to_owned(),
             object_id: None,

@@ -5,6 +5,7 @@
 //! tests on both backends.
 #![allow(dead_code)]
 
+pub mod approvals;
 #[cfg(unix)]
 pub mod binary;
 pub mod idempotency;

@@ -1,6 +1,7 @@
 //! Table tests for every rule field, the protections, grants and file errors,
 //! and a property: adding a deny rule never allows more. Fixtures here.
 
+mod approval;
 mod file;
 mod property;
 mod rules;
@@ -31,6 +32,7 @@ pub(super) struct Q {
     pub ticket: Option<&'static str>,
     pub reason: Option<&'static str>,
     pub override_cooldown: bool,
+    pub approvals: u32,
     pub history: History,
 }
 
@@ -51,6 +53,7 @@ pub(super) fn q() -> Q {
         ticket: Some("INC0012345"),
         reason: Some("moved to Northwind last week"),
         override_cooldown: false,
+        approvals: 0,
         history: History::default(),
     }
 }
@@ -87,6 +90,7 @@ pub(super) fn decide(p: &Policy, q: &Q) -> Decision {
             ticket: q.ticket,
             reason: q.reason,
             override_cooldown: q.override_cooldown,
+            approvals: q.approvals,
         },
         history: &q.history,
         now: NOW,

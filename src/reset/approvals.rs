@@ -1,0 +1,329 @@
+//! A second pair of eyes. A reset the policy allows only with approval waits
+//! in `awaiting_approval` with the request kept; approvers (people, never the
+//! requester) approve or deny it; the last approval queues it, and the queue
+//! runs the whole flow again, Graph read and policy asked anew with the
+//! approvals in hand. Each decision is one locked read-modify-write in the
+//! store, so concurrent approvals count once each and queue the reset once.
+
+use time::OffsetDateTime;
+
+use super::{ResetError, ResetService};
+use crate::auth::Identity;
+use crate::policy::Requirement;
+use crate::record::{
+    ApprovalDecision, ApprovalRecord, ApprovalVerdict, Approver, Approvers, ResetRecord, Status,
+    format_timestamp,
+};
+use crate::store::StoreError;
+
+/// The approval record for a requirement the policy just stated.
+pub(super) fn requested(
+    need: &Requirement,
+    decisions: Vec<ApprovalDecision>,
+    now: OffsetDateTime,
+) -> ApprovalRecord {
+    let approvers = match &need.approvers {
+        crate::policy::ApproverRule::Callers(m) => Approvers::Callers { caller: m.clone() },
+        // Filled in from Graph once the decision is committed.
+        crate::policy::ApproverRule::Sponsors => Approvers::Sponsors {
+            object_ids: Vec::new(),
+        },
+    };
+    let hours = |h: u32| time::Duration::hours(i64::from(h));
+    ApprovalRecord {
+        rule: need.rule.clone(),
+        reason: need.reason.clone(),
+        approvers,
+        count: need.count,
+        expires_at: format_timestamp(now + hours(need.expires_hours)),
+        run_within_hours: need.run_within_hours,
+        run_by: None,
+        decisions,
+    }
+}
+
+/// An approver's decision, as asked for.
+pub struct Ruling {
+    pub verdict: ApprovalVerdict,
+    pub comment: Option<String>,
+}
+
+impl ResetService {
+    /// Approve or deny reset `id` as `who`. The answer is the record after
+    /// the decision (queued when it was the last approval needed).
+    pub async fn rule_on(
+        &self,
+        who: &Identity,
+        id: &str,
+        ruling: Ruling,
+    ) -> Result<Option<ResetRecord>, ResetError> {
+        let comment = ruling
+            .comment
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if ruling.verdict == ApprovalVerdict::Denied && comment.is_none() {
+            return Err(ResetError::Invalid("comment: required to deny".into()));
+        }
+        if comment.is_some_and(|c| c.chars().count() > 1000) {
+            return Err(ResetError::Invalid(
+                "comment: at most 1000 characters".into(),
+            ));
+        }
+        person(who)?;
+        let decision = ApprovalDecision {
+            approver: approver(who),
+            verdict: ruling.verdict,
+            comment: comment.map(str::to_owned),
+            at: crate::record::now_rfc3339(),
+            policy_version: self.policy().version.clone(),
+        };
+        let who = who.clone();
+        let act = Box::new(move |record: ResetRecord| decide(record, &who, decision));
+        self.act(id, act).await
+    }
+
+    /// Withdraw reset `id`, when `who` asked for it and it still waits.
+    pub async fn cancel(
+        &self,
+        who: &Identity,
+        id: &str,
+    ) -> Result<Option<ResetRecord>, ResetError> {
+        let who = who.clone();
+        let act = Box::new(move |mut record: ResetRecord| {
+            if record.status != Status::AwaitingApproval {
+                return (Err(ResetError::AlreadyDecided(record.status)), None);
+            }
+            if !is_requester(&who, &record) {
+                let why = "only the requester may cancel a reset".into();
+                return (Err(ResetError::NotAnApprover(why)), None);
+            }
+            crate::store::finalise(&mut record, Status::Cancelled, None);
+            (Ok(record.clone()), Some(record))
+        });
+        self.act(id, act).await
+    }
+
+    async fn act(
+        &self,
+        id: &str,
+        act: crate::store::Act<Result<ResetRecord, ResetError>>,
+    ) -> Result<Option<ResetRecord>, ResetError> {
+        match self.store.act_on_approval(id, act).await? {
+            None => Ok(None),
+            Some(Ok(record)) => {
+                if let Some(event) = event_of(&record) {
+                    self.notify(&record, event).await;
+                }
+                Ok(Some(record))
+            }
+            Some(Err(e)) => Err(e),
+        }
+    }
+
+    /// Whether `who` may approve `record` now (the inbox, the console).
+    pub fn may_approve(&self, who: &Identity, record: &ResetRecord) -> bool {
+        record.status == Status::AwaitingApproval
+            && person(who).is_ok()
+            && check_approver(who, record).is_ok()
+    }
+
+    /// Resets waiting for approval that `who` may approve, newest first.
+    pub async fn inbox(&self, who: &Identity) -> Result<Vec<ResetRecord>, StoreError> {
+        let filter = crate::store::ListFilter {
+            status: Some(Status::AwaitingApproval.as_str().into()),
+            limit: crate::store::MAX_LIMIT,
+            ..Default::default()
+        };
+        let waiting = self.store.list(&filter).await?;
+        Ok(waiting
+            .into_iter()
+            .filter(|r| self.may_approve(who, r))
+            .collect())
+    }
+
+    /// Awaiting resets whose approval ran out: `expired`.
+    pub async fn expire_approvals(&self) -> Result<usize, StoreError> {
+        let now = crate::record::now_rfc3339();
+        let due = self.store.approvals_expired(&now, 100).await?;
+        let mut expired = 0;
+        for record in due {
+            let act = Box::new(|record: ResetRecord| match expire_if_due(&record) {
+                Some(expired) => (Ok(expired.clone()), Some(expired)),
+                None => (Err(ResetError::AlreadyDecided(record.status)), None),
+            });
+            if let Ok(Some(_)) = self.act(&record.id, act).await {
+                expired += 1;
+            }
+        }
+        Ok(expired)
+    }
+}
+
+impl ResetService {
+    /// An approved reset must run within its window: one that waited longer
+    /// in the queue (workers paused, its tenant's circuit open) expires
+    /// instead; the approvers approved a moment, not forever.
+    pub(super) async fn approved_too_long_ago(
+        &self,
+        record: &mut ResetRecord,
+    ) -> Option<Option<ResetRecord>> {
+        let run_by = record.approval.as_ref()?.run_by.clone()?;
+        if run_by >= crate::record::now_rfc3339() {
+            return None;
+        }
+        let from = Some(record.status);
+        let kind = crate::problem::ProblemType::ApprovalExpired;
+        let detail = format!("Approved, but not run by {run_by}; ask again if it is still needed.");
+        let problem = super::settle::problem(kind, detail);
+        crate::store::finalise(record, Status::Expired, Some(problem));
+        match self.advance(record, from).await {
+            Ok(()) => self.notify(record, super::notify::Event::Expired).await,
+            Err(e) => {
+                tracing::error!(error = %e, reset_id = %record.id, "could not record the expiry")
+            }
+        }
+        Some(Some(record.clone()))
+    }
+}
+
+/// The event a decision on the row amounts to.
+fn event_of(record: &ResetRecord) -> Option<super::notify::Event> {
+    use super::notify::Event;
+    match record.status {
+        Status::Queued | Status::AwaitingApproval => Some(Event::Approved),
+        Status::Denied => Some(Event::Denied),
+        Status::Cancelled => Some(Event::Cancelled),
+        Status::Expired => Some(Event::Expired),
+        _ => None,
+    }
+}
+
+/// Approvers are people: a delegated token of a user (object id and scopes).
+fn person(who: &Identity) -> Result<(), ResetError> {
+    match who.object_id.is_some() && !who.scopes.is_empty() {
+        true => Ok(()),
+        false => Err(ResetError::NotAnApprover(
+            "approvals come from people: sign in (a delegated token with a user object id); an \
+             app-only token never approves"
+                .into(),
+        )),
+    }
+}
+
+fn approver(who: &Identity) -> Approver {
+    Approver {
+        issuer: who.issuer.clone(),
+        subject: who.subject.clone(),
+        object_id: who.object_id.clone(),
+        name: who.name.clone(),
+    }
+}
+
+/// The requester, or the agent the request was made for.
+fn is_requester(who: &Identity, record: &ResetRecord) -> bool {
+    let by = &record.requested_by;
+    let same_token = by.subject == who.subject && by.issuer.as_deref() == Some(&who.issuer);
+    let oid = who.object_id.as_deref();
+    let same_person = oid.is_some()
+        && (by.object_id.as_deref() == oid || by.agent.as_ref().map(|a| a.id.as_str()) == oid);
+    same_token || same_person
+}
+
+fn check_approver(who: &Identity, record: &ResetRecord) -> Result<(), ResetError> {
+    if is_requester(who, record) {
+        return Err(ResetError::SelfApproval);
+    }
+    let listed = match record.approval.as_ref().map(|a| &a.approvers) {
+        Some(Approvers::Callers { caller }) => caller.matches(&who.policy_caller()),
+        Some(Approvers::Sponsors { object_ids }) => who
+            .object_id
+            .as_ref()
+            .is_some_and(|oid| object_ids.iter().any(|id| id.eq_ignore_ascii_case(oid))),
+        None => false,
+    };
+    match listed {
+        true => Ok(()),
+        false => Err(ResetError::NotAnApprover(
+            "you are not among this reset's approvers".into(),
+        )),
+    }
+}
+
+type Acted = (Result<ResetRecord, ResetError>, Option<ResetRecord>);
+
+/// One decision on the locked row.
+fn decide(mut record: ResetRecord, who: &Identity, decision: ApprovalDecision) -> Acted {
+    if record.status != Status::AwaitingApproval {
+        return (Err(ResetError::AlreadyDecided(record.status)), None);
+    }
+    if let Some(expired) = expire_if_due(&record) {
+        return (Err(ResetError::ApprovalExpired), Some(expired));
+    }
+    if let Err(e) = check_approver(who, &record) {
+        return (Err(e), None);
+    }
+    let Some(approval) = record.approval.as_mut() else {
+        return (Err(ResetError::AlreadyDecided(record.status)), None);
+    };
+    let who_key = (&decision.approver.issuer, &decision.approver.subject);
+    if approval
+        .decisions
+        .iter()
+        .any(|d| (&d.approver.issuer, &d.approver.subject) == who_key)
+    {
+        // The same approver twice counts once.
+        return (Ok(record), None);
+    }
+    let verdict = decision.verdict;
+    approval.decisions.push(decision);
+    match verdict {
+        ApprovalVerdict::Denied => deny(&mut record),
+        ApprovalVerdict::Approved if approval.is_approved() => {
+            let run_by =
+                OffsetDateTime::now_utc() + time::Duration::hours(approval.run_within_hours.into());
+            approval.run_by = Some(format_timestamp(run_by));
+            record.status = Status::Queued;
+        }
+        ApprovalVerdict::Approved => {}
+    }
+    (Ok(record.clone()), Some(record))
+}
+
+fn deny(record: &mut ResetRecord) {
+    let by = record
+        .approval
+        .as_ref()
+        .and_then(|a| a.decisions.last())
+        .map(|d| {
+            let who = d
+                .approver
+                .name
+                .clone()
+                .unwrap_or_else(|| d.approver.subject.clone());
+            format!("{who}: {}", d.comment.clone().unwrap_or_default())
+        })
+        .unwrap_or_default();
+    let kind = crate::problem::ProblemType::PolicyDenied;
+    let detail = format!("An approver denied this reset ({by}).");
+    crate::store::finalise(
+        record,
+        Status::Denied,
+        Some(super::settle::problem(kind, detail)),
+    );
+}
+
+/// An awaiting reset past its expiry, moved to `expired`.
+fn expire_if_due(record: &ResetRecord) -> Option<ResetRecord> {
+    let now = crate::record::now_rfc3339();
+    let due = record.status == Status::AwaitingApproval
+        && record.approval.as_ref().is_some_and(|a| a.expires_at < now);
+    due.then(|| {
+        let mut expired = record.clone();
+        let kind = crate::problem::ProblemType::ApprovalExpired;
+        let detail = "Not approved in time; ask again if the reset is still needed.".to_owned();
+        let problem = super::settle::problem(kind, detail);
+        crate::store::finalise(&mut expired, Status::Expired, Some(problem));
+        expired
+    })
+}
