@@ -61,6 +61,10 @@ enum Command {
         /// .RedeemUrl, .Auditor and .Admin).
         #[arg(long = "role", default_values_t = ["GuestReset.Helpdesk".to_owned(), "GuestReset.RedeemUrl".to_owned()])]
         roles: Vec<String>,
+        /// A demo person's own (delegated) token instead: agent (Miriam,
+        /// helpdesk), sponsor (Megan) or approver (Patti); --role is ignored.
+        #[arg(long)]
+        person: Option<String>,
     },
     /// Probe a running service (for a container HEALTHCHECK; no curl needed):
     /// exit 0 when it answers 2xx. Default: /healthz on GUEST_RESET_LISTEN_ADDR.
@@ -108,12 +112,11 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate().await,
             Command::CheckConfig => return Ok(check_config()),
             Command::CheckPolicy { file } => return Ok(check_policy(&file)),
-            Command::DemoToken { hours, roles } => {
-                let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-                let secs = hours.clamp(1, 24) * 3600;
-                println!("{}", crate::demo::mint_token_with_roles(secs, &roles)?);
-                Ok(())
-            }
+            Command::DemoToken {
+                hours,
+                roles,
+                person,
+            } => demo_token(hours, &roles, person.as_deref()),
             Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
             Command::Doctor { json, tenant } => return Ok(doctor(json, tenant.as_deref()).await),
         }
@@ -157,6 +160,24 @@ async fn emulator(listen: SocketAddr, seeds: Vec<PathBuf>) -> anyhow::Result<()>
         );
     }
     cloud.run(listener, crate::app::shutdown_signal()).await?;
+    Ok(())
+}
+
+fn demo_token(hours: u64, roles: &[String], person: Option<&str>) -> anyhow::Result<()> {
+    let secs = hours.clamp(1, 24) * 3600;
+    let token = match person {
+        Some(name) => {
+            let p = crate::demo::person(name).ok_or_else(|| {
+                anyhow::anyhow!("--person {name:?}: one of agent, sponsor, approver")
+            })?;
+            crate::demo::mint_person_token(secs, &p)?
+        }
+        None => {
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            crate::demo::mint_token_with_roles(secs, &roles)?
+        }
+    };
+    println!("{token}");
     Ok(())
 }
 

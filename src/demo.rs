@@ -199,6 +199,62 @@ pub fn mint_token_with_roles(secs: u64, roles: &[&str]) -> anyhow::Result<String
     )?)
 }
 
+/// The demo's people, for delegated tokens (`demo-token --person`): who
+/// they are in the demo tenant, and their app roles.
+pub struct Person {
+    pub object_id: &'static str,
+    pub name: &'static str,
+    pub mail: &'static str,
+    pub roles: &'static [&'static str],
+}
+
+/// `agent`: Miriam Graham, a helpdesk agent signed in to the portal (also
+/// one of Johanna's sponsors, through Partner Managers); `sponsor`: Megan
+/// Bowen, Johanna's and Adele's sponsor; `approver`: Patti Fernandez, a
+/// sponsor through Partner Managers who also holds GuestReset.Approver.
+pub fn person(which: &str) -> Option<Person> {
+    let (object_id, name, mail, roles): (_, _, _, &'static [&'static str]) = match which {
+        "agent" => (
+            demo::MIRIAM_ID,
+            "Miriam Graham",
+            demo::MIRIAM_MAIL,
+            &["GuestReset.Helpdesk"],
+        ),
+        "sponsor" => (demo::MEMBER_ID, "Megan Bowen", demo::MEMBER_MAIL, &[]),
+        "approver" => (
+            demo::PATTI_ID,
+            "Patti Fernandez",
+            demo::PATTI_MAIL,
+            &["GuestReset.Approver"],
+        ),
+        _ => return None,
+    };
+    Some(Person {
+        object_id,
+        name,
+        mail,
+        roles,
+    })
+}
+
+/// A delegated demo token for `p`: their object id, `scp`, and roles, as
+/// Entra issues a token to a person signed in to the demo portal.
+pub fn mint_person_token(secs: u64, p: &Person) -> anyhow::Result<String> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = serde_json::json!({
+        "iss": DEMO_ISSUER, "aud": DEMO_AUDIENCE, "sub": p.object_id, "oid": p.object_id,
+        "tid": demo::TENANT_ID, "name": p.name, "preferred_username": p.mail,
+        "azp": "demo-portal", "scp": "access_as_user", "roles": p.roles,
+        "iat": now, "nbf": now, "exp": now + secs,
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(DEMO_TOKEN_SECRET.as_bytes());
+    Ok(jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &key,
+    )?)
+}
+
 struct Tokens {
     jwks: String,
     hs256: String,
