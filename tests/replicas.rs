@@ -1,121 +1,16 @@
 //! Two `guest-reset serve` processes on one PostgreSQL database (the issue's
-//! five scenarios). Needs `GUEST_RESET_TEST_DATABASE_URL` (a server where a
-//! database can be created); `.ci/postgres-tests` starts one and sets
+//! five scenarios, and approvals sent to both at once). Needs
+//! `GUEST_RESET_TEST_DATABASE_URL` (a server where a database can be
+//! created); `.ci/postgres-tests` starts one and sets
 //! `GUEST_RESET_REQUIRE_POSTGRES=1`, so in CI a missing server fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(unix)]
 
 mod common;
 
-use std::time::Duration;
-
-use common::binary::{ISSUER, SECRET, Server, serve_logged};
-use common::{guest_id, sign, tenant_with_guests};
-use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+use common::replicas::*;
+use common::{guest_id, tenant_with_guests};
 use serde_json::{Value, json};
-
-const POLICY: &str = "[[grant]]\ncaller = { subjects = ['portal', 'tickets'] }\npermissions = ['resets:create', 'resets:read:all']\n\
-    [[rule]]\nname = 'all'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['northwind.example']\n";
-const WHSEC: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-/// A fresh database on the test server, or `None` (skipped) outside CI.
-async fn database() -> Option<String> {
-    let Ok(server) = std::env::var("GUEST_RESET_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("GUEST_RESET_REQUIRE_POSTGRES").is_none(),
-            "GUEST_RESET_REQUIRE_POSTGRES is set but GUEST_RESET_TEST_DATABASE_URL is not"
-        );
-        eprintln!("skipped: no PostgreSQL (run .ci/postgres-tests)");
-        return None;
-    };
-    Some(common::fresh_postgres(&server).await)
-}
-
-struct Pair {
-    servers: Vec<Server>,
-    bases: Vec<String>,
-    emulator: Emulator,
-    _dir: tempfile::TempDir,
-}
-
-/// Two replicas on `url`, with `policy`, against one emulator.
-async fn pair(url: &str, emulator: Emulator, policy: &str) -> Pair {
-    let graph = emulator.spawn("127.0.0.1:0").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("policy.toml"), policy).unwrap();
-    let hooks = dir.path().join("webhooks.toml");
-    std::fs::write(
-        &hooks,
-        "[[source]]\nname = 'tickets'\nscheme = 'standard-webhooks'\nsecret_vars = ['HOOK_SECRET']\n\
-         roles = ['GuestReset.Helpdesk']\nfields = { user = '/ticket/guest', new_email = '/ticket/new_email', ticket = '/ticket/key' }\n",
-    )
-    .unwrap();
-    let hooks = hooks.display().to_string();
-    let env = [
-        ("GUEST_RESET_DATABASE_URL", url),
-        ("GUEST_RESET_LEASE_SECS", "2"),
-        ("GUEST_RESET_UNKNOWN_GRACE_SECS", "1"),
-        ("GUEST_RESET_WEBHOOKS_FILE", hooks.as_str()),
-        ("GUEST_RESET_HOOK_SECRET", WHSEC),
-    ];
-    let (mut servers, mut bases) = (Vec::new(), Vec::new());
-    for _ in 0..2 {
-        let (server, base, _) = serve_logged(dir.path(), graph, &env);
-        servers.push(server);
-        bases.push(base);
-    }
-    Pair {
-        servers,
-        bases,
-        emulator,
-        _dir: dir,
-    }
-}
-
-fn token() -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    sign(
-        &json!({ "iss": ISSUER, "aud": "api://guest-reset", "sub": "portal", "exp": now + 600 }),
-        SECRET,
-    )
-}
-
-fn reset(base: &str, i: usize, key: Option<&str>) -> reqwest::RequestBuilder {
-    let body = json!({ "user": guest_id(i), "new_email": format!("guest-{i}@northwind.example") });
-    let mut r = reqwest::Client::new()
-        .post(format!("{base}/v1/resets"))
-        .bearer_auth(token())
-        .json(&body);
-    if let Some(key) = key {
-        r = r.header("idempotency-key", key);
-    }
-    r
-}
-
-async fn statuses(base: &str) -> Vec<String> {
-    rows(base)
-        .await
-        .into_iter()
-        .map(|(_, status)| status)
-        .collect()
-}
-
-async fn both<F: Fn(&str) -> reqwest::RequestBuilder>(p: &Pair, make: F) -> Vec<reqwest::Response> {
-    let (a, b) = (make(&p.bases[0]).send(), make(&p.bases[1]).send());
-    let (a, b) = tokio::join!(a, b);
-    vec![a.unwrap(), b.unwrap()]
-}
-
-async fn problem_type(r: reqwest::Response) -> String {
-    let body: Value = r.json().await.unwrap();
-    body["type"]
-        .as_str()
-        .unwrap_or_default()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_idempotency_key_sent_to_both_replicas_at_once_resets_once() {
@@ -289,53 +184,37 @@ async fn kill_9_of_one_replica_leaves_the_other_to_finish_everything() {
     );
 }
 
-/// (guest id, status) of every reset, read through `base`.
-async fn rows(base: &str) -> Vec<(String, String)> {
-    let field = |i: &Value, k: &str| i[k].as_str().unwrap_or_default().to_owned();
-    let items = common::binary::list(base, &token()).await;
-    items
-        .iter()
-        .map(|i| (field(&i["target"], "id"), field(i, "status")))
-        .collect()
-}
-
-fn slow_invitations(millis: u64) -> FaultPlan {
-    FaultPlan {
-        seed: 1,
-        rules: vec![FaultRule {
-            route: FaultRoute::Invitations,
-            fault: Fault::Latency { millis },
-            probability: 1.0,
-            limit: None,
-            skip: 0,
-        }],
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_sent_to_both_replicas_at_once_queue_each_reset_once() {
+    let Some(url) = database().await else { return };
+    let policy = "[[grant]]\ncaller = { subjects = ['portal'] }\npermissions = ['resets:create', 'resets:read:all']\n\
+        [[rule]]\nname = 'two-eyes'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['northwind.example']\n\
+        approval = { approvers = { roles = ['GuestReset.Approver'] } }\n";
+    let p = pair(&url, tenant_with_guests(3), policy).await;
+    let mut answers = Vec::new();
+    for i in 0..3 {
+        let waiting: Value = reset(&p.bases[0], i, None).send().await.unwrap().json().await.unwrap();
+        assert_eq!(waiting["status"], "awaiting_approval", "{waiting}");
+        let id = waiting["id"].as_str().unwrap().to_owned();
+        // Two approvers, one on each replica, at the same moment.
+        let approve = |base: &str, n: usize| {
+            reqwest::Client::new()
+                .post(format!("{base}/v1/resets/{id}/approve"))
+                .bearer_auth(person_token(&format!("approver-{n}"), &["GuestReset.Approver"]))
+                .send()
+        };
+        let (a, b) = tokio::join!(approve(&p.bases[0], 1), approve(&p.bases[1], 2));
+        let mut codes = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+        codes.sort_unstable();
+        answers.push(codes);
     }
-}
-
-async fn futures_join(
-    requests: impl Iterator<
-        Item = impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static,
-    >,
-) -> Vec<u16> {
-    let handles: Vec<_> = requests.map(tokio::spawn).collect();
-    let mut codes = Vec::new();
-    for h in handles {
-        codes.push(h.await.unwrap().unwrap().status().as_u16());
-    }
-    codes
-}
-
-/// Poll `check` for up to 30 s.
-async fn wait<T, F, Fut>(check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..300 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not reached within 30 s");
+    assert!(answers.iter().all(|c| c[0] == 200 && (c[1] == 200 || c[1] == 409)), "{answers:?}");
+    let finished = wait(|| async {
+        let s = statuses(&p.bases[1]).await;
+        (s.len() == 3 && s.iter().all(|s| s == "succeeded")).then_some(s)
+    })
+    .await;
+    assert_eq!(finished.len(), 3);
+    assert_eq!(p.emulator.applied_resets().len(), 3, "each reset applied once");
+    println!("approvals: 3 resets, each approved on both replicas at once (answers {answers:?}): 3 applied, none twice");
 }

@@ -9,6 +9,8 @@ pub mod approvals;
 #[cfg(unix)]
 pub mod binary;
 pub mod idempotency;
+#[cfg(unix)]
+pub mod replicas;
 pub mod tenants;
 pub mod webhooks;
 
