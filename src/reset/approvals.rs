@@ -7,11 +7,12 @@
 
 use time::OffsetDateTime;
 
+use super::ruling::{approver, check_approver, decide, expire_if_due, is_requester, person};
 use super::{ResetError, ResetService};
 use crate::auth::Identity;
 use crate::policy::Requirement;
 use crate::record::{
-    ApprovalDecision, ApprovalRecord, ApprovalVerdict, Approver, Approvers, ResetRecord, Status,
+    ApprovalDecision, ApprovalRecord, ApprovalVerdict, Approvers, ResetRecord, Status,
     format_timestamp,
 };
 use crate::store::StoreError;
@@ -197,133 +198,4 @@ fn event_of(record: &ResetRecord) -> Option<super::notify::Event> {
         Status::Expired => Some(Event::Expired),
         _ => None,
     }
-}
-
-/// Approvers are people: a delegated token of a user (object id and scopes).
-fn person(who: &Identity) -> Result<(), ResetError> {
-    match who.object_id.is_some() && !who.scopes.is_empty() {
-        true => Ok(()),
-        false => Err(ResetError::NotAnApprover(
-            "approvals come from people: sign in (a delegated token with a user object id); an \
-             app-only token never approves"
-                .into(),
-        )),
-    }
-}
-
-fn approver(who: &Identity) -> Approver {
-    Approver {
-        issuer: who.issuer.clone(),
-        subject: who.subject.clone(),
-        object_id: who.object_id.clone(),
-        name: who.name.clone(),
-    }
-}
-
-/// The requester, or the agent the request was made for.
-fn is_requester(who: &Identity, record: &ResetRecord) -> bool {
-    let by = &record.requested_by;
-    let same_token = by.subject == who.subject && by.issuer.as_deref() == Some(&who.issuer);
-    let oid = who.object_id.as_deref();
-    let same_person = oid.is_some()
-        && (by.object_id.as_deref() == oid || by.agent.as_ref().map(|a| a.id.as_str()) == oid);
-    same_token || same_person
-}
-
-fn check_approver(who: &Identity, record: &ResetRecord) -> Result<(), ResetError> {
-    if is_requester(who, record) {
-        return Err(ResetError::SelfApproval);
-    }
-    let listed = match record.approval.as_ref().map(|a| &a.approvers) {
-        Some(Approvers::Callers { caller }) => caller.matches(&who.policy_caller()),
-        Some(Approvers::Sponsors { object_ids }) => who
-            .object_id
-            .as_ref()
-            .is_some_and(|oid| object_ids.iter().any(|id| id.eq_ignore_ascii_case(oid))),
-        None => false,
-    };
-    match listed {
-        true => Ok(()),
-        false => Err(ResetError::NotAnApprover(
-            "you are not among this reset's approvers".into(),
-        )),
-    }
-}
-
-type Acted = (Result<ResetRecord, ResetError>, Option<ResetRecord>);
-
-/// One decision on the locked row.
-fn decide(mut record: ResetRecord, who: &Identity, decision: ApprovalDecision) -> Acted {
-    if record.status != Status::AwaitingApproval {
-        return (Err(ResetError::AlreadyDecided(record.status)), None);
-    }
-    if let Some(expired) = expire_if_due(&record) {
-        return (Err(ResetError::ApprovalExpired), Some(expired));
-    }
-    if let Err(e) = check_approver(who, &record) {
-        return (Err(e), None);
-    }
-    let Some(approval) = record.approval.as_mut() else {
-        return (Err(ResetError::AlreadyDecided(record.status)), None);
-    };
-    let who_key = (&decision.approver.issuer, &decision.approver.subject);
-    if approval
-        .decisions
-        .iter()
-        .any(|d| (&d.approver.issuer, &d.approver.subject) == who_key)
-    {
-        // The same approver twice counts once.
-        return (Ok(record), None);
-    }
-    let verdict = decision.verdict;
-    approval.decisions.push(decision);
-    match verdict {
-        ApprovalVerdict::Denied => deny(&mut record),
-        ApprovalVerdict::Approved if approval.is_approved() => {
-            let run_by =
-                OffsetDateTime::now_utc() + time::Duration::hours(approval.run_within_hours.into());
-            approval.run_by = Some(format_timestamp(run_by));
-            record.status = Status::Queued;
-        }
-        ApprovalVerdict::Approved => {}
-    }
-    (Ok(record.clone()), Some(record))
-}
-
-fn deny(record: &mut ResetRecord) {
-    let by = record
-        .approval
-        .as_ref()
-        .and_then(|a| a.decisions.last())
-        .map(|d| {
-            let who = d
-                .approver
-                .name
-                .clone()
-                .unwrap_or_else(|| d.approver.subject.clone());
-            format!("{who}: {}", d.comment.clone().unwrap_or_default())
-        })
-        .unwrap_or_default();
-    let kind = crate::problem::ProblemType::PolicyDenied;
-    let detail = format!("An approver denied this reset ({by}).");
-    crate::store::finalise(
-        record,
-        Status::Denied,
-        Some(super::settle::problem(kind, detail)),
-    );
-}
-
-/// An awaiting reset past its expiry, moved to `expired`.
-fn expire_if_due(record: &ResetRecord) -> Option<ResetRecord> {
-    let now = crate::record::now_rfc3339();
-    let due = record.status == Status::AwaitingApproval
-        && record.approval.as_ref().is_some_and(|a| a.expires_at < now);
-    due.then(|| {
-        let mut expired = record.clone();
-        let kind = crate::problem::ProblemType::ApprovalExpired;
-        let detail = "Not approved in time; ask again if the reset is still needed.".to_owned();
-        let problem = super::settle::problem(kind, detail);
-        crate::store::finalise(&mut expired, Status::Expired, Some(problem));
-        expired
-    })
 }

@@ -15,6 +15,7 @@ mod queue;
 mod reconcile;
 mod request;
 mod retry;
+mod ruling;
 mod settle;
 mod sponsors;
 mod tenant;
