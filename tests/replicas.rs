@@ -193,14 +193,23 @@ async fn approvals_sent_to_both_replicas_at_once_queue_each_reset_once() {
     let p = pair(&url, tenant_with_guests(3), policy).await;
     let mut answers = Vec::new();
     for i in 0..3 {
-        let waiting: Value = reset(&p.bases[0], i, None).send().await.unwrap().json().await.unwrap();
+        let waiting: Value = reset(&p.bases[0], i, None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(waiting["status"], "awaiting_approval", "{waiting}");
         let id = waiting["id"].as_str().unwrap().to_owned();
         // Two approvers, one on each replica, at the same moment.
         let approve = |base: &str, n: usize| {
             reqwest::Client::new()
                 .post(format!("{base}/v1/resets/{id}/approve"))
-                .bearer_auth(person_token(&format!("approver-{n}"), &["GuestReset.Approver"]))
+                .bearer_auth(person_token(
+                    &format!("approver-{n}"),
+                    &["GuestReset.Approver"],
+                ))
                 .send()
         };
         let (a, b) = tokio::join!(approve(&p.bases[0], 1), approve(&p.bases[1], 2));
@@ -208,13 +217,24 @@ async fn approvals_sent_to_both_replicas_at_once_queue_each_reset_once() {
         codes.sort_unstable();
         answers.push(codes);
     }
-    assert!(answers.iter().all(|c| c[0] == 200 && (c[1] == 200 || c[1] == 409)), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|c| c[0] == 200 && (c[1] == 200 || c[1] == 409)),
+        "{answers:?}"
+    );
     let finished = wait(|| async {
         let s = statuses(&p.bases[1]).await;
         (s.len() == 3 && s.iter().all(|s| s == "succeeded")).then_some(s)
     })
     .await;
     assert_eq!(finished.len(), 3);
-    assert_eq!(p.emulator.applied_resets().len(), 3, "each reset applied once");
-    println!("approvals: 3 resets, each approved on both replicas at once (answers {answers:?}): 3 applied, none twice");
+    assert_eq!(
+        p.emulator.applied_resets().len(),
+        3,
+        "each reset applied once"
+    );
+    println!(
+        "approvals: 3 resets, each approved on both replicas at once (answers {answers:?}): 3 applied, none twice"
+    );
 }

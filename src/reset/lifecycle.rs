@@ -142,16 +142,34 @@ mod tests {
     fn approvals_move_only_out_of_awaiting_approval() {
         let waiting = Some(AwaitingApproval);
         for to in [AwaitingApproval, Queued, Denied, Cancelled, Expired, Failed] {
-            assert!(may_move(waiting, to), "awaiting_approval -> {}", to.as_str());
+            assert!(
+                may_move(waiting, to),
+                "awaiting_approval -> {}",
+                to.as_str()
+            );
         }
         for to in [Pending, Running, Succeeded, Unknown] {
-            assert!(!may_move(waiting, to), "awaiting_approval -> {}", to.as_str());
+            assert!(
+                !may_move(waiting, to),
+                "awaiting_approval -> {}",
+                to.as_str()
+            );
         }
         assert!(may_move(Some(Pending), AwaitingApproval));
-        assert!(may_move(Some(Pending), Expired), "approved, not run in time");
-        assert!(!may_move(None, AwaitingApproval), "a new row is first decided");
+        assert!(
+            may_move(Some(Pending), Expired),
+            "approved, not run in time"
+        );
+        assert!(
+            !may_move(None, AwaitingApproval),
+            "a new row is first decided"
+        );
         for last in [Cancelled, Expired] {
-            assert!(Status::ALL.iter().all(|to| !may_move(Some(last), *to)), "{} is final", last.as_str());
+            assert!(
+                Status::ALL.iter().all(|to| !may_move(Some(last), *to)),
+                "{} is final",
+                last.as_str()
+            );
         }
     }
 

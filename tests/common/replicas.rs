@@ -95,7 +95,10 @@ pub async fn statuses(base: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn both<F: Fn(&str) -> reqwest::RequestBuilder>(p: &Pair, make: F) -> Vec<reqwest::Response> {
+pub async fn both<F: Fn(&str) -> reqwest::RequestBuilder>(
+    p: &Pair,
+    make: F,
+) -> Vec<reqwest::Response> {
     let (a, b) = (make(&p.bases[0]).send(), make(&p.bases[1]).send());
     let (a, b) = tokio::join!(a, b);
     vec![a.unwrap(), b.unwrap()]
