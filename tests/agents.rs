@@ -137,3 +137,27 @@ async fn the_agent_a_request_was_made_for_does_not_approve_it() {
     let (status, _) = act(&app, &approver(&app, 2), id, "approve", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn an_agent_named_by_sign_in_name_does_not_approve_either() {
+    let app = TestApp::spawn_with_policy(POLICY).await;
+    let body = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL, "on_behalf_of": "Miriam@Contoso.example" });
+    let (status, waiting) = ask(&app, &portal(&app, true), body).await;
+    assert_eq!(status, 202, "{waiting}");
+    let miriam = app.token_with(
+        json!({ "sub": "s-miriam", "oid": "oid-miriam", "scp": "access_as_user",
+        "preferred_username": "miriam@contoso.example", "roles": ["GuestReset.Approver"] }),
+    );
+    let (status, p) = act(
+        &app,
+        &miriam,
+        waiting["id"].as_str().unwrap(),
+        "approve",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, p["type"].as_str()),
+        (403, Some("urn:guest-reset:problem:self-approval"))
+    );
+}

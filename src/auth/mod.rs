@@ -41,6 +41,10 @@ pub struct Identity {
     pub app_id: Option<String>,
     /// `name`, else `preferred_username`, else `upn`
     pub name: Option<String>,
+    /// `preferred_username`, else `upn`: the sign-in name, which an app's
+    /// `on_behalf_of` may use to name this person.
+    #[serde(default)]
+    pub username: Option<String>,
     /// `roles` (app roles)
     pub roles: Vec<String>,
     /// `scp` split on spaces (delegated scopes)

@@ -159,6 +159,7 @@ impl Claims {
             object_id: self.oid,
             tenant_id: self.tid,
             app_id: self.azp.or(self.appid),
+            username: self.preferred_username.clone().or(self.upn.clone()),
             name: self.name.or(self.preferred_username).or(self.upn),
             roles: self.roles,
             scopes: self.scp.as_deref().map(split_scopes).unwrap_or_default(),

@@ -147,6 +147,7 @@ fn source_identity(source: &WebhookSource) -> Identity {
         tenant_id: None,
         app_id: None,
         name: None,
+        username: None,
         roles: source.roles.clone(),
         scopes: Vec::new(),
         groups: Vec::new(),

@@ -201,7 +201,7 @@ fn compile(r: RuleFile) -> Result<Rule, String> {
         quota_per: r.quota_per.unwrap_or_default(),
         cooldown_hours: r.cooldown_hours,
         allow_cooldown_override: r.allow_cooldown_override.unwrap_or(false),
-        approval: r.approval.map(|a| a.compile()).transpose().map_err(fail)?,
+        approval: approval(r.approval, r.cooldown_hours).map_err(fail)?,
         name,
     })
 }
@@ -232,6 +232,21 @@ fn deny_fields_only(r: &RuleFile) -> Result<(), String> {
         Some((field, _)) => Err(format!("{field} has no meaning in a deny rule")),
         None => Ok(()),
     }
+}
+
+/// `approval = {...}`; `when = "cooldown-override"` needs a cooldown to override.
+fn approval(
+    file: Option<super::approval::ApprovalFile>,
+    cooldown_hours: Option<u32>,
+) -> Result<Option<super::ApprovalRule>, String> {
+    let Some(rule) = file.map(|a| a.compile()).transpose()? else {
+        return Ok(None);
+    };
+    let overrides = rule.when.contains(&super::ApprovalWhen::CooldownOverride);
+    if overrides && cooldown_hours.is_none() {
+        return Err("approval.when \"cooldown-override\" needs cooldown_hours on the rule".into());
+    }
+    Ok(Some(rule))
 }
 
 /// `tenants = [...]`: absent means every tenant; an empty list would mean

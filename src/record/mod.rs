@@ -22,7 +22,7 @@ pub enum Status {
     Queued,
     /// Allowed: its owner (holding a lease) is writing to Graph.
     Running,
-    /// Reserved for approvals: waits for the approvers.
+    /// Allowed only with approval: waits for the approvers (nothing sent).
     AwaitingApproval,
     Succeeded,
     /// Graph or the input refused or failed; nothing was reset.
@@ -31,9 +31,9 @@ pub enum Status {
     Denied,
     /// Graph may or may not have applied the reset (e.g. timeout after send).
     Unknown,
-    /// Reserved: withdrawn before it ran.
+    /// Withdrawn by its requester while it waited for approval.
     Cancelled,
-    /// Reserved: not approved or run in time.
+    /// Not approved in time, or approved but not run within its window.
     Expired,
 }
 

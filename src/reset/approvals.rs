@@ -30,17 +30,33 @@ pub(super) fn requested(
             object_ids: Vec::new(),
         },
     };
-    let hours = |h: u32| time::Duration::hours(i64::from(h));
+    // Sponsors are read once this wait is committed; should the service
+    // stop before, the wait ends soon instead of blocking the guest for the
+    // whole approval period with nobody able to approve.
+    let expires_at = match need.approvers {
+        crate::policy::ApproverRule::Sponsors => now + SPONSORS_READ_WITHIN,
+        crate::policy::ApproverRule::Callers(_) => {
+            now + time::Duration::hours(need.expires_hours.into())
+        }
+    };
     ApprovalRecord {
         rule: need.rule.clone(),
         reason: need.reason.clone(),
         approvers,
         count: need.count,
-        expires_at: format_timestamp(now + hours(need.expires_hours)),
+        expires_at: format_timestamp(expires_at),
         run_within_hours: need.run_within_hours,
         run_by: None,
         decisions,
     }
+}
+
+/// How long a wait for sponsors may last before they have been read.
+const SPONSORS_READ_WITHIN: time::Duration = time::Duration::minutes(5);
+
+/// The expiry of an approval asked for now that lasts `hours`.
+pub(super) fn expiry(hours: u32) -> String {
+    format_timestamp(OffsetDateTime::now_utc() + time::Duration::hours(hours.into()))
 }
 
 /// An approver's decision, as asked for.

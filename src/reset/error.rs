@@ -79,7 +79,9 @@ pub enum ResetError {
     TenantGone(String),
     #[error("{0}")]
     NotAnApprover(String),
-    #[error("nobody approves their own request")]
+    #[error(
+        "nobody approves their own request, or one made for them; another approver must decide"
+    )]
     SelfApproval,
     #[error("the approval period is over")]
     ApprovalExpired,
@@ -191,7 +193,8 @@ impl ResetError {
                 .into(),
             ResetError::Graph { step, error } => graph_detail(*step, error),
             ResetError::TenantNotPermitted { tenant, permission } => format!(
-                "tenant: the policy's grants give you {permission} in other tenants, not in {tenant:?}."
+                "The policy's grants do not give you {permission} in tenant {tenant:?}; \
+                 they come from its [[grant]] tables (and their `tenants`)."
             ),
             ResetError::Store(_) => "The audit store failed; nothing was sent to Graph if no audit row exists.".into(),
             other => other.to_string(),

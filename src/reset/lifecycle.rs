@@ -11,7 +11,7 @@
 //! pending ──> succeeded | failed | denied | unknown   (dry runs, refusals, validation)
 //! pending ──> awaiting_approval ──> queued | denied | cancelled | expired   (approvals)
 //! pending ──> expired                (approved, but not run within its window)
-//! queued ──> cancelled | expired      (reserved)
+//! queued ──> expired                (approved, but not run within its window)
 //! running (lease expired) ──> succeeded | failed | unknown   (reconciliation, any replica)
 //! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
 //! ```
@@ -91,7 +91,8 @@ pub fn may_move(from: Option<Status>, to: Status) -> bool {
     matches!(
         (from, to),
         (None, Pending | Queued | Failed | Denied)
-            // A worker on some replica takes it (cancel and expiry: reserved).
+            // A worker on some replica takes it; an approved one not run in
+            // time expires (cancel: reserved).
             | (Some(Queued), Pending | Failed | Cancelled | Expired)
             // Its owner decides: a dry run ends here, an allowed reset runs
             // or waits for approval; an approved one not run in time expires.

@@ -36,10 +36,25 @@ pub(super) fn approver(who: &Identity) -> Approver {
 pub(super) fn is_requester(who: &Identity, record: &ResetRecord) -> bool {
     let by = &record.requested_by;
     let same_token = by.subject == who.subject && by.issuer.as_deref() == Some(&who.issuer);
+    let same =
+        |a: Option<&str>, b: Option<&str>| a.zip(b).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
     let oid = who.object_id.as_deref();
-    let same_person = oid.is_some()
-        && (by.object_id.as_deref() == oid || by.agent.as_ref().map(|a| a.id.as_str()) == oid);
+    // An app names its agent by object id or by sign-in name (UPN).
+    let agent = by.agent.as_ref().map(|a| a.id.as_str());
+    let same_person = same(by.object_id.as_deref(), oid)
+        || same(agent, oid)
+        || same(agent, who.username.as_deref());
     same_token || same_person
+}
+
+/// Whether object id `oid` is the requester or the agent of `record`.
+pub(super) fn is_person_of(oid: &str, record: &ResetRecord) -> bool {
+    let by = &record.requested_by;
+    let agent = by.agent.as_ref().map(|a| a.id.as_str());
+    [by.object_id.as_deref(), agent]
+        .into_iter()
+        .flatten()
+        .any(|id| id.eq_ignore_ascii_case(oid))
 }
 
 pub(super) fn check_approver(who: &Identity, record: &ResetRecord) -> Result<(), ResetError> {
@@ -125,11 +140,18 @@ pub(super) fn deny(record: &mut ResetRecord) {
     );
 }
 
-/// An awaiting reset past its expiry, moved to `expired`.
+/// An awaiting reset past its expiry, or an approved one still queued past
+/// its run-by time, moved to `expired`.
 pub(super) fn expire_if_due(record: &ResetRecord) -> Option<ResetRecord> {
     let now = crate::record::now_rfc3339();
-    let due = record.status == Status::AwaitingApproval
-        && record.approval.as_ref().is_some_and(|a| a.expires_at < now);
+    let due = record
+        .approval
+        .as_ref()
+        .is_some_and(|a| match record.status {
+            Status::AwaitingApproval => a.expires_at < now,
+            Status::Queued => a.run_by.as_ref().is_some_and(|by| *by < now),
+            _ => false,
+        });
     due.then(|| {
         let mut expired = record.clone();
         let kind = crate::problem::ProblemType::ApprovalExpired;

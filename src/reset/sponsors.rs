@@ -26,11 +26,17 @@ impl ResetService {
             return Ok(());
         }
         let ids = self.sponsor_ids(graph, guest, record).await?;
-        if ids.is_empty() {
+        // Nobody approves their own request: a requester who is the only
+        // sponsor leaves nobody who could.
+        let others = ids
+            .iter()
+            .filter(|id| !super::ruling::is_person_of(id, record));
+        if others.count() == 0 {
             return Err(ResetError::NoSponsors);
         }
         if let Some(approval) = record.approval.as_mut() {
             approval.approvers = Approvers::Sponsors { object_ids: ids };
+            approval.expires_at = super::approvals::expiry(need.expires_hours);
         }
         self.advance(record, Some(Status::AwaitingApproval)).await
     }

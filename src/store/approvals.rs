@@ -91,7 +91,8 @@ impl Store {
             .await
     }
 
-    /// Awaiting resets whose approval ran out before `now`.
+    /// Awaiting resets whose approval ran out before `now`, and approved
+    /// ones not run by their run-by time.
     pub async fn approvals_expired(
         &self,
         now: &str,
@@ -124,6 +125,14 @@ async fn write(
         }
         (Status::AwaitingApproval, Status::AwaitingApproval) => Ok(()),
         (Status::AwaitingApproval, _) => forget(conn, &after.id).await,
+        // Approved, but not run in time: it leaves the queue.
+        (Status::Queued, Status::Expired) => {
+            sqlx::query("delete from reset_queue where reset_id = $1")
+                .bind(&after.id)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

@@ -145,7 +145,8 @@ impl Store {
 /// turns: transaction-scoped advisory locks (released by the commit, so
 /// pooled connections and PgBouncer's transaction mode are safe), the
 /// caller's first and the guest's second, always in that order, so two
-/// decisions never wait on each other in a cycle. A hash collision only
+/// decisions never wait on each other in a cycle (the agent's, when the
+/// request names one, between them). A hash collision only
 /// makes two unrelated decisions take turns. SQLite's one writer already
 /// serialises every decision.
 async fn serialise(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<(), sqlx::Error> {
@@ -155,7 +156,12 @@ async fn serialise(conn: &mut AnyConnection, q: &HistoryQuery) -> Result<(), sql
         q.requester_subject
     );
     let guest = format!("guest\n{}", q.target_id);
-    for key in [caller, guest] {
+    // A per-agent quota is counted across every app that names the agent.
+    let agent = q
+        .agent
+        .as_ref()
+        .map(|a| format!("agent\n{}", a.to_lowercase()));
+    for key in std::iter::once(caller).chain(agent).chain([guest]) {
         sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(key)
             .execute(&mut *conn)

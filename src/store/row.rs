@@ -50,7 +50,7 @@ pub(super) const SELECT_LEASE_EXPIRED: &str = concat!(
 pub(super) const SELECT_APPROVAL_EXPIRED: &str = concat!(
     "select ",
     columns!(),
-    " from resets where status = 'awaiting_approval' and approval_expires_at < $1 \
+    " from resets where status in ('awaiting_approval', 'queued') and approval_expires_at < $1 \
      order by approval_expires_at limit $2"
 );
 
@@ -175,7 +175,12 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
                 .as_ref()
                 .and_then(|a| serde_json::to_string(a).ok()),
         )
-        .bind(r.approval.as_ref().map(|a| a.expires_at.clone()))
+        // When the approval ends: waiting, its expiry; approved, its run-by.
+        .bind(
+            r.approval
+                .as_ref()
+                .map(|a| a.run_by.clone().unwrap_or_else(|| a.expires_at.clone())),
+        )
         .bind(r.requested_by.agent.as_ref().map(|a| a.id.clone()))
         .bind(r.requested_by.agent.as_ref().map(|a| a.via.as_str()))
 }

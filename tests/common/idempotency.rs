@@ -16,6 +16,7 @@ pub fn claim_for(key: &str, body: &Value) -> KeyClaim {
         tenant_id: None,
         app_id: None,
         name: None,
+        username: None,
         roles: vec![],
         scopes: vec![],
         groups: vec![],

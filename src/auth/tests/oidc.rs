@@ -225,6 +225,7 @@ async fn identity_from_a_v2_token() {
         tenant_id: Some(TENANT.to_owned()),
         app_id: Some("helpdesk-portal".to_owned()),
         name: Some("Helpdesk Agent".to_owned()),
+        username: Some("agent@contoso.com".to_owned()),
         roles: vec!["GuestReset.Write".to_owned()],
         scopes: vec!["reset.write".to_owned(), "reset.read".to_owned()],
         groups: vec!["g-1".to_owned(), "g-2".to_owned()],

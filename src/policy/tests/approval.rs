@@ -94,6 +94,10 @@ fn approval_mistakes_are_refused_with_their_line() {
             r#"approval = { approvers = "sponsors", expires_hours = 10000 }"#,
             "expires_hours",
         ),
+        (
+            r#"approval = { approvers = "sponsors", when = "cooldown-override" }"#,
+            "needs cooldown_hours",
+        ),
     ];
     for (field, want) in cases {
         let err = Policy::parse(&format!("{BASE}{field}\n"), "t")
