@@ -80,8 +80,10 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     let tenants = tenants(config)?;
     check_sources(config, &tenants)?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
+    let notifier = config.notify.clone().map(crate::callback::Notifier::new);
     let resets = ResetService::new(tenants, store.clone(), policy, config.reset.clone())
-        .with_policy_file(config.policy_file.clone());
+        .with_policy_file(config.policy_file.clone())
+        .with_notifier(notifier);
     let state = AppState {
         resets: Arc::new(resets),
         auth: Arc::new(Verifier::new(config.auth.clone(), key_client()?)),

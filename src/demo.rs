@@ -123,6 +123,7 @@ pub fn config(
             callback_max_attempts: 8,
             callback_first_retry: Duration::from_secs(10),
         },
+        notify: None,
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,

@@ -31,7 +31,9 @@ impl Background {
         wake: Arc<Notify>,
         sources: Arc<Vec<WebhookSource>>,
     ) -> anyhow::Result<Background> {
-        let callbacks = Arc::new(Callbacks::new(store.clone(), &config.webhooks, sources)?);
+        let notifier = resets.notifier().cloned();
+        let callbacks = Callbacks::new(store.clone(), &config.webhooks, sources, notifier)?;
+        let callbacks = Arc::new(callbacks);
         let pool = Pool::start(
             config.webhooks.workers,
             idle(&store),

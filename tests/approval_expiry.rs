@@ -83,4 +83,3 @@ async fn the_sweep_expires_what_nobody_approved() {
     let record = settled(&app, id).await;
     assert_eq!(record["status"], "expired");
 }
-

@@ -160,7 +160,10 @@ async fn whoami_shows_identity_permissions_and_rules() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["fabrikam-helpdesk", "no-free-mail"]);
+    assert_eq!(
+        rules,
+        ["fabrikam-helpdesk", "moves-to-litware", "no-free-mail"]
+    );
     let auditor: Value = app
         .get_as(&app.auditor_token(), "/v1/whoami")
         .await

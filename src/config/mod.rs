@@ -12,6 +12,7 @@ use secrecy::SecretString;
 mod auth;
 mod database;
 mod graph;
+mod notify;
 mod tenants;
 mod webhooks;
 
@@ -44,10 +45,13 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Webhook sources, queue workers and result callbacks.
     pub webhooks: WebhookConfig,
+    /// Approval notifications (`NOTIFY_*`); `None`: not sent.
+    pub notify: Option<NotifyConfig>,
 }
 
 pub use database::Database;
 pub use graph::{CertificateConfig, GraphConfig};
+pub use notify::NotifyConfig;
 pub use tenants::{DEFAULT_TENANT, TenantConfig, valid_name as valid_tenant_name};
 pub use webhooks::{Callback, FieldMap, WebhookConfig, WebhookSource};
 
@@ -144,6 +148,7 @@ impl Config {
             },
             metrics_addr: env.optional("METRICS_ADDR"),
             webhooks: env.webhooks(),
+            notify: env.notify(),
             request_timeout: Duration::from_secs(
                 env.parsed("REQUEST_TIMEOUT_SECS", Some("30")).unwrap_or(30),
             ),

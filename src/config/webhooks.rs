@@ -239,7 +239,7 @@ fn source_problem(e: &SourceEntry) -> Option<String> {
 }
 
 /// https only, except loopback (a local relay, tests).
-fn callback_url(raw: &str) -> Result<reqwest::Url, String> {
+pub(super) fn callback_url(raw: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(raw).map_err(|e| format!("{raw:?}: {e}"))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
     match (url.scheme(), loopback) {

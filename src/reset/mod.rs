@@ -96,6 +96,8 @@ pub struct ResetService {
     /// Where the policy is reloaded from (SIGHUP, admin route).
     policy_file: Option<std::path::PathBuf>,
     defaults: ResetDefaults,
+    /// Where approval events go (`notify.rs`); `None`: only logged.
+    notifier: Option<crate::callback::Notifier>,
 }
 
 impl ResetService {
@@ -111,6 +113,7 @@ impl ResetService {
             policy: RwLock::new(Arc::new(policy)),
             policy_file: None,
             defaults,
+            notifier: None,
         };
         service.check_policy_tenants(&service.policy());
         service

@@ -24,7 +24,7 @@ use crate::record::{ProblemRecord, ResetRecord, Status};
 use crate::config::Database;
 pub use approvals::Act;
 pub use backend::Backend;
-pub use callbacks::{Attempt, DueCallback, Next};
+pub use callbacks::{Attempt, DueCallback, NewNotification, Next, Payload};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use lease::Lease;
