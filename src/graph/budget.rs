@@ -1,7 +1,8 @@
-//! The invitation budget of one tenant: Graph allows 150 `POST
-//! /invitations` per 5 s per tenant, shared by every app in it (graph.md
-//! §5). Sending faster only buys 429s, and a throttled invitation may still
-//! have taken effect, so each attempt waits for a slot here instead.
+//! A tenant's budgets for Graph's documented limits: 150 `POST
+//! /invitations` per 5 s per tenant, shared by every app in it, and 3,000
+//! user writes per 150 s per app and tenant (graph.md §5). Sending faster
+//! only buys 429s, and a throttled write may still have taken effect, so
+//! each attempt waits for a slot here instead.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -21,6 +22,16 @@ impl Default for BudgetSettings {
         BudgetSettings {
             limit: 150,
             window: Duration::from_secs(5),
+        }
+    }
+}
+
+impl BudgetSettings {
+    /// Identity writes: 3,000 per 2 min 30 s per app and tenant (graph.md §5).
+    pub fn user_writes() -> BudgetSettings {
+        BudgetSettings {
+            limit: 3000,
+            window: Duration::from_secs(150),
         }
     }
 }

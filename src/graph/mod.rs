@@ -75,9 +75,9 @@ pub enum GraphError {
     /// `retry_after` has passed.
     #[error("Graph circuit open; retry after {retry_after:?}")]
     CircuitOpen { retry_after: Duration },
-    /// The tenant's invitation budget (Graph's per-tenant limit) had no
-    /// slot before the call's deadline; nothing was sent.
-    #[error("the tenant's invitation budget is used up; retry after {retry_after:?}")]
+    /// The tenant's budget for this kind of write (Graph's documented
+    /// limit) had no slot before the call's deadline; nothing was sent.
+    #[error("the tenant's write budget is used up; retry after {retry_after:?}")]
     Budget { retry_after: Duration },
 }
 
@@ -135,6 +135,8 @@ pub struct GraphClient {
     limiter: Arc<Semaphore>,
     /// `POST /invitations` per window in this tenant.
     invitations: Arc<budget::Budget>,
+    /// `PATCH /users/{id}` per window for this app in this tenant.
+    user_writes: Arc<budget::Budget>,
     breaker: Arc<breaker::Breaker>,
     counters: Arc<stats::Counters>,
 }
@@ -161,6 +163,7 @@ impl GraphClient {
             tenant: Arc::from(settings.tenant.as_str()),
             limiter: Arc::new(Semaphore::new(retry.max_concurrency.max(1))),
             invitations: Arc::new(budget::Budget::new(retry.invitations)),
+            user_writes: Arc::new(budget::Budget::new(retry.user_writes)),
             breaker: Arc::new(breaker::Breaker::new(retry.breaker.clone())),
             retry,
             counters: Arc::default(),

@@ -27,6 +27,8 @@ pub struct RetrySettings {
     pub breaker: BreakerSettings,
     /// `POST /invitations` sent per window at most (Graph's per-tenant limit).
     pub invitations: super::BudgetSettings,
+    /// User writes (`PATCH /users`) per window at most (per app and tenant).
+    pub user_writes: super::BudgetSettings,
     /// The replication-lag schedule (after adding the email, Graph's "doesn't
     /// match any emails" 400): waits from `lag_base`, doubling up to
     /// `lag_max`, for as long as the deadline allows; not capped by
@@ -46,6 +48,7 @@ impl Default for RetrySettings {
             max_concurrency: 16,
             breaker: BreakerSettings::default(),
             invitations: super::BudgetSettings::default(),
+            user_writes: super::BudgetSettings::user_writes(),
             lag_base: Duration::from_millis(250),
             lag_max: Duration::from_secs(2),
         }

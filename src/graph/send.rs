@@ -215,6 +215,27 @@ impl GraphClient {
     }
 
     /// The HTTP exchange, bounded by the per-attempt timeout and the deadline.
+    /// Every attempt counts against the tenant's limit for its kind:
+    /// invitations (150 per 5 s per tenant) and user writes (3,000 per
+    /// 150 s per app and tenant), graph.md §5. No slot before the deadline
+    /// is a throttle of our own: nothing is sent.
+    async fn take_budget(&self, req: &Request<'_>, deadline: Instant) -> Result<(), Failure> {
+        let (budget, window) = match (req.replay, &req.method) {
+            (Replay::OnlyIfNotActed { .. }, _) => {
+                (&self.invitations, self.retry.invitations.window)
+            }
+            (_, &Method::PATCH) => (&self.user_writes, self.retry.user_writes.window),
+            _ => return Ok(()),
+        };
+        match budget.take(deadline).await {
+            true => Ok(()),
+            false => Err(GraphError::Budget {
+                retry_after: window,
+            }
+            .into()),
+        }
+    }
+
     async fn exchange<T>(
         &self,
         req: &Request<'_>,
@@ -222,12 +243,7 @@ impl GraphClient {
         parse: Parse<T>,
     ) -> Result<Call<T>, Failure> {
         let token = self.token(deadline).await?;
-        // Every attempt counts against the tenant's invitation limit.
-        let invitation = matches!(req.replay, Replay::OnlyIfNotActed { .. });
-        if invitation && !self.invitations.take(deadline).await {
-            let retry_after = self.retry.invitations.window;
-            return Err(GraphError::Budget { retry_after }.into());
-        }
+        self.take_budget(req, deadline).await?;
         let started = Instant::now();
         let sent = self.request(req, &token, deadline).send().await;
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());

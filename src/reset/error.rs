@@ -317,8 +317,9 @@ fn graph_detail(step: Step, error: &GraphError) -> String {
             codes.first().map_or(String::new(), u64::to_string)
         ),
         (_, GraphError::Budget { .. }) => format!(
-            "This tenant's invitation budget (Graph allows 150 per 5 seconds per tenant) is used up; \
-             nothing was sent while {what}. Try again after Retry-After seconds."
+            "This tenant's budget for Graph writes is used up (Graph allows 150 invitations per 5 \
+             seconds per tenant and 3,000 user writes per 150 seconds per app and tenant); nothing \
+             was sent while {what}. Try again after Retry-After seconds."
         ),
         (_, GraphError::CircuitOpen { .. }) => format!(
             "Graph failed repeatedly, so calls to it are paused (circuit open); nothing was sent while \

@@ -4,7 +4,7 @@
 
 use super::flow::note;
 use super::{ResetError, ResetService, Step};
-use crate::graph::{GraphClient, SponsorKind};
+use crate::graph::{GraphClient, GraphError, SponsorKind};
 use crate::policy::{ApproverRule, Requirement};
 use crate::record::{Approvers, ResetRecord, Status};
 
@@ -54,6 +54,10 @@ impl ResetService {
         let groups = sponsors.iter().filter(|s| s.kind == SponsorKind::Group);
         for group in groups.take(MAX_GROUPS) {
             let members = graph.group_user_members(&group.id).await;
+            // A sponsor group deleted since has no members who could approve.
+            if let Err(GraphError::Api { status: 404, .. }) = &members {
+                continue;
+            }
             ids.extend(note(record, Step::ReadSponsorGroup, members)?);
         }
         let users = sponsors.iter().filter(|s| s.kind == SponsorKind::User);

@@ -171,3 +171,26 @@ async fn invitations_beyond_the_tenants_budget_wait_and_never_open_the_circuit()
         "reads are not budgeted"
     );
 }
+
+/// User writes have their own budget (per app and tenant): reads and
+/// invitations do not use it up.
+#[tokio::test]
+async fn user_writes_beyond_their_budget_are_not_sent() {
+    let fake = FakeGraph::start([]).await;
+    let retry = RetrySettings {
+        deadline: Duration::from_millis(300),
+        user_writes: crate::graph::BudgetSettings {
+            limit: 1,
+            window: Duration::from_secs(60),
+        },
+        ..quick()
+    };
+    let graph = client(&fake.url, retry);
+    let list = ["a@example.com".to_owned()];
+    graph.set_other_mails("obj-1", &list).await.unwrap();
+    let err = graph.set_other_mails("obj-1", &list).await.unwrap_err();
+    assert!(matches!(err, GraphError::Budget { .. }), "{err:?}");
+    assert_eq!(fake.graph_hits(), 1, "the second write was never sent");
+    assert!(graph.reset_redemption(&super::invitation()).await.is_ok());
+    assert!(graph.get_user("obj-1").await.is_ok());
+}

@@ -35,6 +35,7 @@ fn quick() -> RetrySettings {
             ..BreakerSettings::default()
         },
         invitations: super::BudgetSettings::default(),
+        user_writes: super::BudgetSettings::user_writes(),
         lag_base: Duration::from_millis(5),
         lag_max: Duration::from_millis(20),
     }
