@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use common::TestApp;
 use guest_reset::config::{Config, PREFIX};
 use guest_reset::emulator::{
-    CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR,
+    CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, REPLICATION_LAG_VAR, WRITE_RATE_VAR,
 };
 
 /// Every variable `Config` looks up, over environments that take each branch.
@@ -94,6 +94,7 @@ fn known(name: &str, read: &BTreeSet<String>) -> bool {
     let emulator = [
         FAULTS_VAR,
         INVITATION_RATE_VAR,
+        WRITE_RATE_VAR,
         REPLICATION_LAG_VAR,
         CLOCK_OFFSET_VAR,
     ];

@@ -1,6 +1,7 @@
 //! The emulator as an adversary: the in-process API to inject faults, tighten the
 //! invitation limit, delay replication, and see which resets really happened; and the
-//! same settings from environment variables for the `emulator` subcommand and the demo.
+//! same settings (and the write quota of `write_limit.rs`) from environment variables
+//! for the `emulator` subcommand and the demo.
 
 use std::time::{Duration, Instant};
 
@@ -8,12 +9,14 @@ use serde::Serialize;
 
 use super::Emulator;
 use super::fault_plan::{ActiveFaults, FaultPlan, FaultPlanError, FaultRoute};
-use super::throttle::InvitationBucket;
+use super::throttle::SlidingWindow;
 
 /// A fault plan as JSON (see [`FaultPlan`]).
 pub const FAULTS_VAR: &str = "GUEST_RESET_EMULATOR_FAULTS";
 /// The invitation limit as `requests/window`, e.g. `150/5s` or `10/200ms`.
 pub const INVITATION_RATE_VAR: &str = "GUEST_RESET_EMULATOR_INVITATION_RATE";
+/// The directory write quota of each application, e.g. `3000/150s` or `5/1s`.
+pub const WRITE_RATE_VAR: &str = "GUEST_RESET_EMULATOR_WRITE_RATE";
 /// Replication lag in milliseconds.
 pub const REPLICATION_LAG_VAR: &str = "GUEST_RESET_EMULATOR_REPLICATION_LAG_MS";
 /// The directory clock's offset from the real one, in milliseconds (negative: behind).
@@ -38,6 +41,8 @@ pub enum OverrideError {
     Faults(#[from] FaultPlanError),
     #[error("{INVITATION_RATE_VAR}: {0:?} is not like 150/5s (requests ≥ 1 per ms, s or m)")]
     InvitationRate(String),
+    #[error("{WRITE_RATE_VAR}: {0:?} is not like 3000/150s (requests ≥ 1 per ms, s or m)")]
+    WriteRate(String),
     #[error("{REPLICATION_LAG_VAR}: {0:?} is not a number of milliseconds")]
     ReplicationLag(String),
     #[error("{CLOCK_OFFSET_VAR}: {0:?} is not a number of milliseconds within a day either way")]
@@ -63,7 +68,7 @@ impl Emulator {
     /// 150 per 5 s, graph.md §4); beyond it, 429 with Retry-After in whole seconds,
     /// rounded up. The new bucket is full; `requests` of 0 counts as 1.
     pub fn set_invitation_rate(&self, requests: u32, per: Duration) {
-        self.lock().invitation_bucket = InvitationBucket::new(requests, per);
+        self.lock().invitation_bucket = SlidingWindow::new(requests, per);
     }
 
     /// The invitation limit in force: (requests, window).
@@ -100,8 +105,9 @@ impl Emulator {
         self.lock().applied_resets.clone()
     }
 
-    /// Applies [`FAULTS_VAR`], [`INVITATION_RATE_VAR`], [`REPLICATION_LAG_VAR`] and
-    /// [`CLOCK_OFFSET_VAR`] when set; unset or empty variables leave the defaults.
+    /// Applies [`FAULTS_VAR`], [`INVITATION_RATE_VAR`], [`WRITE_RATE_VAR`],
+    /// [`REPLICATION_LAG_VAR`] and [`CLOCK_OFFSET_VAR`] when set; unset or empty
+    /// variables leave the defaults.
     pub fn from_env_overrides(self) -> Result<Emulator, OverrideError> {
         self.with_overrides(|name| std::env::var(name).ok())
     }
@@ -117,20 +123,20 @@ impl Emulator {
             self.set_faults(FaultPlan::from_json(&text)?);
         }
         if let Some(text) = read(INVITATION_RATE_VAR) {
-            let (requests, per) =
-                parse_rate(&text).ok_or_else(|| OverrideError::InvitationRate(text.clone()))?;
+            let (requests, per) = parse_rate(&text).ok_or(OverrideError::InvitationRate(text))?;
             self.set_invitation_rate(requests, per);
         }
+        if let Some(text) = read(WRITE_RATE_VAR) {
+            let (requests, per) = parse_rate(&text).ok_or(OverrideError::WriteRate(text))?;
+            self.set_write_rate(requests, per);
+        }
         if let Some(text) = read(REPLICATION_LAG_VAR) {
-            let millis: u64 =
-                (text.trim().parse()).map_err(|_| OverrideError::ReplicationLag(text.clone()))?;
+            let millis = text.trim().parse().ok();
+            let millis = millis.ok_or(OverrideError::ReplicationLag(text))?;
             self.set_replication_lag(Duration::from_millis(millis));
         }
         if let Some(text) = read(CLOCK_OFFSET_VAR) {
-            let millis: i64 = (text.trim().parse().ok())
-                .filter(|m: &i64| m.unsigned_abs() <= 86_400_000)
-                .ok_or_else(|| OverrideError::ClockOffset(text.clone()))?;
-            self.set_clock_offset_ms(millis);
+            self.set_clock_offset_ms(parse_clock_offset(&text)?);
         }
         Ok(self)
     }
@@ -144,6 +150,13 @@ impl Emulator {
     pub(super) fn take_invitation_token(&self) -> Result<(), Duration> {
         self.lock().invitation_bucket.take(Instant::now())
     }
+}
+
+/// Milliseconds within a day either way.
+fn parse_clock_offset(text: &str) -> Result<i64, OverrideError> {
+    (text.trim().parse().ok())
+        .filter(|m: &i64| m.unsigned_abs() <= 86_400_000)
+        .ok_or_else(|| OverrideError::ClockOffset(text.to_owned()))
 }
 
 /// `150/5s`, `10/200ms`, `300/1m`; a bare window is seconds (`150/5`).

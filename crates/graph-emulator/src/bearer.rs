@@ -75,6 +75,8 @@ pub(super) struct Caller {
     pub(super) roles: Vec<String>,
     /// App-only token (`idtyp` = app); the emulator issues no other kind today.
     pub(super) app_only: bool,
+    /// The calling application's client id (`appid`): the key of its write quota.
+    pub(super) app_id: String,
 }
 
 impl Caller {
@@ -109,7 +111,7 @@ pub(super) async fn authenticate(
     }
 }
 
-fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphError> {
+pub(super) fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphError> {
     let token =
         bearer_token(headers).ok_or_else(|| GraphError::invalid_token("Access token is empty."))?;
     let tenant_id = emulator.lock().tenant.id.clone();
@@ -127,6 +129,7 @@ fn validate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, GraphErr
     Ok(Caller {
         roles: claims.roles,
         app_only: claims.idtyp == "app",
+        app_id: claims.appid,
     })
 }
 

@@ -60,6 +60,9 @@ const MAX_CLOCK_OFFSET_MS: u64 = 86_400_000;
 struct Limits {
     invitations_per_window: Option<u32>,
     window_ms: Option<u64>,
+    /// The directory write quota of each application (`write_limit.rs`).
+    writes_per_window: Option<u32>,
+    write_window_ms: Option<u64>,
     replication_lag_ms: Option<u64>,
     /// The directory clock's offset from the real one (negative: behind).
     clock_offset_ms: Option<i64>,
@@ -67,44 +70,66 @@ struct Limits {
 
 async fn current_limits(State(emulator): State<Emulator>) -> Response {
     let (requests, window) = emulator.invitation_rate();
+    let (writes, write_window) = emulator.write_rate();
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Json(Limits {
         invitations_per_window: Some(requests),
         window_ms: Some(millis(window)),
+        writes_per_window: Some(writes),
+        write_window_ms: Some(millis(write_window)),
         replication_lag_ms: Some(millis(emulator.replication_lag())),
         clock_offset_ms: Some(emulator.clock_offset_ms()),
     })
     .into_response()
 }
 
-/// `PUT /_emulator/limits`: a changed invitation limit starts with a full bucket.
+/// `PUT /_emulator/limits`: a changed invitation or write limit starts with full
+/// buckets.
 async fn set_limits(State(emulator): State<Emulator>, body: Bytes) -> Response {
     let limits: Limits = match serde_json::from_slice(&body) {
         Ok(limits) => limits,
         Err(error) => return refused(&format!("not a limits object: {error}")),
     };
-    if limits.invitations_per_window == Some(0) || limits.window_ms == Some(0) {
-        return refused("invitations_per_window and window_ms must be at least 1");
+    if let Err(problem) = limits.check() {
+        return refused(problem);
     }
-    if limits
-        .clock_offset_ms
-        .is_some_and(|o| o.unsigned_abs() > MAX_CLOCK_OFFSET_MS)
-    {
-        return refused("clock_offset_ms must be within a day either way (±86400000)");
-    }
-    if limits.invitations_per_window.is_some() || limits.window_ms.is_some() {
-        let (requests, window) = emulator.invitation_rate();
-        let requests = limits.invitations_per_window.unwrap_or(requests);
-        let window = limits.window_ms.map_or(window, Duration::from_millis);
-        emulator.set_invitation_rate(requests, window);
-    }
-    if let Some(lag) = limits.replication_lag_ms {
-        emulator.set_replication_lag(Duration::from_millis(lag));
-    }
-    if let Some(offset) = limits.clock_offset_ms {
-        emulator.set_clock_offset_ms(offset);
-    }
+    limits.apply(&emulator);
     current_limits(State(emulator)).await
+}
+
+impl Limits {
+    fn check(&self) -> Result<(), &'static str> {
+        let zero = [self.invitations_per_window, self.writes_per_window].contains(&Some(0))
+            || [self.window_ms, self.write_window_ms].contains(&Some(0));
+        if zero {
+            return Err("the limits and their windows must be at least 1");
+        }
+        if (self.clock_offset_ms).is_some_and(|o| o.unsigned_abs() > MAX_CLOCK_OFFSET_MS) {
+            return Err("clock_offset_ms must be within a day either way (±86400000)");
+        }
+        Ok(())
+    }
+
+    fn apply(&self, emulator: &Emulator) {
+        if self.invitations_per_window.is_some() || self.window_ms.is_some() {
+            let (requests, window) = emulator.invitation_rate();
+            let requests = self.invitations_per_window.unwrap_or(requests);
+            let window = self.window_ms.map_or(window, Duration::from_millis);
+            emulator.set_invitation_rate(requests, window);
+        }
+        if self.writes_per_window.is_some() || self.write_window_ms.is_some() {
+            let (writes, window) = emulator.write_rate();
+            let writes = self.writes_per_window.unwrap_or(writes);
+            let window = self.write_window_ms.map_or(window, Duration::from_millis);
+            emulator.set_write_rate(writes, window);
+        }
+        if let Some(lag) = self.replication_lag_ms {
+            emulator.set_replication_lag(Duration::from_millis(lag));
+        }
+        if let Some(offset) = self.clock_offset_ms {
+            emulator.set_clock_offset_ms(offset);
+        }
+    }
 }
 
 async fn applied(State(emulator): State<Emulator>) -> Response {

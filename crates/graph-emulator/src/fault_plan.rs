@@ -32,8 +32,9 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// The emulated routes a rule can target. `Token` is the authority's token endpoint and
-/// answers faults in the token service's error shape; `AnyGraph` covers every Graph
-/// request (not `Token`), including ones no other variant names.
+/// answers faults in the token service's error shape; `Batch` is the `$batch` envelope
+/// itself (its items are classified by their own routes); `AnyGraph` covers every Graph
+/// request (not `Token`), including ones no other variant names, envelopes and items.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultRoute {
@@ -43,6 +44,7 @@ pub enum FaultRoute {
     MemberOf,
     PatchUser,
     Invitations,
+    Batch,
     AnyGraph,
 }
 

@@ -1,9 +1,8 @@
 //! Fault injection on the token endpoint and the Graph routes. On Graph it sits after the
 //! envelope (so injected errors still carry request ids and Graph's error body) and
 //! before bearer validation (as a gateway-level throttle or outage would). It also
-//! enforces the invitation manager's rate limit (`throttle.rs`) ahead of the plan: every
-//! request that reaches the gateway counts, whatever the plan then does to it, and a
-//! request the limit refuses takes no draw from the plan's random stream.
+//! enforces the documented service limits (`service_limits.rs`) ahead of the plan: a
+//! request a limit refuses takes no draw from the plan's random stream.
 //!
 //! A rule's `limit` counts the times it fired, even when the fault then had nothing to
 //! spoil (a malformed body on an error answer), so a plan's reach stays predictable.
@@ -25,7 +24,7 @@ use tower::{Layer as _, ServiceExt as _};
 
 use super::envelope::GRAPH_JSON;
 use super::errors::{AadError, GraphError, correlation_id};
-use super::throttle::retry_after_seconds;
+use super::service_limits::{self, Gate, Throttled};
 use super::{Emulator, Fault, FaultRoute};
 
 /// Route paths, shared with the router so the classification cannot drift from it.
@@ -35,9 +34,7 @@ pub(super) const USER_PATH: &str = "/v1.0/users/{id}";
 pub(super) const MEMBER_OF_PATH: &str = "/v1.0/users/{id}/transitiveMemberOf";
 pub(super) const MEMBER_OF_CAST_PATH: &str = "/v1.0/users/{id}/transitiveMemberOf/{cast}";
 pub(super) const INVITATIONS_PATH: &str = "/v1.0/invitations";
-
-/// The request log's `injected` marker for a request the invitation limit refused.
-const RATE_LIMITED: &str = "invitation_rate_limit";
+pub(super) const BATCH_PATH: &str = "/v1.0/$batch";
 /// What a malformed answer carries instead of JSON (under a JSON content type).
 const NOT_JSON: &str = "<html><body>upstream answer lost in transit</body></html>";
 
@@ -52,19 +49,15 @@ pub(super) async fn inject(
 ) -> Response {
     let path = request.extensions().get::<MatchedPath>();
     let route = classify(request.method(), path.map(MatchedPath::as_str));
-    if route == FaultRoute::Invitations
-        && let Err(wait) = emulator.take_invitation_token()
-    {
-        let retry_after = retry_after_seconds(wait);
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        let refused = refusal(route, request.headers(), status, Some(&retry_after));
-        return marked(refused, RATE_LIMITED);
-    }
-    let Some(fault) = emulator.pick_fault(route) else {
-        return next.run(request).await;
+    let usage = match service_limits::admit(&emulator, route, request.headers()) {
+        Gate::Pass(usage) => usage,
+        Gate::Refuse(refused) => return throttled(route, request.headers(), refused),
     };
-    let response = perform(&fault, route, request, next).await;
-    marked(response, fault.name())
+    let response = match emulator.pick_fault(route) {
+        None => next.run(request).await,
+        Some(fault) => marked(perform(&fault, route, request, next).await, fault.name()),
+    };
+    service_limits::stamp(usage, response)
 }
 
 fn classify(method: &Method, path: Option<&str>) -> FaultRoute {
@@ -75,6 +68,7 @@ fn classify(method: &Method, path: Option<&str>) -> FaultRoute {
         USER_PATH if method == Method::PATCH => FaultRoute::PatchUser,
         MEMBER_OF_PATH | MEMBER_OF_CAST_PATH => FaultRoute::MemberOf,
         INVITATIONS_PATH => FaultRoute::Invitations,
+        BATCH_PATH => FaultRoute::Batch,
         _ => FaultRoute::AnyGraph,
     }
 }
@@ -99,6 +93,14 @@ async fn perform(fault: &Fault, route: FaultRoute, request: Request, next: Next)
         Fault::TruncatedJson => truncated(next.run(request).await).await,
         Fault::DropAfterApply => dropped(next.run(request).await).await,
     }
+}
+
+/// The documented 429 for a request a service limit refused.
+fn throttled(route: FaultRoute, headers: &HeaderMap, refused: Throttled) -> Response {
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut response = refusal(route, headers, status, Some(&refused.retry_after));
+    response.headers_mut().extend(refused.headers);
+    marked(response, refused.marker)
 }
 
 fn marked(mut response: Response, name: &'static str) -> Response {
@@ -225,7 +227,7 @@ async fn truncated(response: Response) -> Response {
 /// hyper then closes the connection before flushing anything, so the client sees a
 /// transport error and no status. A Graph error's body is rendered later by the
 /// envelope, so its marker is removed or the envelope would put a readable body back.
-async fn dropped(applied: Response) -> Response {
+pub(super) async fn dropped(applied: Response) -> Response {
     let (mut parts, _) = applied.into_parts();
     parts.extensions.remove::<GraphError>();
     // hyper never reads the body of a 204, so it would answer after all.

@@ -1,7 +1,9 @@
 //! The `$filter` subset the service needs on `/users`: `mail eq '…'`,
 //! `userPrincipalName eq '…'`, `otherMails/any(a:a eq '…')` (and the same over
-//! `proxyAddresses`), joined with `or`. Anything else is refused as Graph refuses
-//! queries it cannot run: 400 `Request_UnsupportedQuery`.
+//! `proxyAddresses`), and `endsWith` on the same four properties
+//! (`endswith(mail,'@x')`, `otherMails/any(a:endswith(a,'@x'))`), joined with `or`.
+//! Anything else is refused as Graph refuses queries it cannot run: 400
+//! `Request_UnsupportedQuery`. `endsWith` is an advanced query (`advanced_query.rs`).
 
 use serde_json::{Map, Value};
 
@@ -20,6 +22,30 @@ pub(super) enum Clause {
         collection: &'static str,
         value: String,
     },
+    /// A single-valued string property ends with the literal.
+    EndsWith {
+        property: &'static str,
+        suffix: String,
+    },
+    /// Some item of a string collection ends with the literal.
+    AnyEndsWith {
+        collection: &'static str,
+        suffix: String,
+    },
+}
+
+/// "The `endsWith` operator is supported only with advanced query parameters by
+/// **mail**, **otherMails**, **userPrincipalName**, and **proxyAddresses** properties"
+/// (aad-advanced-queries.md, "Support for filter by properties of Azure AD (directory)
+/// objects"): the same properties as `eq` here.
+pub(super) fn needs_advanced_query(clauses: &[Clause]) -> bool {
+    (clauses.iter()).any(|c| matches!(c, Clause::EndsWith { .. } | Clause::AnyEndsWith { .. }))
+}
+
+/// What a lambda (`any(v: …)`) tests each item for.
+enum Test {
+    Equals(String),
+    EndsWith(String),
 }
 
 const EQ_PROPERTIES: &[&str] = &["mail", "userPrincipalName"];
@@ -48,6 +74,12 @@ pub(super) fn matches(clauses: &[Clause], user: &Map<String, Value>) -> bool {
         Clause::AnyEquals { collection, value } => {
             strings(user, collection).any(|v| same(v, value))
         }
+        Clause::EndsWith { property, suffix } => {
+            text(user, property).is_some_and(|v| ends_with(v, suffix))
+        }
+        Clause::AnyEndsWith { collection, suffix } => {
+            strings(user, collection).any(|v| ends_with(v, suffix))
+        }
     })
 }
 
@@ -55,21 +87,50 @@ fn same(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
+fn ends_with(value: &str, suffix: &str) -> bool {
+    value.to_lowercase().ends_with(&suffix.to_lowercase())
+}
+
 fn clause(cursor: &mut Cursor<'_>) -> Result<Clause, GraphError> {
     let unsupported = GraphError::unsupported_query;
     let name = cursor.identifier().ok_or_else(unsupported)?;
+    if name.eq_ignore_ascii_case("endswith") {
+        let (name, suffix) = ends_with_call(cursor).ok_or_else(unsupported)?;
+        let property = canonical(EQ_PROPERTIES, name).ok_or_else(unsupported)?;
+        return Ok(Clause::EndsWith { property, suffix });
+    }
     if cursor.symbol("/") {
         let collection = canonical(ANY_COLLECTIONS, name).ok_or_else(unsupported)?;
-        let value = lambda(cursor).ok_or_else(unsupported)?;
-        return Ok(Clause::AnyEquals { collection, value });
+        return match lambda(cursor).ok_or_else(unsupported)? {
+            Test::Equals(value) => Ok(Clause::AnyEquals { collection, value }),
+            Test::EndsWith(suffix) => Ok(Clause::AnyEndsWith { collection, suffix }),
+        };
     }
     let property = canonical(EQ_PROPERTIES, name).ok_or_else(unsupported)?;
     let value = equals_literal(cursor).ok_or_else(unsupported)?;
     Ok(Clause::Equals { property, value })
 }
 
-/// `any(v:v eq 'x')` after the collection's `/`.
-fn lambda(cursor: &mut Cursor<'_>) -> Option<String> {
+/// `(name, 'x')` after `endswith`: the argument and the suffix.
+fn ends_with_call<'a>(cursor: &mut Cursor<'a>) -> Option<(&'a str, String)> {
+    cursor.skip_spaces();
+    if !cursor.symbol("(") {
+        return None;
+    }
+    cursor.skip_spaces();
+    let name = cursor.identifier()?;
+    cursor.skip_spaces();
+    if !cursor.symbol(",") {
+        return None;
+    }
+    cursor.skip_spaces();
+    let suffix = cursor.string_literal()?;
+    cursor.skip_spaces();
+    cursor.symbol(")").then_some((name, suffix))
+}
+
+/// `any(v:v eq 'x')` or `any(v:endswith(v,'x'))` after the collection's `/`.
+fn lambda(cursor: &mut Cursor<'_>) -> Option<Test> {
     if !(cursor.word("any") && cursor.symbol("(")) {
         return None;
     }
@@ -80,12 +141,17 @@ fn lambda(cursor: &mut Cursor<'_>) -> Option<String> {
         return None;
     }
     cursor.skip_spaces();
-    if cursor.identifier()? != variable {
+    let name = cursor.identifier()?;
+    let test = if name.eq_ignore_ascii_case("endswith") {
+        let (argument, suffix) = ends_with_call(cursor)?;
+        (argument == variable).then_some(Test::EndsWith(suffix))?
+    } else if name == variable {
+        Test::Equals(equals_literal(cursor)?)
+    } else {
         return None;
-    }
-    let value = equals_literal(cursor)?;
+    };
     cursor.skip_spaces();
-    cursor.symbol(")").then_some(value)
+    cursor.symbol(")").then_some(test)
 }
 
 /// ` eq 'x'` after a property or lambda variable.

@@ -1,7 +1,7 @@
 //! A stateful Microsoft Graph emulator: the token authority
 //! (`POST /{tenant}/oauth2/v2.0/token`) and the Graph endpoints guest-reset uses
-//! (users, `$filter`, PATCH, transitiveMemberOf, sponsors, group transitiveMembers,
-//! invitations), on one router and port.
+//! (users, `$filter` with advanced queries, PATCH, transitiveMemberOf, sponsors, group
+//! transitiveMembers, invitations, JSON batching), on one router and port.
 //! The same authority is also the OpenID Connect issuer of v2.0 access tokens for the
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
 //! token validation can run against it. One [`Emulator`] is one tenant; a [`Cloud`]
@@ -9,16 +9,20 @@
 //!
 //! It can also be a deterministic adversary (`adversary.rs`, `faults.rs`): seeded fault
 //! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
-//! rate limit and replication lag, with a record of the resets it really applied.
+//! and directory-write limits and replication lag, with a record of the resets it really
+//! applied.
 //!
 //! It follows the documented behaviour in the team's Graph facts (`graph.md`, compiled from Microsoft's documentation) (shapes, codes, headers) and
 //! deliberately shares no types with the project's Graph client, so a wrong JSON shape
 //! cannot hide in both. Where the docs are silent, the comment at the rule says which
 //! documented neighbour was picked.
 
+mod advanced_query;
 mod adversary;
 mod api_token;
 mod assertion;
+mod batch;
+mod batch_request;
 mod bearer;
 mod clock;
 mod cloud;
@@ -43,10 +47,12 @@ mod oidc;
 mod query;
 mod recording;
 mod replication;
+mod routes;
 mod schema;
 mod scope;
 mod seed;
 mod seen_assertions;
+mod service_limits;
 mod sponsors;
 mod sponsorship;
 mod state;
@@ -56,6 +62,7 @@ mod token;
 mod token_headers;
 mod user_update;
 mod users;
+mod write_limit;
 
 #[cfg(test)]
 mod tests;
@@ -66,14 +73,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use adversary::{
     AppliedReset, CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError,
-    REPLICATION_LAG_VAR,
+    REPLICATION_LAG_VAR, WRITE_RATE_VAR,
 };
 pub use cloud::Cloud;
 pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
@@ -160,44 +165,12 @@ impl Emulator {
         Ok(Emulator::from_seed(seed))
     }
 
-    /// Everything the emulator serves: Graph routes (behind the envelope, fault injection
-    /// and bearer validation), the token endpoint (behind fault injection), and the `/_emulator` control surface, all
-    /// behind the request log.
+    /// Everything the emulator serves: Graph routes (behind the envelope, fault
+    /// injection, service limits and bearer validation, `$batch` among them), the token
+    /// endpoint (behind fault injection), and the `/_emulator` control surface, all
+    /// behind the request log (see `routes.rs`).
     pub fn router(&self) -> Router {
-        use faults::{INVITATIONS_PATH, MEMBER_OF_CAST_PATH, MEMBER_OF_PATH, TOKEN_PATH};
-        use faults::{USER_PATH, USERS_PATH};
-        let inject = || from_fn_with_state(self.clone(), faults::inject);
-        let graph = Router::new()
-            .route(USERS_PATH, get(users::list_users))
-            .route(
-                USER_PATH,
-                get(users::get_user).patch(user_update::patch_user),
-            )
-            .route(MEMBER_OF_PATH, get(membership::list_memberships))
-            .route(MEMBER_OF_CAST_PATH, get(membership::list_cast_memberships))
-            .merge(sponsors::routes())
-            .merge(group_members::routes())
-            .route(
-                INVITATIONS_PATH,
-                post(invitations::create_invitation).get(invitations::list_invitations),
-            )
-            .method_not_allowed_fallback(envelope::method_not_allowed)
-            .route_layer(from_fn_with_state(self.clone(), bearer::authenticate))
-            .route_layer(inject())
-            .fallback(envelope::unknown_segment)
-            .layer(from_fn(envelope::graph_envelope));
-        let authority = Router::new()
-            .route(TOKEN_PATH, post(token::issue_token).route_layer(inject()))
-            .route(
-                "/{tenant}/v2.0/.well-known/openid-configuration",
-                get(oidc::openid_configuration),
-            )
-            .route("/{tenant}/discovery/v2.0/keys", get(oidc::keys));
-        graph
-            .merge(authority)
-            .merge(control::router())
-            .layer(from_fn_with_state(self.clone(), recording::record))
-            .with_state(self.clone())
+        routes::all(self, axum::routing::post(batch::post_batch))
     }
 
     /// Binds `addr` (e.g. "127.0.0.1:0"), serves on the current tokio runtime in the

@@ -1,8 +1,8 @@
 //! `graph-emulator [--listen ADDR] [--seed tenant.json]...`: the emulator alone,
 //! the way Azurite serves Azure Storage users. Each `--seed` is one tenant on the same
 //! port (the first is the home tenant); without one it serves the demo cloud (Contoso
-//! and Tailspin Toys). Faults, the invitation limit, replication lag and the directory
-//! clock come from `GUEST_RESET_EMULATOR_*` and apply to every tenant.
+//! and Tailspin Toys). Faults, the invitation and write limits, replication lag and the
+//! directory clock come from `GUEST_RESET_EMULATOR_*` and apply to every tenant.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
-//! OData system query options as Graph reads them: `$select`, `$filter`, `$expand`, `$top`
-//! and server-driven paging with `$skiptoken` / `@odata.nextLink`.
+//! OData system query options as Graph reads them: `$select`, `$filter`, `$expand`, `$top`,
+//! `$count` (see `advanced_query.rs`) and server-driven paging with `$skiptoken` /
+//! `@odata.nextLink`.
 
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use serde_json::Value;
@@ -20,6 +21,7 @@ pub(super) struct ODataQuery {
     pub(super) select: Option<String>,
     pub(super) filter: Option<String>,
     pub(super) expand: Option<String>,
+    pub(super) count: Option<String>,
     top: Option<String>,
     skiptoken: Option<String>,
 }
@@ -33,6 +35,7 @@ impl ODataQuery {
                 "$select" => &mut query.select,
                 "$filter" => &mut query.filter,
                 "$expand" => &mut query.expand,
+                "$count" => &mut query.count,
                 "$top" => &mut query.top,
                 "$skiptoken" => &mut query.skiptoken,
                 _ => continue, // other options are not modelled and are ignored

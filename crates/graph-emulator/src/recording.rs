@@ -21,6 +21,10 @@ const REDACTED: &str = "[redacted]";
 const LOGGED_TOKEN_FIELDS: &[&str] = &["grant_type", "client_id", "scope", "client_assertion_type"];
 const SECRET_PARAMETERS: &[&str] = &["client_secret", "client_assertion"];
 
+/// Request extension marking an item of a `$batch`, by its `id`, for the log.
+#[derive(Clone, Debug)]
+pub(super) struct BatchItem(pub(super) String);
+
 /// One request as the emulator received it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RecordedRequest {
@@ -38,9 +42,13 @@ pub struct RecordedRequest {
     /// connection, the status the applied handler produced (the client saw none).
     pub status: u16,
     /// The fault injected into this request (`throttle`, `drop_after_apply`, …, or
-    /// `invitation_rate_limit`); absent from the JSON when none.
+    /// `invitation_rate_limit`, `write_rate_limit`); absent from the JSON when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected: Option<String>,
+    /// For an item of a `$batch` (logged after the batch itself), the item's `id`;
+    /// absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_item: Option<String>,
 }
 
 /// Outermost middleware. The control surface (`/_emulator/…`) is not recorded: the log
@@ -97,6 +105,10 @@ fn describe(parts: &Parts, body: &[u8]) -> RecordedRequest {
         body,
         status: 0,
         injected: None,
+        batch_item: parts
+            .extensions
+            .get::<BatchItem>()
+            .map(|item| item.0.clone()),
     }
 }
 

@@ -13,7 +13,8 @@ use super::replication::Replication;
 use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 use super::seen_assertions::SeenAssertions;
 use super::sponsorship::{self, Sponsors};
-use super::throttle::InvitationBucket;
+use super::throttle::SlidingWindow;
+use super::write_limit::WriteLimits;
 
 /// Access tokens live 3599 s, as the token service reports (graph.md §6.2).
 pub(super) const DEFAULT_TOKEN_LIFETIME: u64 = 3599;
@@ -53,10 +54,12 @@ pub(super) struct State {
     pub(super) seen_assertions: SeenAssertions,
     /// Graph access tokens handed out, so tests can look for them in logs.
     pub(super) issued_graph_tokens: Vec<String>,
-    /// The adversary: injected faults, the invitation limit, replication lag, and the
-    /// resets that really happened despite them.
+    /// The adversary: injected faults, the invitation and write limits, replication lag,
+    /// and the resets that really happened despite them.
     pub(super) faults: Option<ActiveFaults>,
-    pub(super) invitation_bucket: InvitationBucket,
+    pub(super) invitation_bucket: SlidingWindow,
+    /// The directory's write quota, a bucket per application.
+    pub(super) write_limits: WriteLimits,
     pub(super) replication: Replication,
     /// How far the directory's clock is ahead of the real one (ms; negative: behind).
     pub(super) clock_offset_ms: i64,
@@ -86,7 +89,8 @@ impl State {
             seen_assertions: SeenAssertions::default(),
             issued_graph_tokens: Vec::new(),
             faults: None,
-            invitation_bucket: InvitationBucket::default(),
+            invitation_bucket: SlidingWindow::default(),
+            write_limits: WriteLimits::default(),
             replication: Replication::default(),
             clock_offset_ms: 0,
             applied_resets: Vec::new(),

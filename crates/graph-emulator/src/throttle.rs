@@ -1,11 +1,13 @@
-//! The invitation manager's service limit: any operation on `/invitations`, 150 requests
-//! per 5 seconds per tenant, all apps together (graph.md §4). The emulator serves one
-//! tenant, so one bucket per emulator.
+//! The sliding-window bucket behind the emulator's service limits: the invitation
+//! manager's (any operation on `/invitations`, 150 requests per 5 seconds per tenant, all
+//! apps together; throttling-limits.md, "Invitation manager service limits"; graph.md §4)
+//! and the directory's write quota per app and tenant (`write_limit.rs`). The emulator
+//! serves one tenant, so one invitation bucket per emulator.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// The documented limit.
+/// The documented invitation limit.
 pub(super) const DEFAULT_INVITATIONS: u32 = 150;
 pub(super) const DEFAULT_WINDOW: Duration = Duration::from_secs(5);
 
@@ -13,22 +15,23 @@ pub(super) const DEFAULT_WINDOW: Duration = Duration::from_secs(5);
 /// was taken. Unlike a bucket that refills continuously, this never lets more than
 /// `capacity` requests through in any `window`, which is how the limit is worded; a
 /// refused request takes no token.
-pub(super) struct InvitationBucket {
+pub(super) struct SlidingWindow {
     capacity: u32,
     window: Duration,
     /// When each token in use was taken, oldest first.
     taken: VecDeque<Instant>,
 }
 
-impl Default for InvitationBucket {
+/// The invitation limit's bucket, as documented.
+impl Default for SlidingWindow {
     fn default() -> Self {
-        InvitationBucket::new(DEFAULT_INVITATIONS, DEFAULT_WINDOW)
+        SlidingWindow::new(DEFAULT_INVITATIONS, DEFAULT_WINDOW)
     }
 }
 
-impl InvitationBucket {
-    pub(super) fn new(capacity: u32, window: Duration) -> InvitationBucket {
-        InvitationBucket {
+impl SlidingWindow {
+    pub(super) fn new(capacity: u32, window: Duration) -> SlidingWindow {
+        SlidingWindow {
             capacity: capacity.max(1),
             window,
             taken: VecDeque::new(),
@@ -43,15 +46,21 @@ impl InvitationBucket {
         self.window
     }
 
-    /// Takes a token, or says how long until one comes back.
-    pub(super) fn take(&mut self, now: Instant) -> Result<(), Duration> {
-        while self
-            .taken
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
+    /// The share of the capacity in use at `now` (0.0..=1.0).
+    pub(super) fn usage(&mut self, now: Instant) -> f64 {
+        self.expire(now);
+        self.taken.len() as f64 / f64::from(self.capacity)
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while (self.taken.front()).is_some_and(|t| now.duration_since(*t) >= self.window) {
             self.taken.pop_front();
         }
+    }
+
+    /// Takes a token, or says how long until one comes back.
+    pub(super) fn take(&mut self, now: Instant) -> Result<(), Duration> {
+        self.expire(now);
         if self.taken.len() < self.capacity as usize {
             self.taken.push_back(now);
             return Ok(());
@@ -79,7 +88,7 @@ mod tests {
     fn tokens_come_back_one_window_after_they_were_taken() {
         let start = Instant::now();
         let window = Duration::from_millis(100);
-        let mut bucket = InvitationBucket::new(2, window);
+        let mut bucket = SlidingWindow::new(2, window);
         assert_eq!(bucket.take(start), Ok(()));
         assert_eq!(bucket.take(start + Duration::from_millis(40)), Ok(()));
         let third = bucket.take(start + Duration::from_millis(50));

@@ -1,6 +1,6 @@
 //! `GET /v1.0/users/{id | userPrincipalName}` and `GET /v1.0/users?$filter=…`, with
-//! Graph's default property set, `$select` projection, `$expand=sponsors` and
-//! `@odata.context`.
+//! Graph's default property set, `$select` projection, `$expand=sponsors`,
+//! `@odata.context`, and on the collection the advanced queries of `advanced_query.rs`.
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::Emulator;
 use super::bearer::{Caller, READ_USERS};
 use super::directory_object::{Readable, project};
 use super::envelope::graph_json;
@@ -18,6 +17,7 @@ use super::query::{ODataQuery, collection, context, next_link};
 use super::schema;
 use super::sponsors;
 use super::state::State as Directory;
+use super::{Emulator, advanced_query};
 
 const USER_TYPE: &str = "microsoft.graph.user";
 
@@ -60,24 +60,22 @@ pub(super) async fn list_users(
     let query = ODataQuery::parse(raw.as_deref());
     let selected = query.selected(schema::user_property, USER_TYPE)?;
     let clauses = query.filter.as_deref().map(filter::parse).transpose()?;
+    let counted = advanced_query::check(&query, &headers, clauses.as_deref())?;
     let read = Read {
         query: &query,
         selected: selected.as_deref(),
         readable: Readable::of(&caller),
     };
-    let matching = {
-        let state = emulator.lock();
-        let keep = |user: &&Map<String, Value>| {
-            clauses.as_deref().is_none_or(|c| filter::matches(c, user))
-        };
-        let found = state.users.iter().filter(keep);
-        let rendered = found.map(|user| read.render(&state, user).map(Value::Object));
-        rendered.collect::<Result<Vec<Value>, GraphError>>()?
-    };
+    let matching = read.matching(&emulator, clauses.as_deref())?;
+    let total = matching.len();
     let (page, next) = query.page(matching)?;
     let context = context("users", selected.as_deref(), false);
     let link = next.map(|offset| next_link(&headers, &uri, offset));
-    Ok(graph_json(StatusCode::OK, collection(context, page, link)))
+    let mut body = collection(context, page, link);
+    if counted {
+        body["@odata.count"] = Value::from(total);
+    }
+    Ok(graph_json(StatusCode::OK, body))
 }
 
 /// What a user read asks for.
@@ -88,6 +86,19 @@ struct Read<'a> {
 }
 
 impl Read<'_> {
+    /// Every user the filter keeps, projected.
+    fn matching(
+        &self,
+        emulator: &Emulator,
+        clauses: Option<&[filter::Clause]>,
+    ) -> Result<Vec<Value>, GraphError> {
+        let state = emulator.lock();
+        let keep = |user: &&Map<String, Value>| clauses.is_none_or(|c| filter::matches(c, user));
+        let found = state.users.iter().filter(keep);
+        let rendered = found.map(|user| self.render(&state, user).map(Value::Object));
+        rendered.collect()
+    }
+
     /// The projected user, with its sponsors when `$expand` asks for them.
     fn render(
         &self,

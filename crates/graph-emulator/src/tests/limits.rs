@@ -108,14 +108,14 @@ async fn limit_and_applied_control_routes_round_trip() {
     let harness = Harness::start().await;
     let limits = harness.url("/_emulator/limits");
     let documented = json!({
-        "invitations_per_window": 150, "window_ms": 5000, "replication_lag_ms": 0,
-        "clock_offset_ms": 0
+        "invitations_per_window": 150, "window_ms": 5000, "writes_per_window": 3000,
+        "write_window_ms": 150000, "replication_lag_ms": 0, "clock_offset_ms": 0
     });
     assert_eq!(send(harness.http.get(&limits)).await.body, documented);
 
     let wanted = json!({
-        "invitations_per_window": 1, "window_ms": 60000, "replication_lag_ms": 250,
-        "clock_offset_ms": -3000
+        "invitations_per_window": 1, "window_ms": 60000, "writes_per_window": 7,
+        "write_window_ms": 1000, "replication_lag_ms": 250, "clock_offset_ms": -3000
     });
     let put = send(harness.http.put(&limits).json(&wanted)).await;
     assert_eq!((put.status, &put.body), (StatusCode::OK, &wanted));
@@ -129,6 +129,7 @@ async fn limit_and_applied_control_routes_round_trip() {
     assert_eq!(harness.emulator.clock_offset_ms(), -3000, "kept too");
     for bad in [
         json!({ "window_ms": 0 }),
+        json!({ "writes_per_window": 0 }),
         json!({ "burst": 3 }),
         json!({ "clock_offset_ms": i64::MAX }),
     ] {

@@ -1,8 +1,11 @@
 //! End-to-end tests: each spawns an emulator on 127.0.0.1:0 and drives it over HTTP with
 //! plain `reqwest`, never through the project's Graph client.
 
+mod advanced_query;
 mod api_token;
 mod assertions;
+mod batch;
+mod batch_dependencies;
 mod cloud;
 mod cloud_control;
 mod envelope;
@@ -22,6 +25,7 @@ pub(super) mod test_keys;
 mod token;
 mod user_update;
 mod users;
+mod write_limit;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Client, RequestBuilder, StatusCode};
