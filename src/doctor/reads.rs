@@ -88,13 +88,14 @@ fn failure(what: &str, error: &GraphError, target: &Target) -> Check {
                 target.graph_url_setting()
             ),
         ),
-        GraphError::Token { .. } | GraphError::CircuitOpen { .. } | GraphError::Budget { .. } => {
-            Check::failed(
-                what,
-                error.to_string(),
-                "run the doctor again; if it persists, see the token endpoint line".into(),
-            )
-        }
+        GraphError::Token { .. }
+        | GraphError::CircuitOpen { .. }
+        | GraphError::Budget { .. }
+        | GraphError::Refused(_) => Check::failed(
+            what,
+            error.to_string(),
+            "run the doctor again; if it persists, see the token endpoint line".into(),
+        ),
     }
 }
 

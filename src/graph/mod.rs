@@ -6,6 +6,8 @@
 //! request is to repeat.
 
 mod assertion;
+mod batch;
+mod batch_shape;
 mod breaker;
 mod budget;
 mod invitations;
@@ -24,6 +26,7 @@ use reqwest::Url;
 use tokio::sync::Semaphore;
 
 pub use assertion::{AssertionAlg, certificate_der_from_pem, check_private_key};
+pub use batch::{BatchAnswer, BatchItem, MAX_BATCH_ITEMS};
 pub use breaker::BreakerSettings;
 pub use budget::BudgetSettings;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
@@ -75,6 +78,10 @@ pub enum GraphError {
     /// `retry_after` has passed.
     #[error("Graph circuit open; retry after {retry_after:?}")]
     CircuitOpen { retry_after: Duration },
+    /// A request Graph would refuse as a whole (e.g. a batch's shape);
+    /// it was not sent, and sending it again would not help.
+    #[error("not sent: {0}")]
+    Refused(String),
     /// The tenant's budget for this kind of write (Graph's documented
     /// limit) had no slot before the call's deadline; nothing was sent.
     #[error("the tenant's write budget is used up; retry after {retry_after:?}")]

@@ -151,7 +151,9 @@ pub(crate) fn is_trouble(error: &GraphError, truncated: bool) -> bool {
         GraphError::Transport { .. } => true,
         GraphError::Decode(_) => truncated,
         // Our own limits are not Graph's trouble.
-        GraphError::CircuitOpen { .. } | GraphError::Budget { .. } => false,
+        GraphError::CircuitOpen { .. } | GraphError::Budget { .. } | GraphError::Refused(_) => {
+            false
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub(crate) struct Request<'a> {
     pub(crate) what: &'static str,
 }
 
+/// The `what` of a `$batch` envelope (batch.rs), which takes no budget here.
+pub(crate) const BATCH: &str = "batch";
+
 /// A failed attempt; `truncated` marks a 2xx body that ended mid-JSON.
 struct Failure {
     error: GraphError,
@@ -221,6 +224,8 @@ impl GraphClient {
     /// is a throttle of our own: nothing is sent.
     async fn take_budget(&self, req: &Request<'_>, deadline: Instant) -> Result<(), Failure> {
         let (budget, window) = match (req.replay, &req.method) {
+            // A `$batch` envelope is no write itself: batch.rs takes a slot per write item.
+            _ if req.what == BATCH => return Ok(()),
             (Replay::OnlyIfNotActed { .. }, _) => {
                 (&self.invitations, self.retry.invitations.window)
             }

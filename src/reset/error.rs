@@ -289,6 +289,8 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         }
         GraphError::Transport { .. } | GraphError::CircuitOpen { .. } => P::GraphUnavailable,
         GraphError::Decode(_) => P::GraphError,
+        // Our own refusal of a request Graph would refuse: a bug, not Graph's.
+        GraphError::Refused(_) => P::Internal,
     }
 }
 

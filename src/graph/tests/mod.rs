@@ -4,6 +4,7 @@
 //! assertions are lower bounds on waits the client must make, and generous
 //! upper bounds where it must not wait.
 
+mod batch;
 mod fake;
 mod limits;
 mod retries;
