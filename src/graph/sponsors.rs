@@ -2,11 +2,11 @@
 //! members (a sponsor may be a group).
 
 use reqwest::Url;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::instrument;
 
 use super::users::read;
+use super::users::{Collection, DirectoryObject};
 use super::{Call, GraphClient, GraphError, json};
 
 /// Pages followed at most per call; past it the call fails rather than
@@ -34,22 +34,6 @@ pub struct Sponsor {
     /// Absent when the app may not read that object type (Graph then
     /// returns only `@odata.type` and `id`).
     pub display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Page<T> {
-    value: Vec<T>,
-    #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct DirectoryObject {
-    #[serde(rename = "@odata.type", default)]
-    odata_type: String,
-    id: String,
-    #[serde(rename = "displayName", default)]
-    display_name: Option<String>,
 }
 
 fn kind(odata_type: &str) -> SponsorKind {
@@ -119,11 +103,11 @@ async fn all_pages<T: DeserializeOwned>(
 ) -> Result<Call<Vec<T>>, GraphError> {
     let (mut items, mut request_id) = (Vec::new(), None);
     for _ in 0..MAX_PAGES {
-        let call = client.send(read(url, what), json::<Page<T>>).await?;
+        let call = client.send(read(url, what), json::<Collection<T>>).await?;
         request_id = call.request_id.or(request_id);
         items.extend(call.value.value);
         match call.value.next_link {
-            Some(next) => url = graph_link(&client.base, &next)?,
+            Some(next) => url = client.same_origin(&next)?,
             None => {
                 return Ok(Call {
                     value: items,
@@ -135,14 +119,4 @@ async fn all_pages<T: DeserializeOwned>(
     Err(GraphError::Decode(format!(
         "{what}: more than {MAX_PAGES} pages"
     )))
-}
-
-/// A `@odata.nextLink` is followed only on Graph's own origin: the bearer
-/// token must never be sent anywhere else.
-fn graph_link(base: &Url, link: &str) -> Result<Url, GraphError> {
-    let url = Url::parse(link).map_err(|e| GraphError::Decode(format!("nextLink: {e}")))?;
-    match url.origin() == base.origin() {
-        true => Ok(url),
-        false => Err(GraphError::Decode("nextLink points outside Graph".into())),
-    }
 }

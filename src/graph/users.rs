@@ -49,20 +49,22 @@ pub struct Memberships {
     pub groups: Vec<String>,
 }
 
+/// One page of a Graph collection (also read by sponsors.rs).
 #[derive(Deserialize)]
-struct Collection<T> {
-    value: Vec<T>,
+pub(super) struct Collection<T> {
+    pub(super) value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub(super) next_link: Option<String>,
 }
 
+/// A directoryObject as collections list it: its type, id and name.
 #[derive(Deserialize)]
-struct DirectoryObject {
+pub(super) struct DirectoryObject {
     #[serde(rename = "@odata.type", default)]
-    odata_type: String,
-    id: String,
+    pub(super) odata_type: String,
+    pub(super) id: String,
     #[serde(rename = "displayName", default)]
-    display_name: Option<String>,
+    pub(super) display_name: Option<String>,
 }
 
 /// Quote a string literal for OData `$filter` (a `'` is written `''`).
@@ -155,7 +157,7 @@ impl GraphClient {
 
     /// A `@odata.nextLink` is followed only on Graph's own origin: the
     /// bearer token must never be sent anywhere else.
-    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+    pub(super) fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link).map_err(|e| GraphError::Decode(format!("nextLink: {e}")))?;
         match url.origin() == self.base.origin() {
             true => Ok(url),
