@@ -132,9 +132,6 @@ pub fn tenant(t: &TenantConfig) -> Result<Tenant, crate::graph::GraphError> {
         name: t.name.clone(),
         id: t.graph.tenant_id.clone(),
         graph: GraphClient::new(graph_settings(&t.name, &t.graph))?,
-        client_id: t.graph.client_id.clone(),
-        shared_app: t.shared_app,
-        authority_url: t.graph.authority_url.clone(),
     })
 }
 

@@ -20,43 +20,38 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
     // Reconciliation looks three times per lease time, and its own lease is
     // one lease time: even when the replica that died also held this job,
     // its rows are settled within about one and a third lease times.
-    let sweep = (ttl / 3).max(Duration::from_millis(250));
+    let sweep_every = (ttl / 3).max(Duration::from_millis(250));
     let settle = (grace / 4).clamp(Duration::from_millis(250), Duration::from_secs(30));
-    let (r1, r2, r3) = (Arc::clone(resets), Arc::clone(resets), Arc::clone(resets));
     let purge_store = store.clone();
     vec![
         tokio::spawn(renew_row_leases(store.clone())),
-        tokio::spawn(leased(store.clone(), "reconcile", sweep, move |lease| {
-            let resets = Arc::clone(&r1);
-            async move {
-                let done = resets.reconcile_expired(Some(&lease)).await;
+        sweep(
+            store,
+            resets,
+            ("reconcile", sweep_every),
+            |r, lease| async move {
+                let done = r.reconcile_expired(Some(&lease)).await;
                 report(
                     done,
                     "reconciled resets whose owner stopped",
                     "reconciliation",
                 );
-            }
-        })),
-        tokio::spawn(leased(store.clone(), "settle", settle, move |lease| {
-            let resets = Arc::clone(&r2);
-            async move {
-                let done = resets.settle_due(Some(&lease)).await;
-                report(
-                    done,
-                    "unknown resets read back",
-                    "reading back unknown resets",
-                );
-            }
-        })),
+            },
+        ),
+        sweep(store, resets, ("settle", settle), |r, lease| async move {
+            let done = r.settle_due(Some(&lease)).await;
+            report(
+                done,
+                "unknown resets read back",
+                "reading back unknown resets",
+            );
+        }),
         // An expiry is a compare-and-set on the locked row: safe on any
         // replica; the lease only saves the others the work.
-        tokio::spawn(leased(store.clone(), "approvals", settle, move |_| {
-            let resets = Arc::clone(&r3);
-            async move {
-                let done = resets.expire_approvals().await;
-                report(done, "approvals expired", "expiring approvals");
-            }
-        })),
+        sweep(store, resets, ("approvals", settle), |r, _| async move {
+            let done = r.expire_approvals().await;
+            report(done, "approvals expired", "expiring approvals");
+        }),
         tokio::spawn(leased(
             store.clone(),
             "purge",
@@ -64,6 +59,23 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
             move |_| purge(purge_store.clone()),
         )),
     ]
+}
+
+/// A periodic job of the use case, run with its lease held (see [`leased`]).
+fn sweep<F, Fut>(
+    store: &Store,
+    resets: &Arc<ResetService>,
+    (name, every): (&'static str, Duration),
+    job: F,
+) -> JoinHandle<()>
+where
+    F: Fn(Arc<ResetService>, Lease) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let resets = Arc::clone(resets);
+    tokio::spawn(leased(store.clone(), name, every, move |lease| {
+        job(Arc::clone(&resets), lease)
+    }))
 }
 
 /// Log what a sweep did (nothing when it found nothing) or why it failed.

@@ -14,12 +14,6 @@ pub struct Tenant {
     /// The directory's id (or domain) as configured, lower-case.
     pub id: String,
     pub graph: GraphClient,
-    /// The app's client id, and whether it is the shared multi-tenant app
-    /// (consent is then granted tenant by tenant).
-    pub client_id: String,
-    pub shared_app: bool,
-    /// The token authority, for the admin-consent link `doctor` prints.
-    pub authority_url: String,
 }
 
 impl std::fmt::Debug for Tenant {

@@ -17,9 +17,9 @@ use tokio::time::Instant;
 use tracing::instrument;
 
 use super::batch_shape;
-use super::budget::Budget;
+use super::budget::Limit;
 use super::retry::Replay;
-use super::send::{BATCH, Request};
+use super::send::Request;
 use super::stats::Counters;
 use super::{Call, GraphClient, GraphError, InvitationRequest, json, parse_retry_after};
 
@@ -164,7 +164,9 @@ impl GraphClient {
             url: self.url(&["$batch"]),
             body: Some(&body),
             replay: replay(items),
-            what: BATCH,
+            what: "batch",
+            // Each write item takes its own slot before the envelope leaves.
+            limit: None,
         };
         let call = self.send(request, json::<Answers>).await?;
         let answers = match_answers(items, call.value.responses)?;
@@ -181,29 +183,21 @@ impl GraphClient {
     /// item against its limits (throttling.md "Throttling and batching").
     async fn take_write_budgets(&self, items: &[BatchItem]) -> Result<(), GraphError> {
         let deadline = Instant::now() + self.retry.deadline;
-        for (budget, window) in items.iter().filter_map(|i| self.write_budget(i)) {
-            if !budget.take(deadline).await {
-                return Err(GraphError::Budget {
-                    retry_after: window,
-                });
-            }
+        for limit in items.iter().filter_map(write_limit) {
+            self.take_slot(limit, deadline).await?;
         }
         Ok(())
     }
+}
 
-    /// The tenant budget a write item spends (graph.md §5); `None`: a read
-    /// or a write that is none of ours.
-    fn write_budget(&self, item: &BatchItem) -> Option<(&Budget, Duration)> {
-        let path = item.url.split('?').next().unwrap_or_default();
-        match (&item.method, path.trim_start_matches('/')) {
-            (&Method::POST, "invitations") => {
-                Some((&self.invitations, self.retry.invitations.window))
-            }
-            (&Method::PATCH, p) if p.starts_with("users/") => {
-                Some((&self.user_writes, self.retry.user_writes.window))
-            }
-            _ => None,
-        }
+/// The tenant limit a write item counts against (graph.md §5); `None`: a
+/// read, or a write that is none of ours.
+fn write_limit(item: &BatchItem) -> Option<Limit> {
+    let path = item.url.split('?').next().unwrap_or_default();
+    match (&item.method, path.trim_start_matches('/')) {
+        (&Method::POST, "invitations") => Some(Limit::Invitations),
+        (&Method::PATCH, p) if p.starts_with("users/") => Some(Limit::UserWrites),
+        _ => None,
     }
 }
 

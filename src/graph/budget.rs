@@ -10,6 +10,15 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// Which of a tenant's documented limits a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// `POST /invitations`: 150 per 5 s per tenant, all apps.
+    Invitations,
+    /// `PATCH /users/{id}`: 3,000 per 150 s per app and tenant.
+    UserWrites,
+}
+
 /// `limit` sends per sliding `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BudgetSettings {

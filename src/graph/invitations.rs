@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::budget::Limit;
 use super::retry::Replay;
 use super::send::Request;
 use super::{Call, GraphClient, GraphError, json};
@@ -142,6 +143,7 @@ impl GraphClient {
             body: Some(&body),
             replay: Replay::OnlyIfNotActed { replication_lag },
             what: "invitation",
+            limit: Some(Limit::Invitations),
         };
         let call = self.send(request, json::<Response>).await?;
         let parsed = call.value;

@@ -10,6 +10,7 @@ use tokio::sync::SemaphorePermit;
 use tokio::time::Instant;
 use tracing::instrument;
 
+use super::budget::Limit;
 use super::retry::{self, Replay};
 use super::stats::Counters;
 use super::{Call, GraphClient, GraphError, parse_retry_after};
@@ -22,10 +23,9 @@ pub(crate) struct Request<'a> {
     pub(crate) replay: Replay,
     /// What the answer is, for decode errors ("user", "invitation").
     pub(crate) what: &'static str,
+    /// The tenant limit each attempt counts against, if any.
+    pub(crate) limit: Option<Limit>,
 }
-
-/// The `what` of a `$batch` envelope (batch.rs), which takes no budget here.
-pub(crate) const BATCH: &str = "batch";
 
 /// A failed attempt; `truncated` marks a 2xx body that ended mid-JSON.
 struct Failure {
@@ -222,22 +222,20 @@ impl GraphClient {
     /// invitations (150 per 5 s per tenant) and user writes (3,000 per
     /// 150 s per app and tenant), graph.md §5. No slot before the deadline
     /// is a throttle of our own: nothing is sent.
-    async fn take_budget(&self, req: &Request<'_>, deadline: Instant) -> Result<(), Failure> {
-        let (budget, window) = match (req.replay, &req.method) {
-            // A `$batch` envelope is no write itself: batch.rs takes a slot per write item.
-            _ if req.what == BATCH => return Ok(()),
-            (Replay::OnlyIfNotActed { .. }, _) => {
-                (&self.invitations, self.retry.invitations.window)
-            }
-            (_, &Method::PATCH) => (&self.user_writes, self.retry.user_writes.window),
-            _ => return Ok(()),
+    pub(crate) async fn take_slot(
+        &self,
+        limit: Limit,
+        deadline: Instant,
+    ) -> Result<(), GraphError> {
+        let (budget, window) = match limit {
+            Limit::Invitations => (&self.invitations, self.retry.invitations.window),
+            Limit::UserWrites => (&self.user_writes, self.retry.user_writes.window),
         };
         match budget.take(deadline).await {
             true => Ok(()),
             false => Err(GraphError::Budget {
                 retry_after: window,
-            }
-            .into()),
+            }),
         }
     }
 
@@ -248,7 +246,9 @@ impl GraphClient {
         parse: Parse<T>,
     ) -> Result<Call<T>, Failure> {
         let token = self.token(deadline).await?;
-        self.take_budget(req, deadline).await?;
+        if let Some(limit) = req.limit {
+            self.take_slot(limit, deadline).await?;
+        }
         let started = Instant::now();
         let sent = self.request(req, &token, deadline).send().await;
         let status = sent.as_ref().ok().map(|r| r.status().as_u16());

@@ -5,6 +5,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::budget::Limit;
 use super::retry::Replay;
 use super::send::Request;
 use super::{Call, GraphClient, GraphError, json};
@@ -180,6 +181,7 @@ impl GraphClient {
             // Sets the whole list, so a repeat after an unknown outcome is harmless.
             replay: Replay::Idempotent,
             what: "user update",
+            limit: Some(Limit::UserWrites),
         };
         // 204 No Content: there is no body to decode.
         self.send(req, |_| Ok(())).await
@@ -193,6 +195,7 @@ pub(super) fn read(url: Url, what: &'static str) -> Request<'static> {
         body: None,
         replay: Replay::Idempotent,
         what,
+        limit: None,
     }
 }
 

@@ -33,7 +33,6 @@ impl ResetService {
         let mut record = new_record(requester(ctx.caller), ctx.request_id, input.as_ref().ok());
         tracing::Span::current().record("reset_id", record.id.as_str());
         let checked = input.and_then(|r| {
-            super::tenant::check_tenant_field(r.tenant.as_deref())?;
             self.choose_tenant(ctx.caller, r.tenant.as_deref(), &mut record)?;
             self.check_async(&r).map(|v| (r, v))
         });

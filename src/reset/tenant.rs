@@ -21,6 +21,7 @@ impl ResetService {
         requested: Option<&str>,
         record: &mut ResetRecord,
     ) -> Result<Arc<Tenant>, ResetError> {
+        check_tenant_field(requested)?;
         let tenant = Arc::clone(self.tenants.resolve(requested)?);
         record.tenant = tenant.name.clone();
         record.tenant_id = Some(tenant.id.clone());
@@ -37,7 +38,6 @@ impl ResetService {
         record: &mut ResetRecord,
     ) -> Result<ValidRequest, ResetError> {
         let request = input?;
-        check_tenant_field(request.tenant.as_deref())?;
         let tenant = self.choose_tenant(caller, request.tenant.as_deref(), record)?;
         self.name_agent(caller, &tenant, request.on_behalf_of.as_deref(), record)?;
         let valid = request
@@ -138,7 +138,7 @@ impl ResetService {
 }
 
 /// `tenant`, when given, is a name or an id: 1 to 64 characters.
-pub(super) fn check_tenant_field(tenant: Option<&str>) -> Result<(), ResetError> {
+fn check_tenant_field(tenant: Option<&str>) -> Result<(), ResetError> {
     match tenant.map(|t| t.trim().chars().count()) {
         Some(0) | Some(65..) => Err(ResetError::Invalid(
             "tenant: a configured tenant's name or directory id, 1 to 64 characters".into(),

@@ -92,15 +92,7 @@ impl Cloud {
     /// Binds `addr` (e.g. "127.0.0.1:0"), serves on the current tokio runtime in the
     /// background, and returns the bound address.
     pub async fn spawn(&self, addr: &str) -> std::io::Result<SocketAddr> {
-        let listener = TcpListener::bind(addr).await?;
-        let bound = listener.local_addr()?;
-        let router = self.router();
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
-                tracing::warn!(%error, "graph emulator stopped serving");
-            }
-        });
-        Ok(bound)
+        super::serve_in_background(self.router(), addr).await
     }
 
     /// Serves the cloud on `listener` until `shutdown` completes (the binary).

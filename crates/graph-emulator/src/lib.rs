@@ -176,15 +176,7 @@ impl Emulator {
     /// Binds `addr` (e.g. "127.0.0.1:0"), serves on the current tokio runtime in the
     /// background, and returns the bound address.
     pub async fn spawn(&self, addr: &str) -> std::io::Result<SocketAddr> {
-        let listener = TcpListener::bind(addr).await?;
-        let bound = listener.local_addr()?;
-        let router = self.router();
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
-                tracing::warn!(%error, "graph emulator stopped serving");
-            }
-        });
-        Ok(bound)
+        serve_in_background(self.router(), addr).await
     }
 
     /// Every request received (control surface excluded), in arrival order.
@@ -287,6 +279,19 @@ impl Emulator {
             entry.injected = injected.map(str::to_owned);
         }
     }
+}
+
+/// Binds `addr`, serves `router` in the background, returns the bound address
+/// (one tenant's router, or a cloud's).
+async fn serve_in_background(router: Router, addr: &str) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::warn!(%error, "graph emulator stopped serving");
+        }
+    });
+    Ok(bound)
 }
 
 /// Serves the emulator on `listener` until `shutdown` completes (the CLI's
