@@ -88,6 +88,12 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         tenant: Option<String>,
     },
+    /// Bulk jobs on a running service: submit, watch, results, pause, resume,
+    /// cancel (exit 2 when some item of a watched job failed).
+    Jobs {
+        #[command(subcommand)]
+        command: crate::operator::JobsCommand,
+    },
 }
 
 /// Entry point of the binary.
@@ -119,6 +125,7 @@ pub fn main() -> ExitCode {
             } => demo_token(hours, &roles, person.as_deref()),
             Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
             Command::Doctor { json, tenant } => return Ok(doctor(json, tenant.as_deref()).await),
+            Command::Jobs { command } => return Ok(crate::operator::run(command).await),
         }
         .map(|()| ExitCode::SUCCESS)
     });
