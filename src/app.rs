@@ -94,6 +94,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         metrics_elsewhere: config.metrics_addr.is_some(),
         webhooks: Arc::new(config.webhooks.sources.clone()),
         queue_wake: Arc::default(),
+        closing: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     Ok((state, store))
 }
@@ -190,7 +191,7 @@ pub async fn run(
     tracing::info!(?reconciled, "start-up reconciliation done");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
-    let jobs = crate::jobs::start(&store, &state.resets, config.reset.unknown_grace);
+    let sweeps = crate::sweeps::start(&store, &state.resets, config.reset.unknown_grace);
     let in_flight = Arc::clone(&state.in_flight);
     let background = crate::worker::Background::start(
         &config,
@@ -203,11 +204,18 @@ pub async fn run(
         Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
         None => None,
     };
+    // Long-lived answers (a job's event stream) end when shutdown begins,
+    // or the graceful shutdown would wait for their clients.
+    let closing = Arc::clone(&state.closing);
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     reloader.abort();
-    jobs.iter().for_each(JoinHandle::abort);
+    sweeps.iter().for_each(JoinHandle::abort);
     metrics.inspect(|m| m.abort());
     background.stop(DRAIN_LIMIT).await;
     // Connections are closed; resets whose callers hung up may still run.

@@ -130,6 +130,7 @@ pub fn config(
             allow_other_mails_write: true,
             unknown_grace: std::time::Duration::from_secs(30),
             clock_skew: time::Duration::seconds(5),
+            job_max_items: 10_000,
         },
     }
 }

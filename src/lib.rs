@@ -14,15 +14,16 @@ pub mod doctor;
 pub use graph_emulator as emulator;
 pub mod graph;
 pub mod http;
-pub mod jobs;
 /// Request bodies are JSON objects; a type error names its JSON path.
 pub mod json_object;
 pub mod metrics;
+pub mod operator;
 pub mod policy;
 pub mod problem;
 pub mod record;
 pub mod reset;
 pub mod store;
+pub mod sweeps;
 pub mod telemetry;
 /// The configured Entra tenants, one Graph client each.
 pub mod tenants;

@@ -127,6 +127,7 @@ async fn bad_list_parameters_are_problems() {
 
 fn orphan(target: Option<&str>, allowed: bool, created_at: String) -> ResetRecord {
     ResetRecord {
+        job: None,
         approval: None,
         tenant: "default".into(),
         tenant_id: None,

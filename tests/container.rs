@@ -97,6 +97,9 @@ fn known(name: &str, read: &BTreeSet<String>) -> bool {
         WRITE_RATE_VAR,
         REPLICATION_LAG_VAR,
         CLOCK_OFFSET_VAR,
+        // The `jobs` command line client's, not the service's.
+        "GUEST_RESET_URL",
+        "GUEST_RESET_TOKEN_FILE",
     ];
     match name.strip_suffix('*') {
         // A family: some variable read (or the emulator's) has that prefix.

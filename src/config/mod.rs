@@ -77,6 +77,8 @@ pub struct ResetDefaults {
     /// How far Graph's clock may be from ours: a change Graph dates this
     /// close before a reset's first attempt cannot be credited to it.
     pub clock_skew: time::Duration,
+    /// The most items one bulk job may have (`GUEST_RESET_JOB_MAX_ITEMS`).
+    pub job_max_items: usize,
 }
 
 /// One problem found while loading: the variable and what is wrong with it.
@@ -171,6 +173,7 @@ impl Config {
                 clock_skew: time::Duration::seconds(
                     env.parsed("GRAPH_CLOCK_SKEW_SECS", Some("5")).unwrap_or(5),
                 ),
+                job_max_items: env.parsed("JOB_MAX_ITEMS", Some("10000")).unwrap_or(10_000),
             },
         };
         match env.issues.is_empty() {

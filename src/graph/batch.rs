@@ -167,6 +167,7 @@ impl GraphClient {
             what: "batch",
             // Each write item takes its own slot before the envelope leaves.
             limit: None,
+            eventual: false,
         };
         let call = self.send(request, json::<Answers>).await?;
         let answers = match_answers(items, call.value.responses)?;

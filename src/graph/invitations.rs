@@ -144,6 +144,7 @@ impl GraphClient {
             replay: Replay::OnlyIfNotActed { replication_lag },
             what: "invitation",
             limit: Some(Limit::Invitations),
+            eventual: false,
         };
         let call = self.send(request, json::<Response>).await?;
         let parsed = call.value;

@@ -10,7 +10,7 @@ use tokio::sync::SemaphorePermit;
 use tokio::time::Instant;
 use tracing::instrument;
 
-use super::budget::Limit;
+use super::budget::{Limit, Priority};
 use super::retry::{self, Replay};
 use super::stats::Counters;
 use super::{Call, GraphClient, GraphError, parse_retry_after};
@@ -25,6 +25,9 @@ pub(crate) struct Request<'a> {
     pub(crate) what: &'static str,
     /// The tenant limit each attempt counts against, if any.
     pub(crate) limit: Option<Limit>,
+    /// An advanced query (`$count`, `endswith`): Graph answers it only with
+    /// `ConsistencyLevel: eventual`.
+    pub(crate) eventual: bool,
 }
 
 /// A failed attempt; `truncated` marks a 2xx body that ended mid-JSON.
@@ -61,6 +64,26 @@ tokio::task_local! {
     /// Set for work no caller waits on (queued resets): an open circuit is
     /// waited out (up to [`PATIENCE`]) instead of failing the call.
     static PATIENT: bool;
+}
+
+tokio::task_local! {
+    /// Set for bulk work (job items): its calls say
+    /// `x-ms-throttle-priority: Low` and take budget slots after single resets.
+    static BULK: bool;
+}
+
+/// Run `work` as bulk work: Graph may throttle it first
+/// (`x-ms-throttle-priority: Low`), and the tenant's budgets keep slots
+/// back from it for single resets.
+pub async fn in_bulk<F: std::future::Future>(work: F) -> F::Output {
+    BULK.scope(true, work).await
+}
+
+fn priority() -> Priority {
+    match BULK.try_with(|b| *b).unwrap_or(false) {
+        true => Priority::Low,
+        false => Priority::High,
+    }
 }
 
 /// How long a patient call waits for the circuit's trial at most.
@@ -231,7 +254,7 @@ impl GraphClient {
             Limit::Invitations => (&self.invitations, self.retry.invitations.window),
             Limit::UserWrites => (&self.user_writes, self.retry.user_writes.window),
         };
-        match budget.take(deadline).await {
+        match budget.take(deadline, priority()).await {
             true => Ok(()),
             false => Err(GraphError::Budget {
                 retry_after: window,
@@ -256,6 +279,9 @@ impl GraphClient {
         let response = sent.map_err(GraphError::transport)?;
         let (status, request_id) = (response.status(), header(&response, "request-id"));
         let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
+        if let Some(limit) = req.limit {
+            self.throttle_feedback(limit, status, retry_after, &response);
+        }
         let body = response.bytes().await.map_err(GraphError::transport)?;
         if !status.is_success() {
             return Err(self
@@ -288,6 +314,14 @@ impl GraphClient {
             .timeout(budget)
             .bearer_auth(token.expose_secret())
             .header("client-request-id", uuid::Uuid::new_v4().to_string());
+        let request = match priority() {
+            Priority::Low => request.header("x-ms-throttle-priority", "Low"),
+            Priority::High => request,
+        };
+        let request = match req.eventual {
+            true => request.header("ConsistencyLevel", "eventual"),
+            false => request,
+        };
         match req.body {
             Some(body) => request.json(body),
             None => request,
@@ -314,6 +348,34 @@ impl GraphClient {
             request_id,
             retry_after,
         }
+    }
+}
+
+impl GraphClient {
+    /// Bulk work slows down when Graph says so: a 429 holds it back for the
+    /// Retry-After; `x-ms-throttle-limit-percentage` (sent past 80% of the
+    /// limit, up to 1.8) holds it back a moment, longer the nearer the limit,
+    /// so other apps and replicas sharing the limit are not pushed into 429s.
+    fn throttle_feedback(
+        &self,
+        limit: Limit,
+        status: StatusCode,
+        retry_after: Option<std::time::Duration>,
+        response: &reqwest::Response,
+    ) {
+        let budget = match limit {
+            Limit::Invitations => &self.invitations,
+            Limit::UserWrites => &self.user_writes,
+        };
+        let percentage = header(response, "x-ms-throttle-limit-percentage")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|p| p.is_finite() && *p >= 0.8);
+        let hold = match (status == StatusCode::TOO_MANY_REQUESTS, percentage) {
+            (true, _) => retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+            (false, Some(p)) => std::time::Duration::from_secs_f64(((p - 0.8) * 2.0).min(2.0)),
+            (false, None) => return,
+        };
+        budget.cool(Instant::now() + hold.min(std::time::Duration::from_secs(60)));
     }
 }
 

@@ -11,7 +11,7 @@ use super::send::Request;
 use super::{Call, GraphClient, GraphError, json};
 
 /// Properties outside Graph's default set must be `$select`ed explicitly.
-const USER_SELECT: &str = "id,displayName,userPrincipalName,mail,otherMails,userType,\
+pub(super) const USER_SELECT: &str = "id,displayName,userPrincipalName,mail,otherMails,userType,\
     externalUserState,externalUserStateChangeDateTime,creationType";
 
 /// The user properties the reset needs.
@@ -182,6 +182,7 @@ impl GraphClient {
             replay: Replay::Idempotent,
             what: "user update",
             limit: Some(Limit::UserWrites),
+            eventual: false,
         };
         // 204 No Content: there is no body to decode.
         self.send(req, |_| Ok(())).await
@@ -196,6 +197,7 @@ pub(super) fn read(url: Url, what: &'static str) -> Request<'static> {
         replay: Replay::Idempotent,
         what,
         limit: None,
+        eventual: false,
     }
 }
 

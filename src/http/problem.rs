@@ -130,7 +130,7 @@ pub fn for_status(status: StatusCode) -> Option<Problem> {
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             ProblemType::PayloadTooLarge,
-            "The request body is larger than 64 KiB.",
+            "The request body is larger than this route accepts (64 KiB; 4 MiB for a job).",
         ),
         StatusCode::GATEWAY_TIMEOUT => (
             ProblemType::RequestTimeout,

@@ -237,6 +237,15 @@ fn request_misses(rule: &Rule, q: &Question<'_>) -> Vec<String> {
     {
         out.push(format!("ticket must match {}", p.as_str()));
     }
+    match (a.job_items, rule.max_job_items) {
+        (Some(_), None) => {
+            out.push("bulk jobs are not allowed (the rule has no max_job_items)".into())
+        }
+        (Some(n), Some(max)) if n > max => out.push(format!(
+            "a job of {n} items is over its max_job_items of {max}"
+        )),
+        _ => {}
+    }
     let reason_len = a.reason.map_or(0, |r| r.trim().chars().count());
     if reason_len < rule.min_reason_length {
         out.push(format!(
@@ -250,7 +259,9 @@ fn request_misses(rule: &Rule, q: &Question<'_>) -> Vec<String> {
 fn limit_misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
     let mut out = Vec::new();
     let hour = time::Duration::HOUR;
-    if let Some(max) = rule.max_resets_per_hour {
+    // A job item is bounded by the job's size (max_job_items), not the hourly quota.
+    let bulk = q.ask.job_items.is_some() && rule.max_job_items.is_some();
+    if let Some(max) = rule.max_resets_per_hour.filter(|_| !bulk) {
         let counted = match (rule.quota_per, &q.history.agent_last_hour) {
             (super::QuotaPer::Agent, Some(agent)) => agent,
             _ => &q.history.caller_last_hour,

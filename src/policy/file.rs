@@ -90,6 +90,8 @@ struct RuleFile {
     allow_cooldown_override: Option<bool>,
     #[serde(default)]
     approval: Option<super::approval::ApprovalFile>,
+    #[serde(default)]
+    max_job_items: Option<u32>,
 }
 
 /// The compiled parts of a policy file.
@@ -202,6 +204,7 @@ fn compile(r: RuleFile) -> Result<Rule, String> {
         cooldown_hours: r.cooldown_hours,
         allow_cooldown_override: r.allow_cooldown_override.unwrap_or(false),
         approval: approval(r.approval, r.cooldown_hours).map_err(fail)?,
+        max_job_items: r.max_job_items,
         name,
     })
 }
@@ -227,6 +230,7 @@ fn deny_fields_only(r: &RuleFile) -> Result<(), String> {
             r.allow_cooldown_override.is_some(),
         ),
         ("approval", r.approval.is_some()),
+        ("max_job_items", r.max_job_items.is_some()),
     ];
     match allow_only.iter().find(|(_, set)| *set) {
         Some((field, _)) => Err(format!("{field} has no meaning in a deny rule")),

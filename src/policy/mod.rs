@@ -39,6 +39,9 @@ pub enum Permission {
     /// portal calling with its own app token.
     #[serde(rename = "resets:act-for-agents")]
     ResetsActForAgents,
+    /// May submit bulk jobs (each item is still a reset the policy decides).
+    #[serde(rename = "jobs:create")]
+    JobsCreate,
     /// May reload the policy.
     #[serde(rename = "admin")]
     Admin,
@@ -52,6 +55,7 @@ impl Permission {
             Permission::ResetsReadAll => "resets:read:all",
             Permission::ResetsRedeemUrl => "resets:redeem-url",
             Permission::ResetsActForAgents => "resets:act-for-agents",
+            Permission::JobsCreate => "jobs:create",
             Permission::Admin => "admin",
         }
     }
@@ -139,6 +143,9 @@ pub struct Rule {
     pub allow_cooldown_override: bool,
     /// A second person must approve (when its conditions hold).
     pub approval: Option<ApprovalRule>,
+    /// The largest bulk job whose items the rule allows; `None`: job items
+    /// never match it. For job items it replaces `max_resets_per_hour`.
+    pub max_job_items: Option<u32>,
 }
 
 /// A compiled policy and the version (hash) of the text it came from.

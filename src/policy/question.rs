@@ -48,6 +48,8 @@ pub struct Ask<'a> {
     /// Distinct approvals this reset already has (at execution, after its
     /// approval); 0 when asked for the first time.
     pub approvals: u32,
+    /// The size of the bulk job this reset is an item of; `None`: a single reset.
+    pub job_items: Option<u32>,
 }
 
 /// Earlier resets, from the audit store.

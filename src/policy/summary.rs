@@ -145,6 +145,10 @@ fn rule(out: &mut String, r: &Rule) {
         )
     });
     let _ = writeln!(out, "  quota: {quota}; cooldown: {cooldown}");
+    let jobs = r.max_job_items.map_or("not allowed".to_owned(), |n| {
+        format!("up to {n} items (instead of the quota)")
+    });
+    let _ = writeln!(out, "  bulk jobs: {jobs}");
     if let Some(a) = &r.approval {
         let _ = writeln!(out, "  approval: {}", approval(a));
     }

@@ -213,6 +213,15 @@ pub struct InvitationRecord {
     pub status: String,
 }
 
+/// A job item's place: its job, its (1-based) number in it, and the job's
+/// size (which the policy's `max_job_items` limits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLink {
+    pub id: String,
+    pub item: u32,
+    pub total: u32,
+}
+
 /// One reset request and its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResetRecord {
@@ -261,6 +270,9 @@ pub struct ResetRecord {
     /// The approval the policy required, and its decisions.
     #[serde(default)]
     pub approval: Option<ApprovalRecord>,
+    /// The bulk job this reset is an item of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobLink>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub completed_at: Option<String>,

@@ -20,6 +20,8 @@ pub(super) struct Facts<'a> {
     pub other_mails_write: bool,
     /// Approvals the reset already has.
     pub approvals: u32,
+    /// The size of the job this reset is an item of.
+    pub job_items: Option<u32>,
 }
 
 impl ResetService {
@@ -153,6 +155,7 @@ fn ask<'a>(req: &'a ValidRequest, f: &Facts<'a>) -> Ask<'a> {
         reason: req.reason.as_deref(),
         override_cooldown: req.override_cooldown,
         approvals: f.approvals,
+        job_items: f.job_items,
     }
 }
 

@@ -71,6 +71,7 @@ impl ResetService {
             new_email: &new_email,
             other_mails_write: !email_on_user(&user, &new_email),
             approvals: record.approval.as_ref().map_or(0, |a| a.approvals()),
+            job_items: record.job.as_ref().map(|j| j.total),
         };
         let guest = user.id.clone();
         if let Some(need) = self.decide(caller, req, record, facts, origin).await? {

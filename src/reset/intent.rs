@@ -27,6 +27,7 @@ pub(super) fn new_record(
     input: Option<&ResetRequest>,
 ) -> ResetRecord {
     ResetRecord {
+        job: None,
         id: uuid::Uuid::now_v7().to_string(),
         status: Status::Pending,
         // Until the tenant is resolved: what the caller named, if anything.

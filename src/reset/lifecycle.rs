@@ -14,6 +14,7 @@
 //! queued ──> expired                (approved, but not run within its window)
 //! running (lease expired) ──> succeeded | failed | unknown   (reconciliation, any replica)
 //! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
+//! pending | running ──> queued       (a job item interrupted before its invitation)
 //! ```
 //! `succeeded`, `failed`, `denied`, `cancelled` and `expired` are final.
 //! `pending` and `running` rows carry their owner's lease (store/lease.rs).
@@ -103,6 +104,9 @@ pub fn may_move(from: Option<Status>, to: Status) -> bool {
             | (Some(AwaitingApproval), AwaitingApproval | Queued | Denied | Cancelled | Expired | Failed)
             // Its owner (or reconciliation, once the lease ran out) finishes it.
             | (Some(Running), Running | Succeeded | Failed | Denied | Unknown)
+            // Reconciliation queues an interrupted job item again when it
+            // sent no invitation (store/jobs.rs checks it is one).
+            | (Some(Pending | Running), Queued)
             | (Some(Unknown), Succeeded | Failed | Unknown)
     )
 }

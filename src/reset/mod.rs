@@ -8,6 +8,7 @@ mod error;
 mod evidence;
 mod flow;
 mod intent;
+pub mod jobs;
 mod lifecycle;
 mod notify;
 mod queries;

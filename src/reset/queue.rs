@@ -66,7 +66,7 @@ impl ResetService {
 
     /// Asynchronous answers cannot carry the redeem URL, so a request that
     /// needs one must be synchronous.
-    fn check_async(&self, request: &ResetRequest) -> Result<ValidRequest, ResetError> {
+    pub(super) fn check_async(&self, request: &ResetRequest) -> Result<ValidRequest, ResetError> {
         let valid = request
             .validate(&self.defaults)
             .map_err(ResetError::Invalid)?;
@@ -117,9 +117,14 @@ impl ResetService {
         };
         let span = tracing::info_span!("queued reset", reset_id = %record.id, request_id = record.request_id.as_deref().unwrap_or(""));
         // No caller waits on a queued reset: its Graph calls wait out an open
-        // circuit instead of failing.
+        // circuit instead of failing. A job's item is bulk work: Graph may
+        // throttle it first, and single resets get budget slots before it.
+        let bulk = record.job.is_some();
         let run = crate::graph::patiently(self.run_queued(record, &entry));
-        let finished = tracing::Instrument::instrument(run, span).await;
+        let finished = match bulk {
+            true => tracing::Instrument::instrument(crate::graph::in_bulk(run), span).await,
+            false => tracing::Instrument::instrument(run, span).await,
+        };
         Ok(Some((finished, entry.source)))
     }
 

@@ -21,6 +21,8 @@ pub struct Reconciled {
     pub succeeded: usize,
     pub failed: usize,
     pub unknown: usize,
+    /// Job items that sent no invitation, back in the queue.
+    pub requeued: usize,
 }
 
 /// Rows reconciled per sweep; the next sweep takes the rest.
@@ -36,6 +38,10 @@ impl ResetService {
         let now = crate::record::format_timestamp(OffsetDateTime::now_utc());
         for mut record in self.store.lease_expired(&now, SWEEP_BATCH).await? {
             let from = Some(record.status);
+            if self.requeue_if_unsent(&record, lease).await? {
+                done.requeued += 1;
+                continue;
+            }
             self.settle_interrupted(&mut record).await;
             if !self.advance_if_still_fenced(&record, from, lease).await? {
                 continue;
@@ -49,6 +55,33 @@ impl ResetService {
             tracing::warn!(reset_id = %record.id, status, "reconciled an interrupted reset");
         }
         Ok(done)
+    }
+
+    /// A job item interrupted before its invitation was sent goes back to
+    /// the queue rather than failing: nobody waits to send it again, and
+    /// the job must lose no item. (With the invitation sent, it is settled
+    /// from evidence like any reset: a resend could apply it twice.)
+    async fn requeue_if_unsent(
+        &self,
+        record: &ResetRecord,
+        lease: Option<&Lease>,
+    ) -> Result<bool, ResetError> {
+        if record.job.is_none() || record.invite_attempted_at.is_some() {
+            return Ok(false);
+        }
+        let to = Status::Queued;
+        if !super::lifecycle::may_move(Some(record.status), to) {
+            return Ok(false);
+        }
+        let request = super::jobs::item_request(record);
+        let moved = self
+            .store
+            .requeue_item(record, record.status, request, lease)
+            .await?;
+        if moved {
+            tracing::warn!(reset_id = %record.id, "an interrupted job item is queued again");
+        }
+        Ok(moved)
     }
 
     async fn settle_interrupted(&self, record: &mut ResetRecord) {

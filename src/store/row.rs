@@ -22,7 +22,7 @@ macro_rules! columns {
          requester_issuer, requester_object_id, requester_tenant_id, policy_version, \
          override_cooldown, evidence, retry_of, target_external_user_state_changed_at, \
          invite_attempted_at, settle_after, tenant, tenant_id, approval, approval_expires_at, \
-         requester_agent, requester_agent_via"
+         requester_agent, requester_agent_via, job_id, job_item, job_total"
     };
 }
 pub(super) use columns;
@@ -66,12 +66,12 @@ const INSERT: &str = concat!(
     columns!(),
     ", lease_owner, lease_expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
      $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, \
-     $42, $43, $44, $45, $46, $47, \
-     case when $2 in ('pending', 'running') then $48 end, \
-     case when $2 in ('pending', 'running') then $49 end)"
+     $42, $43, $44, $45, $46, $47, $48, $49, $50, \
+     case when $2 in ('pending', 'running') then $51 end, \
+     case when $2 in ('pending', 'running') then $52 end)"
 );
 
-/// Same binds as INSERT (the id, requester, tenant and creation time never change),
+/// Same binds as INSERT (the id, requester, tenant, job and creation time never change),
 /// applied only to the row still in the state bound last: a compare-and-set.
 const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requested_user = $4, target_id = $5, \
      target_upn = $6, target_previous_email = $7, target_user_type = $8, \
@@ -83,9 +83,9 @@ const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requeste
      problem_detail = $28, request_id = $29, completed_at = $31, \
      policy_version = $35, override_cooldown = $36, evidence = $37, target_external_user_state_changed_at = $39, \
      invite_attempted_at = $40, settle_after = $41, approval = $44, approval_expires_at = $45, \
-     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $49) end, \
-     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $50) end \
-     where id = $1 and status = $48";
+     lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $52) end, \
+     lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $53) end \
+     where id = $1 and status = $51";
 
 /// A new row; one the owner drives (pending, running) carries its lease.
 pub(super) fn insert(r: &ResetRecord, lease: &Holder) -> Query {
@@ -117,7 +117,7 @@ impl Holder {
     }
 }
 
-/// Bind all 47 columns in `columns!()` order, so insert and update share one
+/// Bind all 50 columns in `columns!()` order, so insert and update share one
 /// numbering.
 fn bind_all(q: Query, r: &ResetRecord) -> Query {
     let problem = r.problem.as_ref();
@@ -183,6 +183,9 @@ fn bind_all(q: Query, r: &ResetRecord) -> Query {
         )
         .bind(r.requested_by.agent.as_ref().map(|a| a.id.clone()))
         .bind(r.requested_by.agent.as_ref().map(|a| a.via.as_str()))
+        .bind(r.job.as_ref().map(|j| j.id.clone()))
+        .bind(r.job.as_ref().map(|j| i64::from(j.item)))
+        .bind(r.job.as_ref().map(|j| i64::from(j.total)))
 }
 
 pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
@@ -239,6 +242,7 @@ pub(super) fn from_row(row: &AnyRow) -> Result<ResetRecord, StoreError> {
         settle_after: row.try_get("settle_after")?,
         retry_of: row.try_get("retry_of")?,
         approval: json_column(row, "approval").map_err(|_| corrupt("approval"))?,
+        job: job(row)?,
         tenant: row.try_get("tenant")?,
         tenant_id: row.try_get("tenant_id")?,
         created_at: row.try_get("created_at")?,
@@ -276,6 +280,22 @@ fn problem(row: &AnyRow) -> Result<Option<ProblemRecord>, StoreError> {
             .try_get::<Option<String>, _>("problem_detail")?
             .unwrap_or_default(),
     }))
+}
+
+fn job(row: &AnyRow) -> Result<Option<crate::record::JobLink>, StoreError> {
+    let id: Option<String> = row.try_get("job_id")?;
+    let number = |col: &str| -> Result<u32, StoreError> {
+        let n: Option<i64> = row.try_get(col)?;
+        Ok(n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
+    };
+    Ok(match id {
+        Some(id) => Some(crate::record::JobLink {
+            id,
+            item: number("job_item")?,
+            total: number("job_total")?,
+        }),
+        None => None,
+    })
 }
 
 fn agent(row: &AnyRow) -> Result<Option<crate::record::Agent>, StoreError> {

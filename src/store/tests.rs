@@ -3,6 +3,7 @@ use crate::record::{Requester, Target};
 
 fn record(id: &str, subject: &str) -> ResetRecord {
     ResetRecord {
+        job: None,
         approval: None,
         tenant: "default".into(),
         tenant_id: Some("t".into()),

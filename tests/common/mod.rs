@@ -9,6 +9,7 @@ pub mod approvals;
 #[cfg(unix)]
 pub mod binary;
 pub mod idempotency;
+pub mod jobs;
 #[cfg(unix)]
 pub mod replicas;
 pub mod tenants;

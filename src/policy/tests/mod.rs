@@ -33,6 +33,7 @@ pub(super) struct Q {
     pub reason: Option<&'static str>,
     pub override_cooldown: bool,
     pub approvals: u32,
+    pub job_items: Option<u32>,
     pub history: History,
 }
 
@@ -54,6 +55,7 @@ pub(super) fn q() -> Q {
         reason: Some("moved to Northwind last week"),
         override_cooldown: false,
         approvals: 0,
+        job_items: None,
         history: History::default(),
     }
 }
@@ -91,6 +93,7 @@ pub(super) fn decide(p: &Policy, q: &Q) -> Decision {
             reason: q.reason,
             override_cooldown: q.override_cooldown,
             approvals: q.approvals,
+            job_items: q.job_items,
         },
         history: &q.history,
         now: NOW,

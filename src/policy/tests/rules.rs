@@ -235,6 +235,33 @@ fn every_rule_field() {
             None,
         ),
         (
+            "a job item needs max_job_items",
+            "",
+            |q| q.job_items = Some(5),
+            Some(rules),
+        ),
+        (
+            "a job within max_job_items",
+            "max_job_items = 5",
+            |q| q.job_items = Some(5),
+            None,
+        ),
+        (
+            "a job over max_job_items",
+            "max_job_items = 4",
+            |q| q.job_items = Some(5),
+            Some(rules),
+        ),
+        (
+            "a job item is bounded by the job's size, not the hourly quota",
+            "max_resets_per_hour = 1\nmax_job_items = 10",
+            |q| {
+                q.job_items = Some(10);
+                q.history.caller_last_hour = vec![ago(10)]
+            },
+            None,
+        ),
+        (
             "cooldown active",
             "cooldown_hours = 24",
             |q| q.history.target_last_reset = Some(ago(60)),

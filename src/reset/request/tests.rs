@@ -7,6 +7,7 @@ fn defaults() -> ResetDefaults {
         allow_other_mails_write: true,
         unknown_grace: std::time::Duration::from_secs(120),
         clock_skew: time::Duration::seconds(5),
+        job_max_items: 10_000,
     }
 }
 

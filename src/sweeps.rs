@@ -1,4 +1,4 @@
-//! Periodic jobs, each on one replica at a time through its lease row
+//! Periodic sweeps, each on one replica at a time through its lease row
 //! (store/lease.rs), and the renewal of this replica's row leases.
 
 use std::future::Future;

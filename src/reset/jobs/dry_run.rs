@@ -1,0 +1,133 @@
+//! A job's dry run: every item read and decided as a dry-run reset (the
+//! same reads and policy as the real run), nothing recorded, nothing
+//! written to Graph; the report operators check before they submit.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::JobError;
+use super::input::JobSubmission;
+use crate::auth::Identity;
+use crate::record::JobLink;
+use crate::reset::intent::{new_record, requester};
+use crate::reset::{ResetRequest, ResetService};
+use crate::store::QueueEntry;
+
+/// How many dry-run items are read and decided at once.
+const DRY_RUN_CONCURRENCY: usize = 16;
+
+/// One item of a dry run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryItem {
+    pub item: u32,
+    pub user: String,
+    pub tenant: String,
+    /// The guest's mail as Graph showed it (when it was found).
+    pub current_email: Option<String>,
+    pub new_email: Option<String>,
+    /// `would_succeed` or `refused`.
+    pub outcome: &'static str,
+    pub problem: Option<ItemProblem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemProblem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub detail: String,
+}
+
+/// The dry run's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    pub dry_run: bool,
+    pub total: u32,
+    pub counts: BTreeMap<&'static str, u64>,
+    pub refusals: BTreeMap<String, u64>,
+    pub items: Vec<DryItem>,
+}
+
+impl ResetService {
+    /// What each item would do, nothing recorded and nothing written.
+    pub async fn dry_run_job(
+        &self,
+        caller: &Identity,
+        job: JobSubmission,
+    ) -> Result<DryRun, JobError> {
+        let requests = self.expand(caller, &job, true).await?;
+        let total = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+        let items: Vec<DryItem> = futures_util::stream::iter(requests.into_iter().enumerate())
+            .map(|(n, request)| {
+                let item = u32::try_from(n + 1).unwrap_or(u32::MAX);
+                self.dry_item(caller, item, total, request)
+            })
+            .buffered(DRY_RUN_CONCURRENCY)
+            .collect()
+            .await;
+        Ok(report(total, items))
+    }
+
+    async fn dry_item(
+        &self,
+        caller: &Identity,
+        item: u32,
+        total: u32,
+        request: ResetRequest,
+    ) -> DryItem {
+        let mut record = new_record(requester(caller), None, Some(&request));
+        record.job = Some(JobLink {
+            id: "dry-run".into(),
+            item,
+            total,
+        });
+        let origin = QueueEntry {
+            request: String::new(),
+            caller: String::new(),
+            source: None,
+        };
+        let result = match self.admit(caller, false, Ok(request.clone()), &mut record) {
+            Ok(valid) => self
+                .run(caller, &valid, &mut record, &origin)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        };
+        DryItem {
+            item,
+            user: request.user,
+            tenant: record.tenant,
+            current_email: record.target.previous_email,
+            new_email: record.new_email,
+            outcome: if result.is_ok() {
+                "would_succeed"
+            } else {
+                "refused"
+            },
+            problem: result.err().map(|e| ItemProblem {
+                kind: e.problem_type().uri(),
+                detail: e.detail(),
+            }),
+        }
+    }
+}
+
+fn report(total: u32, items: Vec<DryItem>) -> DryRun {
+    let mut refusals: BTreeMap<String, u64> = BTreeMap::new();
+    for p in items.iter().filter_map(|i| i.problem.as_ref()) {
+        *refusals.entry(p.kind.clone()).or_default() += 1;
+    }
+    let refused: u64 = refusals.values().sum();
+    let counts = BTreeMap::from([
+        ("would_succeed", u64::from(total).saturating_sub(refused)),
+        ("refused", refused),
+    ]);
+    DryRun {
+        dry_run: true,
+        total,
+        counts,
+        refusals,
+        items,
+    }
+}

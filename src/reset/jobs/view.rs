@@ -1,0 +1,136 @@
+//! A job as callers see it: what was asked, and its progress counted from
+//! its items (counts per state, rate, time to go).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::JobError;
+use crate::record::{Status, parse_timestamp};
+use crate::reset::ResetService;
+use crate::store::{JobCounts, StoredJob};
+
+/// What the job was asked to do, kept with it (JSON in `jobs.spec`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Spec {
+    #[serde(default)]
+    pub select: Option<serde_json::Value>,
+    #[serde(default)]
+    pub rewrite_domain: Option<String>,
+    #[serde(default)]
+    pub ticket: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The creator's token issuer: a subject is unique only within it.
+    #[serde(default)]
+    pub issuer: String,
+}
+
+/// The Job resource of the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub requested_by: String,
+    #[serde(skip)]
+    pub issuer: String,
+    pub tenant: Option<String>,
+    pub select: Option<serde_json::Value>,
+    pub rewrite_domain: Option<String>,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
+    pub total: u32,
+    /// Items in a final state (`unknown` is not: it is still read back).
+    pub done: u64,
+    pub counts: BTreeMap<&'static str, u64>,
+    pub rate_per_second: Option<f64>,
+    pub eta_seconds: Option<f64>,
+}
+
+impl JobView {
+    /// Nothing more will happen to it on its own.
+    pub fn is_over(&self) -> bool {
+        matches!(self.state.as_str(), "finished" | "cancelled")
+    }
+}
+
+impl ResetService {
+    /// The stored job with its progress; a running or paused job with no
+    /// open item left is marked finished (a compare-and-set, so two readers
+    /// cannot both finish it).
+    pub(super) async fn view(&self, job: StoredJob) -> Result<JobView, JobError> {
+        let counts = self.store.job_counts(&job.id).await?;
+        let open: u64 = Status::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| counts.of(*s))
+            .sum();
+        let mut job = job;
+        if open == 0 && matches!(job.state.as_str(), "running" | "paused") {
+            self.store
+                .move_job(&job.id, &["running", "paused"], "finished")
+                .await?;
+            job = self.store.job(&job.id).await?.unwrap_or(job);
+        }
+        Ok(build(job, &counts))
+    }
+}
+
+fn build(job: StoredJob, counts: &JobCounts) -> JobView {
+    let spec: Spec = serde_json::from_str(&job.spec).unwrap_or_default();
+    let done: u64 = Status::ALL
+        .iter()
+        .filter(|s| !s.is_open() && **s != Status::Unknown)
+        .map(|s| counts.of(*s))
+        .sum();
+    let (rate, eta) = pace(&job, counts, done);
+    JobView {
+        counts: Status::ALL
+            .iter()
+            .map(|s| (s.as_str(), counts.of(*s)))
+            .collect(),
+        id: job.id,
+        kind: job.kind,
+        state: job.state,
+        created_at: job.created_at,
+        finished_at: job.finished_at,
+        requested_by: job.requested_by,
+        issuer: spec.issuer,
+        tenant: job.tenant,
+        select: spec.select,
+        rewrite_domain: spec.rewrite_domain,
+        ticket: spec.ticket,
+        reason: spec.reason,
+        total: job.total,
+        done,
+        rate_per_second: rate,
+        eta_seconds: eta,
+    }
+}
+
+/// Items finished per second since the job was created (until its last
+/// item finished), and the seconds the rest will take at that rate.
+fn pace(job: &StoredJob, counts: &JobCounts, done: u64) -> (Option<f64>, Option<f64>) {
+    let start = parse_timestamp(&job.created_at);
+    let end = match job.state.as_str() {
+        "running" | "paused" => Some(time::OffsetDateTime::now_utc()),
+        _ => counts
+            .last_completed_at
+            .as_deref()
+            .and_then(parse_timestamp),
+    };
+    let (Some(start), Some(end)) = (start, end) else {
+        return (None, None);
+    };
+    let seconds = (end - start).as_seconds_f64();
+    if done == 0 || seconds <= 0.0 {
+        return (None, None);
+    }
+    let rate = done as f64 / seconds;
+    let left = u64::from(job.total).saturating_sub(done) as f64;
+    let eta = (job.state == "running").then(|| (left / rate * 10.0).round() / 10.0);
+    (Some((rate * 100.0).round() / 100.0), eta)
+}

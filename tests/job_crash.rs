@@ -1,0 +1,149 @@
+//! A crash mid-job: `kill -9` the real binary while job items wait on Graph,
+//! restart it on the same database, and check that the job finishes with
+//! every item applied exactly once: nothing twice, nothing lost.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
+#![cfg(unix)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::binary::{ISSUER, SECRET, serve};
+use common::{sign, tenant_with_guests};
+use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
+use serde_json::{Value, json};
+
+const GUESTS: usize = 24;
+const POLICY: &str = "[[grant]]\ncaller = { subjects = ['bulk'] }\npermissions = ['jobs:create', 'resets:create', 'resets:read:all']\n\
+    [[rule]]\nname = 'bulk'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['fabrikam.net']\nmax_job_items = 100\n";
+
+fn token() -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    sign(
+        &json!({ "iss": ISSUER, "aud": "api://guest-reset", "sub": "bulk", "exp": now + 600 }),
+        SECRET,
+    )
+}
+
+async fn job(base: &str, id: &str) -> Value {
+    let answer = reqwest::Client::new()
+        .get(format!("{base}/v1/jobs/{id}"))
+        .bearer_auth(token())
+        .send()
+        .await
+        .unwrap();
+    answer.json().await.unwrap()
+}
+
+/// `POST /invitations` the emulator received, per guest id.
+fn invitations(emulator: &Emulator) -> BTreeMap<String, usize> {
+    let mut per = BTreeMap::new();
+    for r in emulator.requests() {
+        if r.path.ends_with("/invitations") {
+            let id = r
+                .body
+                .as_ref()
+                .and_then(|b| b["invitedUser"]["id"].as_str());
+            *per.entry(id.unwrap_or_default().to_owned()).or_default() += 1;
+        }
+    }
+    per
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_job_applies_every_item_once() {
+    let emulator = tenant_with_guests(GUESTS);
+    // Each invitation takes 300 ms in Graph, which applies it even when the
+    // caller is gone.
+    emulator.set_faults(FaultPlan {
+        seed: 15,
+        rules: vec![
+            FaultRule {
+                route: FaultRoute::Invitations,
+                fault: Fault::Latency { millis: 300 },
+                probability: 1.0,
+                limit: None,
+                skip: 0,
+            },
+            // Reads take a while too, so some items are killed before their
+            // invitation was sent (they must be queued again, not failed).
+            FaultRule {
+                route: FaultRoute::ListUsers,
+                fault: Fault::Latency { millis: 150 },
+                probability: 1.0,
+                limit: None,
+                skip: 0,
+            },
+        ],
+    });
+    let graph = emulator.spawn("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.toml"), POLICY).unwrap();
+    let (mut server, base) = serve(dir.path(), graph);
+    let mut csv = String::from("user,new_email\n");
+    for i in 0..GUESTS {
+        csv.push_str(&format!(
+            "guest-{i}@fabrikam.example,guest-{i}@fabrikam.net\n"
+        ));
+    }
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/v1/jobs"))
+        .bearer_auth(token())
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    // Kill it once some items are done and others are in Graph's hands.
+    let mut before = Value::Null;
+    for _ in 0..400 {
+        before = job(&base, &id).await;
+        let count = |s: &str| before["counts"][s].as_u64().unwrap_or(0);
+        if count("succeeded") >= 4 && count("running") > 0 && count("pending") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.0.kill().unwrap(); // SIGKILL: no shutdown, no finalisation
+    server.0.wait().unwrap();
+    eprintln!("killed with: {}", before["counts"]);
+    tokio::time::sleep(Duration::from_millis(400)).await; // Graph finishes what it holds
+    let (_server, base) = serve(dir.path(), graph);
+    let mut after = Value::Null;
+    for _ in 0..600 {
+        after = job(&base, &id).await;
+        if after["state"] == "finished" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "after restart: state {} counts {}",
+        after["state"], after["counts"]
+    );
+    assert_eq!(after["state"], "finished", "{after}");
+    assert_eq!(
+        after["counts"]["succeeded"], GUESTS,
+        "nothing lost: {after}"
+    );
+    let per_guest = invitations(&emulator);
+    eprintln!(
+        "invitations sent: {} for {} guests",
+        per_guest.values().sum::<usize>(),
+        per_guest.len()
+    );
+    assert_eq!(
+        per_guest.len(),
+        GUESTS,
+        "every guest invited: {per_guest:?}"
+    );
+    assert!(
+        per_guest.values().all(|n| *n == 1),
+        "nothing twice: {per_guest:?}"
+    );
+}
