@@ -94,6 +94,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         metrics_elsewhere: config.metrics_addr.is_some(),
         webhooks: Arc::new(config.webhooks.sources.clone()),
         queue_wake: Arc::default(),
+        job_wake: Arc::default(),
         closing: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     Ok((state, store))
@@ -197,7 +198,7 @@ pub async fn run(
         &config,
         Arc::clone(&state.resets),
         store.clone(),
-        Arc::clone(&state.queue_wake),
+        [Arc::clone(&state.queue_wake), Arc::clone(&state.job_wake)],
         Arc::clone(&state.webhooks),
     )?;
     let metrics = match config.metrics_addr {

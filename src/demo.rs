@@ -131,6 +131,7 @@ pub fn config(
             unknown_grace: std::time::Duration::from_secs(30),
             clock_skew: time::Duration::seconds(5),
             job_max_items: 10_000,
+            job_workers: 16,
         },
     }
 }

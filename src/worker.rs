@@ -1,6 +1,9 @@
-//! The worker pool for queued resets: a fixed number of workers take them
+//! The worker pools for queued resets: a fixed number of workers take them
 //! oldest first, run them with the same flow as synchronous ones, and hand
-//! finished webhook resets to the result callbacks. On shutdown a worker
+//! finished webhook resets to the result callbacks. Single resets and bulk
+//! job items have pools of their own (`GUEST_RESET_WORKERS`,
+//! `GUEST_RESET_JOB_WORKERS`): a job's items wait on Graph's budgets, and
+//! must not keep a helpdesk's reset from a worker. On shutdown a worker
 //! finishes the reset it holds and takes no other.
 
 use std::sync::Arc;
@@ -13,45 +16,53 @@ use tokio::task::JoinHandle;
 use crate::callback::Callbacks;
 use crate::config::{Config, WebhookSource};
 use crate::reset::ResetService;
+use crate::store;
 
 /// Everything that runs besides the HTTP server: the queue workers, the
 /// callback sender, and the purge of old delivery ids.
 pub struct Background {
-    pool: Pool,
+    pools: [Pool; 2],
     others: Vec<JoinHandle<()>>,
 }
 
 impl Background {
-    /// `wake` is notified whenever a reset is queued; `sources` are the
-    /// webhook sources the callbacks answer.
+    /// `wake` is notified whenever a single reset is queued (`[0]`) and
+    /// when a job's items are (`[1]`); `sources` are the webhook sources
+    /// the callbacks answer.
     pub fn start(
         config: &Config,
         resets: Arc<ResetService>,
         store: crate::store::Store,
-        wake: Arc<Notify>,
+        wake: [Arc<Notify>; 2],
         sources: Arc<Vec<WebhookSource>>,
     ) -> anyhow::Result<Background> {
         let notifier = resets.notifier().cloned();
         let callbacks = Callbacks::new(store.clone(), &config.webhooks, sources, notifier)?;
         let callbacks = Arc::new(callbacks);
-        let pool = Pool::start(
-            config.webhooks.workers,
-            idle(&store),
-            resets,
+        let [single, bulk] = wake;
+        let lane = |n, lane, wake| Lane {
+            workers: n,
+            lane,
             wake,
-            Arc::clone(&callbacks),
-        );
+            idle: idle(&store),
+        };
+        let pools = [
+            lane(config.webhooks.workers, store::Lane::Single, single),
+            lane(config.reset.job_workers, store::Lane::Bulk, bulk),
+        ]
+        .map(|l| Pool::start(l, Arc::clone(&resets), Arc::clone(&callbacks)));
         let mut others = Vec::new();
         if callbacks.any() {
             others.push(tokio::spawn(callbacks.run()));
         }
-        Ok(Background { pool, others })
+        Ok(Background { pools, others })
     }
 
     /// Stop taking queued work, let running resets finish, stop the rest
     /// (undelivered callbacks stay scheduled in the store).
     pub async fn stop(self, limit: Duration) {
-        self.pool.stop(limit).await;
+        let [single, bulk] = self.pools;
+        tokio::join!(single.stop(limit), bulk.stop(limit));
         for task in self.others {
             task.abort();
         }
@@ -85,29 +96,31 @@ struct Pool {
     workers: Vec<JoinHandle<()>>,
 }
 
+/// What a pool of workers takes from the queue, and how many.
+#[derive(Clone)]
+struct Lane {
+    workers: usize,
+    lane: store::Lane,
+    wake: Arc<Notify>,
+    idle: Duration,
+}
+
 impl Pool {
-    fn start(
-        n: usize,
-        idle: Duration,
-        resets: Arc<ResetService>,
-        wake: Arc<Notify>,
-        callbacks: Arc<Callbacks>,
-    ) -> Pool {
+    fn start(lane: Lane, resets: Arc<ResetService>, callbacks: Arc<Callbacks>) -> Pool {
         let stop = Arc::new(AtomicBool::new(false));
-        let workers = (0..n)
+        let workers = (0..lane.workers)
             .map(|_| {
-                let (resets, wake, stop, callbacks) = (
+                let (resets, stop, callbacks) = (
                     Arc::clone(&resets),
-                    Arc::clone(&wake),
                     Arc::clone(&stop),
                     Arc::clone(&callbacks),
                 );
-                tokio::spawn(work(resets, wake, stop, callbacks, idle))
+                tokio::spawn(work(resets, lane.clone(), stop, callbacks))
             })
             .collect();
         Pool {
             stop,
-            wake,
+            wake: lane.wake,
             workers,
         }
     }
@@ -133,11 +146,11 @@ async fn futures_all(handles: Vec<JoinHandle<()>>) {
 
 async fn work(
     resets: Arc<ResetService>,
-    wake: Arc<Notify>,
+    lane: Lane,
     stop: Arc<AtomicBool>,
     callbacks: Arc<Callbacks>,
-    idle: Duration,
 ) {
+    let (wake, idle) = (lane.wake, lane.idle);
     loop {
         // Registered before the stop flag and the queue are looked at, so a
         // wake-up (a new entry, or shutdown's notify_waiters) in between is
@@ -157,7 +170,7 @@ async fn work(
             let _ = tokio::time::timeout(wait.min(idle), woken).await;
             continue;
         }
-        match resets.run_next(&paused).await {
+        match resets.run_next(&paused, lane.lane).await {
             // Only a final record goes back; one now awaiting approval comes
             // through the queue again once approved.
             Ok(Some((Some(record), Some(source)))) if !record.status.is_open() => {

@@ -182,3 +182,23 @@ async fn a_domain_move_lists_the_guests_with_an_advanced_query() {
         "{guest}"
     );
 }
+
+#[tokio::test]
+async fn job_items_wait_out_the_budget_window_instead_of_failing() {
+    // 8 invitations per 2 s (6 of them for bulk work), and Graph calls that
+    // give up after 1 s: the job's 20 items outlast several windows, and
+    // each waits for its slot before its deadline starts.
+    let app = TestApp::spawn_on(tenant_with_guests(20), |c| {
+        c.graph.retry.invitations = guest_reset::graph::BudgetSettings {
+            limit: 8,
+            window: Duration::from_secs(2),
+        };
+        c.graph.retry.deadline = Duration::from_secs(1);
+    })
+    .await;
+    let token = bulk_token(&app);
+    let id = submit(&app, &token, "text/csv", domain_move_csv(0..20)).await;
+    let job = wait_over(&app, &token, &id, Duration::from_secs(60)).await;
+    assert_eq!(job["counts"]["succeeded"], 20, "{job}");
+    assert!(invitations_per_guest(&app).values().all(|n| *n == 1));
+}

@@ -21,6 +21,7 @@ alter table resets add column job_item integer;
 -- The job's size, which the policy's max_job_items limits.
 alter table resets add column job_total integer;
 create unique index resets_job_item on resets (job_id, job_item);
--- Single resets first: a job's entries come after every other queued reset.
+-- Job items have workers of their own: each lane takes its oldest entry.
 alter table reset_queue add column job_id text;
-create index reset_queue_single_first on reset_queue ((job_id is not null), enqueued_at, reset_id);
+create index reset_queue_single on reset_queue (enqueued_at, reset_id) where job_id is null;
+create index reset_queue_bulk on reset_queue (enqueued_at, reset_id) where job_id is not null;

@@ -79,6 +79,9 @@ pub struct ResetDefaults {
     pub clock_skew: time::Duration,
     /// The most items one bulk job may have (`GUEST_RESET_JOB_MAX_ITEMS`).
     pub job_max_items: usize,
+    /// Job items run at most this many at a time per replica, apart from
+    /// the workers of single queued resets (`GUEST_RESET_JOB_WORKERS`).
+    pub job_workers: usize,
 }
 
 /// One problem found while loading: the variable and what is wrong with it.
@@ -174,6 +177,7 @@ impl Config {
                     env.parsed("GRAPH_CLOCK_SKEW_SECS", Some("5")).unwrap_or(5),
                 ),
                 job_max_items: env.parsed("JOB_MAX_ITEMS", Some("10000")).unwrap_or(10_000),
+                job_workers: env.parsed("JOB_WORKERS", Some("16")).unwrap_or(16),
             },
         };
         match env.issues.is_empty() {

@@ -19,6 +19,24 @@ pub(crate) enum Limit {
     UserWrites,
 }
 
+impl Limit {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Limit::Invitations => "invitations",
+            Limit::UserWrites => "user_writes",
+        }
+    }
+}
+
+impl Priority {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Low => "low",
+        }
+    }
+}
+
 /// `limit` sends per sliding `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BudgetSettings {

@@ -86,6 +86,10 @@ fn priority() -> Priority {
     }
 }
 
+/// How long bulk work waits for a budget slot at most: beyond the longest
+/// window (150 s for user writes) and a 429's Retry-After.
+const BULK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// How long a patient call waits for the circuit's trial at most.
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -145,11 +149,13 @@ impl GraphClient {
         req: &Request<'_>,
         parse: Parse<T>,
     ) -> Result<Call<T>, (GraphError, bool)> {
+        let mut prepaid = self.prepay(req).await.map_err(|e| (e, false))?;
         let deadline = Instant::now() + self.retry.deadline;
         let (mut attempts, mut refreshed, mut lagged) = (0u32, false, 0u32);
         loop {
             attempts += 1;
-            let failure = match self.attempt(req, deadline, parse).await {
+            let paid = std::mem::take(&mut prepaid);
+            let failure = match self.attempt(req, deadline, parse, paid).await {
                 Ok(call) => return Ok(finish(call, attempts)),
                 Err(failure) => failure,
             };
@@ -210,16 +216,32 @@ impl GraphClient {
         )
     }
 
-    /// One attempt: a concurrency slot, then the exchange.
+    /// Bulk work waits for its first budget slot as long as the window
+    /// takes, before its deadline starts: a job item must not fail because
+    /// the job itself used the window up. True when the slot is taken.
+    async fn prepay(&self, req: &Request<'_>) -> Result<bool, GraphError> {
+        match (req.limit, priority()) {
+            (Some(limit), Priority::Low) => {
+                self.take_slot(limit, Instant::now() + BULK_PATIENCE)
+                    .await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// One attempt: a concurrency slot, then the exchange (`prepaid`: its
+    /// budget slot is taken already).
     async fn attempt<T>(
         &self,
         req: &Request<'_>,
         deadline: Instant,
         parse: Parse<T>,
+        prepaid: bool,
     ) -> Result<Call<T>, Failure> {
         let _permit = self.slot(deadline).await?;
         Counters::bump(&self.counters.attempts);
-        self.exchange(req, deadline, parse).await
+        self.exchange(req, deadline, parse, prepaid).await
     }
 
     /// A concurrency slot, waited for no longer than the deadline.
@@ -254,7 +276,11 @@ impl GraphClient {
             Limit::Invitations => (&self.invitations, self.retry.invitations.window),
             Limit::UserWrites => (&self.user_writes, self.retry.user_writes.window),
         };
-        match budget.take(deadline, priority()).await {
+        let (started, priority) = (Instant::now(), priority());
+        let taken = budget.take(deadline, priority).await;
+        let names = (limit.name(), priority.name());
+        crate::metrics::budget_wait(names.0, names.1, &self.tenant, started.elapsed());
+        match taken {
             true => Ok(()),
             false => Err(GraphError::Budget {
                 retry_after: window,
@@ -267,9 +293,10 @@ impl GraphClient {
         req: &Request<'_>,
         deadline: Instant,
         parse: Parse<T>,
+        prepaid: bool,
     ) -> Result<Call<T>, Failure> {
         let token = self.token(deadline).await?;
-        if let Some(limit) = req.limit {
+        if let Some(limit) = req.limit.filter(|_| !prepaid) {
             self.take_slot(limit, deadline).await?;
         }
         let started = Instant::now();

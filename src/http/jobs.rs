@@ -92,7 +92,7 @@ async fn submit(state: &AppState, caller: &Caller, job: JobSubmission) -> Respon
         .await
     {
         Ok(view) => {
-            state.queue_wake.notify_waiters();
+            state.job_wake.notify_waiters();
             let location = format!("/v1/jobs/{}", view.id);
             (
                 StatusCode::CREATED,
@@ -151,7 +151,7 @@ async fn control(state: AppState, caller: Caller, id: String, what: Control) -> 
     match state.resets.control_job(&caller.identity, &id, what).await {
         Ok(view) => {
             if what == Control::Resume {
-                state.queue_wake.notify_waiters();
+                state.job_wake.notify_waiters();
             }
             Json(view).into_response()
         }

@@ -92,6 +92,17 @@ static STORE_WRITES: Histograms = Histograms::new(
     &["operation"],
 );
 
+static BUDGET_WAIT: Histograms = Histograms::new(
+    "guest_reset_graph_budget_wait_seconds",
+    "Time a Graph write waited for a slot in its tenant's budget, by limit (invitations, user_writes), priority (high: single resets, low: job items) and tenant.",
+    &["limit", "priority", "tenant"],
+);
+static JOBS: Counters = Counters::new(
+    "guest_reset_jobs_total",
+    "Bulk jobs submitted, by kind (items, domain_move); their items count in guest_reset_resets_total.",
+    &["kind"],
+);
+
 /// State sampled at scrape time by whoever serves `/metrics`.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
@@ -173,6 +184,15 @@ pub fn store_commit(writes: usize) {
     STORE_BATCHED.add(&[], writes as u64);
 }
 
+/// A Graph write's wait for a budget slot (taken or not).
+pub fn budget_wait(limit: &str, priority: &str, tenant: &str, took: Duration) {
+    BUDGET_WAIT.observe(&[limit, priority, tenant], took.as_secs_f64());
+}
+
+pub fn job_submitted(kind: &str) {
+    JOBS.inc(&[kind]);
+}
+
 pub fn store_write(operation: &str, took: Duration) {
     STORE_WRITES.observe(&[operation], took.as_secs_f64());
 }
@@ -196,6 +216,8 @@ pub fn render(gauges: Gauges) -> String {
     CALLBACKS.render(&mut out);
     STORE_COMMITS.render(&mut out);
     STORE_BATCHED.render(&mut out);
+    BUDGET_WAIT.render(&mut out);
+    JOBS.render(&mut out);
     let q = "guest_reset_queue";
     gauge(
         &mut out,

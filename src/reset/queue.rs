@@ -110,8 +110,10 @@ impl ResetService {
     pub async fn run_next(
         &self,
         paused: &[String],
+        lane: crate::store::Lane,
     ) -> Result<Option<(Option<ResetRecord>, Option<String>)>, StoreError> {
-        let Some(crate::store::Claimed { record, entry }) = self.store.take_queued(paused).await?
+        let Some(crate::store::Claimed { record, entry }) =
+            self.store.take_queued(paused, lane).await?
         else {
             return Ok(None);
         };

@@ -31,7 +31,7 @@ pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use jobs::{JobCounts, StoredJob};
 pub use lease::Lease;
 pub use list::{ListFilter, MAX_LIMIT, Visible};
-pub use queue::{Claimed, DeliveryClaim, Enqueued, QueueEntry};
+pub use queue::{Claimed, DeliveryClaim, Enqueued, Lane, QueueEntry};
 pub use settle::Attempted;
 
 /// Errors of the audit store.

@@ -28,6 +28,16 @@ pub struct Claimed {
     pub entry: QueueEntry,
 }
 
+/// Which queued resets a worker takes: single resets (webhooks,
+/// `respond-async`, approved ones) or bulk job items. Each has workers of
+/// its own, so a job's thousands of items never stand between a helpdesk's
+/// reset and a free worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Single,
+    Bulk,
+}
+
 /// A webhook delivery id to claim with the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryClaim {
@@ -76,8 +86,15 @@ impl Store {
     /// same time skip each other's locked entries instead of waiting.
     #[instrument(skip_all)]
     /// The oldest queued reset of a tenant not in `paused`, claimed.
-    pub async fn take_queued(&self, paused: &[String]) -> Result<Option<Claimed>, StoreError> {
-        let (holder, sql) = (self.holder.clone(), take_sql(self.backend, paused.len()));
+    pub async fn take_queued(
+        &self,
+        paused: &[String],
+        lane: Lane,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let (holder, sql) = (
+            self.holder.clone(),
+            take_sql(self.backend, paused.len(), lane),
+        );
         let paused = paused.to_vec();
         let taken = self
             .batch
@@ -166,15 +183,17 @@ async fn claim_delivery(
     Ok(Some(seen.try_get(0)?))
 }
 
-/// Take the oldest entry, single resets before job items (a 3,000-item job
-/// must not hold up a helpdesk's queued reset or a webhook's), skipping
-/// those of `paused` tenants (bound as `$1..$paused`) and of paused jobs;
-/// PostgreSQL also skips entries another replica is taking.
-fn take_sql(backend: Backend, paused: usize) -> String {
-    // Items of a paused job stay queued until it resumes.
-    let mut skip = " where not exists (select 1 from jobs j where j.id = q.job_id \
-                    and j.state <> 'running')"
-        .to_owned();
+/// Take the oldest entry of `lane`, skipping those of `paused` tenants
+/// (bound as `$1..$paused`) and of paused jobs; PostgreSQL also skips
+/// entries another replica is taking.
+fn take_sql(backend: Backend, paused: usize, lane: Lane) -> String {
+    let mut skip = match lane {
+        Lane::Single => " where q.job_id is null".to_owned(),
+        // Items of a paused job stay queued until it resumes.
+        Lane::Bulk => " where q.job_id is not null and not exists (select 1 from jobs j \
+                       where j.id = q.job_id and j.state <> 'running')"
+            .to_owned(),
+    };
     if paused > 0 {
         let list: Vec<String> = (1..=paused).map(|i| format!("${i}")).collect();
         skip.push_str(&format!(
@@ -189,7 +208,7 @@ fn take_sql(backend: Backend, paused: usize) -> String {
     };
     format!(
         "delete from reset_queue where reset_id = (select q.reset_id from reset_queue q{skip} \
-         order by (q.job_id is not null), q.enqueued_at, q.reset_id limit 1{lock}) \
+         order by q.enqueued_at, q.reset_id limit 1{lock}) \
          returning reset_id, request, caller, source"
     )
 }

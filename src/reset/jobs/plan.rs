@@ -58,6 +58,7 @@ impl ResetService {
             total,
         };
         self.store.create_job(stored.clone(), items).await?;
+        crate::metrics::job_submitted(&stored.kind);
         tracing::info!(job_id = %stored.id, total, "job submitted");
         self.view(stored).await
     }

@@ -8,6 +8,7 @@ fn defaults() -> ResetDefaults {
         unknown_grace: std::time::Duration::from_secs(120),
         clock_skew: time::Duration::seconds(5),
         job_max_items: 10_000,
+        job_workers: 16,
     }
 }
 
