@@ -10,6 +10,7 @@ mod batch;
 mod batch_shape;
 mod breaker;
 mod budget;
+mod bulk;
 mod directory;
 mod invitations;
 mod probe;
@@ -30,10 +31,11 @@ pub use assertion::{AssertionAlg, certificate_der_from_pem, check_private_key};
 pub use batch::{BatchAnswer, BatchItem, MAX_BATCH_ITEMS};
 pub use breaker::BreakerSettings;
 pub use budget::BudgetSettings;
+pub use bulk::in_bulk;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
 pub use probe::TokenGrants;
 pub use retry::RetrySettings;
-pub use send::{in_bulk, patiently};
+pub use send::patiently;
 pub use sponsors::{Sponsor, SponsorKind};
 pub use stats::GraphStats;
 pub use token::{ClientCredential, Credentials};
@@ -141,6 +143,9 @@ pub struct GraphClient {
     /// The tenant's name (metrics label).
     tenant: Arc<str>,
     limiter: Arc<Semaphore>,
+    /// Bulk work's share of `limiter` (three quarters): single resets always
+    /// find a concurrency slot while a job runs.
+    bulk_limiter: Arc<Semaphore>,
     /// `POST /invitations` per window in this tenant.
     invitations: Arc<budget::Budget>,
     /// `PATCH /users/{id}` per window for this app in this tenant.
@@ -170,6 +175,7 @@ impl GraphClient {
             timeout: settings.timeout,
             tenant: Arc::from(settings.tenant.as_str()),
             limiter: Arc::new(Semaphore::new(retry.max_concurrency.max(1))),
+            bulk_limiter: Arc::new(Semaphore::new((retry.max_concurrency * 3 / 4).max(1))),
             invitations: Arc::new(budget::Budget::new(retry.invitations)),
             user_writes: Arc::new(budget::Budget::new(retry.user_writes)),
             breaker: Arc::new(breaker::Breaker::new(retry.breaker.clone())),

@@ -6,11 +6,11 @@ use bytes::Bytes;
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tokio::sync::SemaphorePermit;
 use tokio::time::Instant;
 use tracing::instrument;
 
 use super::budget::{Limit, Priority};
+use super::bulk::{header, priority};
 use super::retry::{self, Replay};
 use super::stats::Counters;
 use super::{Call, GraphClient, GraphError, parse_retry_after};
@@ -65,30 +65,6 @@ tokio::task_local! {
     /// waited out (up to [`PATIENCE`]) instead of failing the call.
     static PATIENT: bool;
 }
-
-tokio::task_local! {
-    /// Set for bulk work (job items): its calls say
-    /// `x-ms-throttle-priority: Low` and take budget slots after single resets.
-    static BULK: bool;
-}
-
-/// Run `work` as bulk work: Graph may throttle it first
-/// (`x-ms-throttle-priority: Low`), and the tenant's budgets keep slots
-/// back from it for single resets.
-pub async fn in_bulk<F: std::future::Future>(work: F) -> F::Output {
-    BULK.scope(true, work).await
-}
-
-fn priority() -> Priority {
-    match BULK.try_with(|b| *b).unwrap_or(false) {
-        true => Priority::Low,
-        false => Priority::High,
-    }
-}
-
-/// How long bulk work waits for a budget slot at most: beyond the longest
-/// window (150 s for user writes) and a 429's Retry-After.
-const BULK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// How long a patient call waits for the circuit's trial at most.
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -149,7 +125,7 @@ impl GraphClient {
         req: &Request<'_>,
         parse: Parse<T>,
     ) -> Result<Call<T>, (GraphError, bool)> {
-        let mut prepaid = self.prepay(req).await.map_err(|e| (e, false))?;
+        let mut prepaid = self.prepay(req.limit).await.map_err(|e| (e, false))?;
         let deadline = Instant::now() + self.retry.deadline;
         let (mut attempts, mut refreshed, mut lagged) = (0u32, false, 0u32);
         loop {
@@ -216,20 +192,6 @@ impl GraphClient {
         )
     }
 
-    /// Bulk work waits for its first budget slot as long as the window
-    /// takes, before its deadline starts: a job item must not fail because
-    /// the job itself used the window up. True when the slot is taken.
-    async fn prepay(&self, req: &Request<'_>) -> Result<bool, GraphError> {
-        match (req.limit, priority()) {
-            (Some(limit), Priority::Low) => {
-                self.take_slot(limit, Instant::now() + BULK_PATIENCE)
-                    .await?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
     /// One attempt: a concurrency slot, then the exchange (`prepaid`: its
     /// budget slot is taken already).
     async fn attempt<T>(
@@ -242,16 +204,6 @@ impl GraphClient {
         let _permit = self.slot(deadline).await?;
         Counters::bump(&self.counters.attempts);
         self.exchange(req, deadline, parse, prepaid).await
-    }
-
-    /// A concurrency slot, waited for no longer than the deadline.
-    async fn slot(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, GraphError> {
-        match tokio::time::timeout_at(deadline, self.limiter.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(GraphError::not_sent(
-                "deadline passed waiting for a Graph slot",
-            )),
-        }
     }
 
     /// A token, got before the deadline (waiting on another caller's
@@ -378,45 +330,9 @@ impl GraphClient {
     }
 }
 
-impl GraphClient {
-    /// Bulk work slows down when Graph says so: a 429 holds it back for the
-    /// Retry-After; `x-ms-throttle-limit-percentage` (sent past 80% of the
-    /// limit, up to 1.8) holds it back a moment, longer the nearer the limit,
-    /// so other apps and replicas sharing the limit are not pushed into 429s.
-    fn throttle_feedback(
-        &self,
-        limit: Limit,
-        status: StatusCode,
-        retry_after: Option<std::time::Duration>,
-        response: &reqwest::Response,
-    ) {
-        let budget = match limit {
-            Limit::Invitations => &self.invitations,
-            Limit::UserWrites => &self.user_writes,
-        };
-        let percentage = header(response, "x-ms-throttle-limit-percentage")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|p| p.is_finite() && *p >= 0.8);
-        let hold = match (status == StatusCode::TOO_MANY_REQUESTS, percentage) {
-            (true, _) => retry_after.unwrap_or(std::time::Duration::from_secs(1)),
-            (false, Some(p)) => std::time::Duration::from_secs_f64(((p - 0.8) * 2.0).min(2.0)),
-            (false, None) => return,
-        };
-        budget.cool(Instant::now() + hold.min(std::time::Duration::from_secs(60)));
-    }
-}
-
 fn finish<T>(call: Call<T>, attempts: u32) -> Call<T> {
     let span = tracing::Span::current();
     span.record("attempts", attempts);
     span.record("request_id", call.request_id.as_deref());
     call
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
