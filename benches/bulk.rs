@@ -3,7 +3,7 @@
 //! documented limits (150 invitations per 5 s per tenant, 3,000 user writes
 //! per 150 s per app), with single helpdesk resets sent while it runs.
 //!
-//!   cargo bench --bench bulk -- [--guests 10000] [--singles 20]
+//!   cargo bench --bench bulk -- [--guests 10000] [--singles 20] [--graph-latency-ms N]
 //!
 //! Reports, from one run: the job's wall time against the floor the limits
 //! allow, the share of Graph calls answered 429, duplicate invitations, the
@@ -46,18 +46,24 @@ const USER_WRITES: (u32, u64) = (3000, 150);
 struct Args {
     guests: usize,
     singles: usize,
+    /// Every Graph call takes this much longer (0: loopback speed).
+    graph_latency_ms: u64,
 }
 
 fn args() -> Args {
     let mut a = Args {
         guests: 10_000,
         singles: 20,
+        graph_latency_ms: 0,
     };
     let argv: Vec<String> = std::env::args().collect();
     for pair in argv.windows(2) {
         match pair[0].as_str() {
             "--guests" => a.guests = pair[1].parse().expect("--guests N"),
             "--singles" => a.singles = pair[1].parse().expect("--singles N"),
+            "--graph-latency-ms" => {
+                a.graph_latency_ms = pair[1].parse().expect("--graph-latency-ms N")
+            }
             _ => {}
         }
     }
@@ -169,6 +175,19 @@ async fn main() {
     let emulator = Emulator::demo_with_guests(a.guests + 2 * a.singles);
     emulator.set_invitation_rate(INVITATIONS.0, Duration::from_secs(INVITATIONS.1));
     emulator.set_write_rate(USER_WRITES.0, Duration::from_secs(USER_WRITES.1));
+    if a.graph_latency_ms > 0 {
+        use guest_reset::emulator::{Fault, FaultPlan, FaultRoute, FaultRule};
+        let rules = vec![FaultRule {
+            route: FaultRoute::AnyGraph,
+            fault: Fault::Latency {
+                millis: a.graph_latency_ms,
+            },
+            probability: 1.0,
+            limit: None,
+            skip: 0,
+        }];
+        emulator.set_faults(FaultPlan { seed: 1, rules });
+    }
     let base = start(&emulator).await;
     let token = |roles: &[&str]| guest_reset::demo::mint_token_with_roles(7200, roles).unwrap();
     let b = Bench {
@@ -264,6 +283,7 @@ fn report(
     let duplicates: usize = per_guest.values().map(|n| n.saturating_sub(1)).sum();
     let floor = floor(a.guests);
     let (p_alone, p_during) = (p50(alone), p50(during));
+    println!("Graph latency added: {} ms per call", a.graph_latency_ms);
     println!(
         "| guests | succeeded | wall s | floor s | wall / floor | Graph calls | 429s | 429 share | duplicates | single p50 alone ms | single p50 during job ms | ratio | dry run s |"
     );
