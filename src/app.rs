@@ -14,7 +14,6 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -44,8 +43,7 @@ pub fn build_router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     // A timed-out handler is dropped, but a reset runs detached to its end.
-    let timeout =
-        TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.request_timeout);
+    let timeout = axum::middleware::from_fn_with_state(state.request_timeout, time_limit);
     // Outermost last: sensitive marking, then the request id, then bare
     // errors made problems (inside the request id's scope), then tracing.
     routes()
@@ -57,6 +55,30 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(problem::for_bare_errors))
         .layer(axum::middleware::from_fn(request_id::scope))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
+}
+
+/// How long `POST /v1/jobs` may take: a job is planned whole (a dry run
+/// reads every guest) before it answers, far beyond one reset's time.
+pub const JOB_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// Middleware: an answer not ready within `limit` (within
+/// [`JOB_REQUEST_TIMEOUT`] for a job) is a bare 504, made a
+/// `request-timeout` problem further out.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let job = request.method() == axum::http::Method::POST && request.uri().path() == "/v1/jobs";
+    let limit = if job {
+        JOB_REQUEST_TIMEOUT.max(limit)
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::GATEWAY_TIMEOUT.into_response(),
+    }
 }
 
 fn panic_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -19,7 +19,7 @@ use super::problem::Problem;
 const SHORT: Duration = Duration::from_secs(30);
 /// Submitting plans every item (a domain move lists the guests first), which
 /// takes a while for thousands of items.
-const SUBMIT: Duration = Duration::from_secs(300);
+const SUBMIT: Duration = Duration::from_secs(900);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

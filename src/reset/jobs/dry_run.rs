@@ -58,14 +58,16 @@ impl ResetService {
     ) -> Result<DryRun, JobError> {
         let requests = self.expand(caller, &job, true).await?;
         let total = u32::try_from(requests.len()).unwrap_or(u32::MAX);
-        let items: Vec<DryItem> = futures_util::stream::iter(requests.into_iter().enumerate())
+        // Bulk work: its reads leave a share of Graph's concurrency to
+        // single resets.
+        let items = futures_util::stream::iter(requests.into_iter().enumerate())
             .map(|(n, request)| {
                 let item = u32::try_from(n + 1).unwrap_or(u32::MAX);
                 self.dry_item(caller, item, total, request)
             })
             .buffered(DRY_RUN_CONCURRENCY)
-            .collect()
-            .await;
+            .collect::<Vec<DryItem>>();
+        let items = crate::graph::in_bulk(items).await;
         Ok(report(total, items))
     }
 
