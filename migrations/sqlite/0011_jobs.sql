@@ -13,7 +13,9 @@ create table jobs (
     caller text not null,
     tenant text,
     spec text not null,
-    total integer not null
+    total integer not null,
+    -- The approval the policy's [jobs] table asks for, and its decisions (JSON).
+    approval text
 );
 create index jobs_requested_by on jobs (requested_by, created_at);
 alter table resets add column job_id text;

@@ -147,6 +147,67 @@ pub async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<St
     control(s, caller, id, Control::Cancel).await
 }
 
+/// Body of approve and deny.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulingBody {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[instrument(skip_all, fields(job_id = %id))]
+pub async fn approve(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    rule(s, caller, id, body, true).await
+}
+
+#[instrument(skip_all, fields(job_id = %id))]
+pub async fn deny(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    rule(s, caller, id, body, false).await
+}
+
+async fn rule(state: AppState, caller: Caller, id: String, body: Bytes, approve: bool) -> Response {
+    // An empty body is an approval without comment.
+    let parsed = match body.is_empty() {
+        true => Ok(RulingBody::default()),
+        false => json_object::parse::<RulingBody>(&body),
+    };
+    let comment = match parsed {
+        Ok(b) => b.comment,
+        Err(BodyError::NotAnObject(d)) => {
+            return Problem::new(ProblemType::InvalidJson, d).into_response();
+        }
+        Err(BodyError::Field(d)) => {
+            return Problem::new(ProblemType::InvalidRequest, d).into_response();
+        }
+    };
+    let ruled = state
+        .resets
+        .rule_job(&caller.identity, &id, approve, comment)
+        .await;
+    match ruled {
+        Ok(view) => {
+            if view.state == "running" {
+                state.job_wake.notify_waiters();
+            }
+            Json(view).into_response()
+        }
+        Err(JobError::Invalid { detail, .. }) => {
+            Problem::new(ProblemType::InvalidRequest, detail).into_response()
+        }
+        Err(e) => problem(e).into_response(),
+    }
+}
+
 async fn control(state: AppState, caller: Caller, id: String, what: Control) -> Response {
     match state.resets.control_job(&caller.identity, &id, what).await {
         Ok(view) => {
@@ -180,6 +241,9 @@ pub(super) fn problem(e: JobError) -> Problem {
         JobError::NotFound(_) => Problem::new(ProblemType::NotFound, detail),
         JobError::Finished { .. } => Problem::new(ProblemType::JobFinished, detail),
         JobError::NotYours => Problem::new(ProblemType::PermissionDenied, detail),
+        JobError::NotAnApprover => Problem::new(ProblemType::NotAnApprover, detail),
+        JobError::SelfApproval => Problem::new(ProblemType::SelfApproval, detail),
+        JobError::AlreadyDecided(_) => Problem::new(ProblemType::AlreadyDecided, detail),
         JobError::Reset(e) => Problem::from(&e),
         JobError::Store(e) => Problem::from(&ResetError::Store(e)),
     }

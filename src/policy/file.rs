@@ -16,6 +16,8 @@ pub(super) struct PolicyFile {
     grants: Vec<Spanned<GrantFile>>,
     #[serde(default, rename = "rule")]
     rules: Vec<Spanned<RuleFile>>,
+    #[serde(default)]
+    jobs: Option<Spanned<super::jobs::JobsFile>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +101,7 @@ pub(super) struct Parsed {
     pub protections: Protections,
     pub grants: Vec<Grant>,
     pub rules: Vec<Rule>,
+    pub job_approval: Option<super::JobApproval>,
 }
 
 /// A problem with a line number (1-based) when one is known.
@@ -129,6 +132,13 @@ pub(super) fn parse(text: &str) -> Result<Parsed, FileError> {
             tenants: tenant_set(g.tenants).map_err(at(span))?,
         });
     }
+    let job_approval = match file.jobs {
+        Some(jobs) => {
+            let span = jobs.span();
+            jobs.into_inner().compile().map_err(at(span))?
+        }
+        None => None,
+    };
     let mut rules: Vec<Rule> = Vec::new();
     for r in file.rules {
         let span = r.span();
@@ -158,6 +168,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed, FileError> {
                 .collect(),
         },
         grants,
+        job_approval,
         rules,
     })
 }

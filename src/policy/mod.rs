@@ -6,6 +6,7 @@
 mod approval;
 mod decide;
 mod file;
+mod jobs;
 mod matchers;
 mod question;
 mod summary;
@@ -18,6 +19,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub use approval::{ApprovalRule, ApprovalWhen, ApproverRule, Requirement};
+pub use jobs::JobApproval;
 pub use matchers::{CallerMatch, DomainPattern, RedirectRule};
 pub use question::{Ask, Caller, Decision, Denial, History, Question, Target};
 pub use tenants::{Scope, TenantRef, TenantSet};
@@ -155,6 +157,8 @@ pub struct Policy {
     pub protections: Protections,
     pub grants: Vec<Grant>,
     pub rules: Vec<Rule>,
+    /// `[jobs] approval`: every bulk job waits for it as a whole.
+    pub job_approval: Option<JobApproval>,
 }
 
 /// Errors loading a policy.
@@ -196,6 +200,7 @@ impl Policy {
             protections: parsed.protections,
             grants: parsed.grants,
             rules: parsed.rules,
+            job_approval: parsed.job_approval,
         })
     }
 

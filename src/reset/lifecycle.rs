@@ -15,6 +15,7 @@
 //! running (lease expired) ──> succeeded | failed | unknown   (reconciliation, any replica)
 //! unknown ──> succeeded | failed | unknown   (the read-back after the grace period)
 //! pending | running ──> queued       (a job item interrupted before its invitation)
+//! unknown ──> queued                 (a job item Graph shows untouched after the grace period)
 //! ```
 //! `succeeded`, `failed`, `denied`, `cancelled` and `expired` are final.
 //! `pending` and `running` rows carry their owner's lease (store/lease.rs).
@@ -105,8 +106,9 @@ pub fn may_move(from: Option<Status>, to: Status) -> bool {
             // Its owner (or reconciliation, once the lease ran out) finishes it.
             | (Some(Running), Running | Succeeded | Failed | Denied | Unknown)
             // Reconciliation queues an interrupted job item again when it
-            // sent no invitation (store/jobs.rs checks it is one).
-            | (Some(Pending | Running), Queued)
+            // sent no invitation, or Graph shows it never applied it after
+            // the grace period (store/jobs.rs checks it is one).
+            | (Some(Pending | Running | Unknown), Queued)
             | (Some(Unknown), Succeeded | Failed | Unknown)
     )
 }

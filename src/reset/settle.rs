@@ -31,6 +31,8 @@ pub struct Settled {
     pub failed: usize,
     pub undecided: usize,
     pub unreadable: usize,
+    /// Job items Graph shows untouched, back in the queue.
+    pub requeued: usize,
 }
 
 impl ResetService {
@@ -97,6 +99,22 @@ impl ResetService {
         let mut done = Settled::default();
         for mut record in self.store.unknown_due(&now, SWEEP_BATCH).await? {
             let outcome = self.settle_one(&mut record).await;
+            // A job item Graph shows untouched goes back to the queue rather
+            // than failing: a single reset's caller sends it again, a job
+            // has nobody to.
+            if outcome == "failed" && record.job.is_some() {
+                let request = super::jobs::item_request(&record);
+                let from = Status::Unknown;
+                if self
+                    .store
+                    .requeue_item(&record, from, request, lease)
+                    .await?
+                {
+                    done.requeued += 1;
+                    tracing::warn!(reset_id = %record.id, "a job item Graph never applied is queued again");
+                    continue;
+                }
+            }
             if self
                 .advance_if_still_fenced(&record, Some(Status::Unknown), lease)
                 .await?

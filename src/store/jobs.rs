@@ -29,6 +29,8 @@ pub struct StoredJob {
     /// What was asked (JSON): the selection, ticket and reason.
     pub spec: String,
     pub total: u32,
+    /// The approval it needs and its decisions (JSON), if any.
+    pub approval: Option<String>,
 }
 
 /// A job's items per state, and when the last one finished.
@@ -49,7 +51,7 @@ impl JobCounts {
 }
 
 const JOB_COLUMNS: &str = "select id, kind, state, created_at, finished_at, requested_by, \
-     caller, tenant, spec, total from jobs";
+     caller, tenant, spec, total, approval from jobs";
 
 impl Store {
     /// Write `job` and its items (rows `queued`, queue entries marked with
@@ -149,9 +151,46 @@ impl Store {
     /// runs to its end). `None`: the job was not running or paused.
     #[instrument(skip_all, fields(job_id = %id))]
     pub async fn cancel_job(&self, id: &str) -> Result<Option<u64>, StoreError> {
-        let id = id.to_owned();
+        let (id, from) = (id.to_owned(), ["running", "paused", "awaiting_approval"]);
         self.batch
-            .write(move |conn| Box::pin(async move { cancel(conn, &id).await }))
+            .write(move |conn| {
+                Box::pin(async move { end(conn, &id, &from, "cancelled", None).await })
+            })
+            .await
+    }
+
+    /// Record an approval decision on a job still `awaiting_approval`
+    /// (a compare-and-set): `to` is `awaiting_approval` (more approvals
+    /// needed), `running` (the last one came), or `denied` / `expired`,
+    /// which end its queued items as `cancelled`. False when another writer
+    /// decided first.
+    #[instrument(skip_all, fields(job_id = %id, to))]
+    pub async fn decide_job(
+        &self,
+        id: &str,
+        to: &str,
+        approval: String,
+    ) -> Result<bool, StoreError> {
+        let (id, to) = (id.to_owned(), to.to_owned());
+        let from = ["awaiting_approval"];
+        self.batch
+            .write(move |conn| {
+                Box::pin(async move {
+                    let ends = matches!(to.as_str(), "denied" | "expired");
+                    if ends {
+                        return Ok(end(conn, &id, &from, &to, Some(&approval)).await?.is_some());
+                    }
+                    let moved = sqlx::query(
+                        "update jobs set state = $2, approval = $3 where id = $1 and state = 'awaiting_approval'",
+                    )
+                    .bind(&id)
+                    .bind(&to)
+                    .bind(&approval)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(moved.rows_affected() == 1)
+                })
+            })
             .await
     }
 
@@ -211,7 +250,7 @@ impl Store {
 async fn insert_job(conn: &mut AnyConnection, job: &StoredJob) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into jobs (id, kind, state, created_at, finished_at, requested_by, caller, \
-         tenant, spec, total) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         tenant, spec, total, approval) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&job.id)
     .bind(&job.kind)
@@ -223,6 +262,7 @@ async fn insert_job(conn: &mut AnyConnection, job: &StoredJob) -> Result<(), sql
     .bind(&job.tenant)
     .bind(&job.spec)
     .bind(i64::from(job.total))
+    .bind(&job.approval)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -255,6 +295,25 @@ async fn requeue(
     from: Status,
     request: &str,
 ) -> Result<bool, sqlx::Error> {
+    // A job that was finished (its last items unknown) runs again; one
+    // that was cancelled wants none of its items: the caller settles it.
+    sqlx::query(
+        "update jobs set state = 'running', finished_at = null \
+         where id = (select job_id from resets where id = $1) and state = 'finished'",
+    )
+    .bind(&record.id)
+    .execute(&mut *conn)
+    .await?;
+    let state: Option<String> = sqlx::query_scalar(
+        "select j.state from jobs j join resets r on r.job_id = j.id where r.id = $1",
+    )
+    .bind(&record.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let wanted = matches!(state.as_deref(), Some("running" | "paused"));
+    if !wanted {
+        return Ok(false);
+    }
     let moved = sqlx::query(
         "update resets set status = 'queued', lease_owner = null, lease_expires_at = null \
          where id = $1 and status = $2 and job_id is not null",
@@ -278,14 +337,29 @@ async fn requeue(
     Ok(true)
 }
 
-async fn cancel(conn: &mut AnyConnection, id: &str) -> Result<Option<u64>, sqlx::Error> {
+/// End a job that is in one of `from` (three states at most) as `to`,
+/// with its queued items `cancelled`; the count of those, or `None` when
+/// the job was in no state of `from`.
+async fn end(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    approval: Option<&str>,
+) -> Result<Option<u64>, sqlx::Error> {
     let now = crate::record::now_rfc3339();
+    let state = |i: usize| from.get(i).or(from.first()).copied().unwrap_or_default();
     let moved = sqlx::query(
-        "update jobs set state = 'cancelled', finished_at = $2 \
-         where id = $1 and state in ('running', 'paused')",
+        "update jobs set state = $3, finished_at = $2, approval = coalesce($7, approval) \
+         where id = $1 and state in ($4, $5, $6)",
     )
     .bind(id)
     .bind(&now)
+    .bind(to)
+    .bind(state(0))
+    .bind(state(1))
+    .bind(state(2))
+    .bind(approval.map(str::to_owned))
     .execute(&mut *conn)
     .await?;
     if moved.rows_affected() == 0 {
@@ -321,5 +395,6 @@ fn job_from_row(r: &AnyRow) -> Result<StoredJob, sqlx::Error> {
         tenant: r.try_get("tenant")?,
         spec: r.try_get("spec")?,
         total: u32::try_from(total).unwrap_or(0),
+        approval: r.try_get("approval")?,
     })
 }

@@ -5,12 +5,14 @@
 //! bulk work (`x-ms-throttle-priority: Low`, leaving budget slots for single
 //! resets). Pause, resume and cancel act on the queued items only.
 
+mod approve;
 mod csv;
 mod dry_run;
 mod input;
 mod plan;
 mod view;
 
+pub use approve::{JobApprovalRecord, JobDecision};
 pub use csv::record as csv_record;
 pub use dry_run::{DryItem, DryRun};
 pub use input::{ItemInput, JobInput, JobSubmission, from_csv, from_json};
@@ -34,6 +36,12 @@ pub enum JobError {
     NotFound(String),
     #[error("job {id} is {state}: it can no longer be paused, resumed or cancelled")]
     Finished { id: String, state: String },
+    #[error("you are not among the approvers of jobs (the policy's [jobs] approval)")]
+    NotAnApprover,
+    #[error("nobody approves a job they submitted")]
+    SelfApproval,
+    #[error("the job is no longer awaiting this approval ({0})")]
+    AlreadyDecided(String),
     #[error("only the job's creator or an admin may pause, resume or cancel it")]
     NotYours,
     /// A step the items share with single resets (tenant, Graph, policy).
@@ -71,7 +79,9 @@ impl ResetService {
 
     /// The newest jobs the caller may see.
     pub async fn jobs(&self, caller: &Identity) -> Result<Vec<JobView>, JobError> {
-        let mine = (!self.sees_all_jobs(caller)).then_some(caller.subject.as_str());
+        // Approvers of jobs see every job, to find the ones awaiting them.
+        let everyone = self.sees_all_jobs(caller) || self.approves_jobs(caller);
+        let mine = (!everyone).then_some(caller.subject.as_str());
         let stored = self.store.jobs(mine, 100).await?;
         let mut out = Vec::with_capacity(stored.len());
         for job in stored {
@@ -145,7 +155,8 @@ impl ResetService {
     }
 
     fn may_see_job(&self, caller: &Identity, job: &JobView) -> bool {
-        is_creator(caller, job) || self.sees_all_jobs(caller)
+        let approver = job.approval.is_some() && self.approves_jobs(caller);
+        is_creator(caller, job) || self.sees_all_jobs(caller) || approver
     }
 }
 

@@ -45,10 +45,17 @@ impl ResetService {
             };
             items.push((record, entry));
         }
+        // With `[jobs] approval` in the policy the items wait for it.
+        let approval = super::JobApprovalRecord::required(&self.policy());
+        let state = match approval {
+            Some(_) => "awaiting_approval",
+            None => "running",
+        };
         let stored = StoredJob {
+            approval: approval.and_then(|a| serde_json::to_string(&a).ok()),
             id,
             kind: kind.into(),
-            state: "running".into(),
+            state: state.into(),
             created_at: crate::record::now_rfc3339(),
             finished_at: None,
             requested_by: caller.subject.clone(),

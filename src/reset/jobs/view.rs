@@ -48,12 +48,21 @@ pub struct JobView {
     pub counts: BTreeMap<&'static str, u64>,
     pub rate_per_second: Option<f64>,
     pub eta_seconds: Option<f64>,
+    /// The approval the job needs as a whole, and its decisions.
+    pub approval: Option<serde_json::Value>,
 }
 
 impl JobView {
     /// Nothing more will happen to it on its own.
     pub fn is_over(&self) -> bool {
-        matches!(self.state.as_str(), "finished" | "cancelled")
+        matches!(
+            self.state.as_str(),
+            "finished" | "cancelled" | "denied" | "expired"
+        )
+    }
+
+    pub(super) fn approval_record(&self) -> Option<super::JobApprovalRecord> {
+        serde_json::from_value(self.approval.clone()?).ok()
     }
 }
 
@@ -69,6 +78,9 @@ impl ResetService {
             .map(|s| counts.of(*s))
             .sum();
         let mut job = job;
+        if job.state == "awaiting_approval" && self.approval_ran_out(&job).await? {
+            job = self.store.job(&job.id).await?.unwrap_or(job);
+        }
         if open == 0 && matches!(job.state.as_str(), "running" | "paused") {
             self.store
                 .move_job(&job.id, &["running", "paused"], "finished")
@@ -76,6 +88,24 @@ impl ResetService {
             job = self.store.job(&job.id).await?.unwrap_or(job);
         }
         Ok(build(job, &counts))
+    }
+}
+
+impl ResetService {
+    /// A job whose approval period is over expires (its items cancelled)
+    /// when it is next looked at; true when it did.
+    async fn approval_ran_out(&self, job: &StoredJob) -> Result<bool, JobError> {
+        let record = job
+            .approval
+            .as_deref()
+            .and_then(|a| serde_json::from_str::<super::JobApprovalRecord>(a).ok());
+        match record.filter(super::JobApprovalRecord::expired) {
+            Some(record) => {
+                let json = serde_json::to_string(&record).unwrap_or_default();
+                Ok(self.store.decide_job(&job.id, "expired", json).await?)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -108,6 +138,10 @@ fn build(job: StoredJob, counts: &JobCounts) -> JobView {
         done,
         rate_per_second: rate,
         eta_seconds: eta,
+        approval: job
+            .approval
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok()),
     }
 }
 
