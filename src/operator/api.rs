@@ -91,27 +91,7 @@ impl Api {
         content_type: &str,
         tenant: Option<&str>,
     ) -> Result<Job, ApiError> {
-        let url = self.jobs_url(false, tenant);
-        let request = self
-            .client
-            .post(url.clone())
-            .header(CONTENT_TYPE, content_type);
-        json(
-            self.send(request.body(body).timeout(SUBMIT), &url).await?,
-            &url,
-        )
-        .await
-    }
-
-    fn jobs_url(&self, dry_run: bool, tenant: Option<&str>) -> Url {
-        let mut url = self.endpoint(&["v1", "jobs"]);
-        if dry_run {
-            url.query_pairs_mut().append_pair("dry_run", "true");
-        }
-        if let Some(tenant) = tenant {
-            url.query_pairs_mut().append_pair("tenant", tenant);
-        }
-        url
+        self.post_job(body, content_type, false, tenant).await
     }
 
     /// POST /v1/jobs?dry_run=true: what the job would do.
@@ -121,7 +101,23 @@ impl Api {
         content_type: &str,
         tenant: Option<&str>,
     ) -> Result<DryRun, ApiError> {
-        let url = self.jobs_url(true, tenant);
+        self.post_job(body, content_type, true, tenant).await
+    }
+
+    async fn post_job<T: DeserializeOwned>(
+        &self,
+        body: Vec<u8>,
+        content_type: &str,
+        dry_run: bool,
+        tenant: Option<&str>,
+    ) -> Result<T, ApiError> {
+        let mut url = self.endpoint(&["v1", "jobs"]);
+        if dry_run {
+            url.query_pairs_mut().append_pair("dry_run", "true");
+        }
+        if let Some(tenant) = tenant {
+            url.query_pairs_mut().append_pair("tenant", tenant);
+        }
         let request = self
             .client
             .post(url.clone())

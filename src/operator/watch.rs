@@ -91,6 +91,8 @@ impl View {
         self.show(job);
         if let View::Bar(bar) = self {
             bar.finish();
+            // The bar's line ends here, so the summary starts on its own.
+            eprintln!();
         }
     }
 
