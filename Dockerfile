@@ -6,13 +6,14 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, against stub sources (every target the two manifests
-# declare must exist, the `load` bench and the emulator crate included), so this layer is rebuilt only when
+# declare must exist, the `load` and `bulk` benches and the emulator crate included), so this layer is rebuilt only when
 # Cargo.toml or Cargo.lock change. .ci/docker-build-check plays this stage.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY crates/graph-emulator/Cargo.toml ./crates/graph-emulator/
 RUN mkdir -p src benches/load crates/graph-emulator/src \
  && echo 'fn main() {}' > src/main.rs \
  && cp src/main.rs benches/load/main.rs \
+ && cp src/main.rs benches/bulk.rs \
  && cp src/main.rs crates/graph-emulator/src/main.rs \
  && touch src/lib.rs crates/graph-emulator/src/lib.rs \
  && cargo build --release --locked \
