@@ -239,6 +239,9 @@ pub async fn run(
         .await;
     reloader.abort();
     sweeps.iter().for_each(JoinHandle::abort);
+    if let Err(e) = store.release_job_leases().await {
+        tracing::warn!(error = %e, "could not release the periodic jobs' leases; they run out");
+    }
     metrics.inspect(|m| m.abort());
     background.stop(DRAIN_LIMIT).await;
     // Connections are closed; resets whose callers hung up may still run.

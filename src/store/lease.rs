@@ -65,6 +65,19 @@ impl Store {
         self.due(row::SELECT_LEASE_EXPIRED, now, limit).await
     }
 
+    /// Let go of this process's periodic-job leases (at shutdown, after
+    /// its sweeps stopped): another replica, or this one restarted, takes
+    /// them at its next tick instead of waiting them out. They expire rather
+    /// than vanish, so their epochs keep counting up (the fence).
+    pub async fn release_job_leases(&self) -> Result<(), StoreError> {
+        sqlx::query("update job_leases set expires_at = $2 where owner = $1")
+            .bind(&self.holder.owner)
+            .bind(crate::record::now_rfc3339())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     /// Take or keep the job `name` for `ttl`: the lease when this replica
     /// holds it now (its epoch grows only when the holder changes).
     #[instrument(skip_all, fields(job = name))]
