@@ -21,8 +21,12 @@ async fn app() -> TestApp {
     .await
 }
 
+/// A person of the change board, signed in (a delegated token).
 fn approver(app: &TestApp) -> String {
-    app.token_with(json!({ "sub": "change-board-1", "name": "Change Board", "roles": ["GuestReset.JobApprover"] }))
+    app.token_with(
+        json!({ "sub": "change-board-1", "oid": "7c1e2d3f-0000-4000-8000-00000000cb01",
+        "scp": "access_as_user", "name": "Change Board", "roles": ["GuestReset.JobApprover"] }),
+    )
 }
 
 async fn rule(app: &TestApp, token: &str, id: &str, verb: &str, body: Value) -> reqwest::Response {
@@ -54,6 +58,11 @@ async fn a_job_waits_for_its_approval_then_runs() {
     let helpdesk = rule(&app, &app.token(), &id, "approve", json!({})).await;
     expect_problem(helpdesk, 404, "not-found").await;
     // The approver finds it among the jobs, and approves it.
+    // An app holding the role is not a person: it never approves.
+    let app_token =
+        app.token_with(json!({ "sub": "board-app", "roles": ["GuestReset.JobApprover"] }));
+    let by_app = rule(&app, &app_token, &id, "approve", json!({})).await;
+    expect_problem(by_app, 403, "not-an-approver").await;
     let board = approver(&app);
     let listed: Value = app.get_as(&board, "/v1/jobs").await.json().await.unwrap();
     assert_eq!(listed["items"][0]["id"], id.as_str(), "{listed}");

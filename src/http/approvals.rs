@@ -18,12 +18,24 @@ use crate::problem::ProblemType;
 use crate::record::{ApprovalVerdict, ResetRecord, Status};
 use crate::reset::{ResetError, Ruling};
 
-/// Body of approve and deny.
+/// Body of approve and deny (of a reset or of a job).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RulingBody {
+pub(super) struct RulingBody {
     #[serde(default)]
     comment: Option<String>,
+}
+
+/// The ruling a body asks for; an empty body approves without comment.
+pub(super) fn ruling(body: &[u8], verdict: ApprovalVerdict) -> Result<Ruling, ResetError> {
+    let parsed = match body.is_empty() {
+        true => RulingBody::default(),
+        false => crate::json_object::parse::<RulingBody>(body).map_err(invalid_body)?,
+    };
+    Ok(Ruling {
+        verdict,
+        comment: parsed.comment,
+    })
 }
 
 #[derive(Serialize)]
@@ -77,16 +89,8 @@ async fn rule(
     body: Bytes,
     verdict: ApprovalVerdict,
 ) -> Response {
-    // An empty body is an approval without comment.
-    let parsed = match body.is_empty() {
-        true => Ok(RulingBody::default()),
-        false => crate::json_object::parse::<RulingBody>(&body).map_err(invalid_body),
-    };
-    let ruling = match parsed {
-        Ok(b) => Ruling {
-            verdict,
-            comment: b.comment,
-        },
+    let ruling = match ruling(&body, verdict) {
+        Ok(ruling) => ruling,
         Err(e) => return Problem::from(&e).into_response(),
     };
     if uuid::Uuid::try_parse(&id).is_err() {

@@ -18,6 +18,7 @@ use super::request_id;
 use crate::json_object::{self, BodyError};
 use crate::policy::Permission;
 use crate::problem::ProblemType;
+use crate::record::ApprovalVerdict;
 use crate::reset::ResetError;
 use crate::reset::jobs::{Control, JobError, JobSubmission, JobView, from_csv, from_json};
 
@@ -147,14 +148,6 @@ pub async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<St
     control(s, caller, id, Control::Cancel).await
 }
 
-/// Body of approve and deny.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulingBody {
-    #[serde(default)]
-    comment: Option<String>,
-}
-
 #[instrument(skip_all, fields(job_id = %id))]
 pub async fn approve(
     State(s): State<AppState>,
@@ -176,33 +169,20 @@ pub async fn deny(
 }
 
 async fn rule(state: AppState, caller: Caller, id: String, body: Bytes, approve: bool) -> Response {
-    // An empty body is an approval without comment.
-    let parsed = match body.is_empty() {
-        true => Ok(RulingBody::default()),
-        false => json_object::parse::<RulingBody>(&body),
+    let verdict = match approve {
+        true => ApprovalVerdict::Approved,
+        false => ApprovalVerdict::Denied,
     };
-    let comment = match parsed {
-        Ok(b) => b.comment,
-        Err(BodyError::NotAnObject(d)) => {
-            return Problem::new(ProblemType::InvalidJson, d).into_response();
-        }
-        Err(BodyError::Field(d)) => {
-            return Problem::new(ProblemType::InvalidRequest, d).into_response();
-        }
+    let ruling = match super::approvals::ruling(&body, verdict) {
+        Ok(ruling) => ruling,
+        Err(e) => return Problem::from(&e).into_response(),
     };
-    let ruled = state
-        .resets
-        .rule_job(&caller.identity, &id, approve, comment)
-        .await;
-    match ruled {
+    match state.resets.rule_job(&caller.identity, &id, ruling).await {
         Ok(view) => {
             if view.state == "running" {
                 state.job_wake.notify_waiters();
             }
             Json(view).into_response()
-        }
-        Err(JobError::Invalid { detail, .. }) => {
-            Problem::new(ProblemType::InvalidRequest, detail).into_response()
         }
         Err(e) => problem(e).into_response(),
     }

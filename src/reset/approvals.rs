@@ -66,14 +66,13 @@ pub struct Ruling {
 }
 
 impl ResetService {
-    /// Approve or deny reset `id` as `who`. The answer is the record after
-    /// the decision (queued when it was the last approval needed).
-    pub async fn rule_on(
+    /// `who`'s decision as it is recorded: people only, a denial says why
+    /// (reset approvals and job approvals alike).
+    pub(super) fn decision(
         &self,
         who: &Identity,
-        id: &str,
-        ruling: Ruling,
-    ) -> Result<Option<ResetRecord>, ResetError> {
+        ruling: &Ruling,
+    ) -> Result<ApprovalDecision, ResetError> {
         let comment = ruling
             .comment
             .as_deref()
@@ -88,13 +87,24 @@ impl ResetService {
             ));
         }
         person(who)?;
-        let decision = ApprovalDecision {
+        Ok(ApprovalDecision {
             approver: approver(who),
             verdict: ruling.verdict,
             comment: comment.map(str::to_owned),
             at: crate::record::now_rfc3339(),
             policy_version: self.policy().version.clone(),
-        };
+        })
+    }
+
+    /// Approve or deny reset `id` as `who`. The answer is the record after
+    /// the decision (queued when it was the last approval needed).
+    pub async fn rule_on(
+        &self,
+        who: &Identity,
+        id: &str,
+        ruling: Ruling,
+    ) -> Result<Option<ResetRecord>, ResetError> {
+        let decision = self.decision(who, &ruling)?;
         let who = who.clone();
         let act = Box::new(move |record: ResetRecord| decide(record, &who, decision));
         self.act(id, act).await

@@ -18,7 +18,8 @@ use crate::store::QueueEntry;
 pub struct StoredJob {
     pub id: String,
     pub kind: String,
-    /// `running`, `paused`, `cancelled` or `finished`.
+    /// `awaiting_approval`, `running`, `paused`, `cancelled`, `denied` or
+    /// `expired`; `finished` is derived from the items, never stored.
     pub state: String,
     pub created_at: String,
     pub finished_at: Option<String>,
@@ -295,15 +296,8 @@ async fn requeue(
     from: Status,
     request: &str,
 ) -> Result<bool, sqlx::Error> {
-    // A job that was finished (its last items unknown) runs again; one
-    // that was cancelled wants none of its items: the caller settles it.
-    sqlx::query(
-        "update jobs set state = 'running', finished_at = null \
-         where id = (select job_id from resets where id = $1) and state = 'finished'",
-    )
-    .bind(&record.id)
-    .execute(&mut *conn)
-    .await?;
+    // A job that was cancelled (or denied, or expired) wants none of its
+    // items: the caller settles this one as it would a single reset.
     let state: Option<String> = sqlx::query_scalar(
         "select j.state from jobs j join resets r on r.job_id = j.id where r.id = $1",
     )

@@ -8,37 +8,26 @@ use serde::{Deserialize, Serialize};
 
 use super::{JobError, JobView};
 use crate::auth::Identity;
-use crate::reset::ResetService;
+use crate::record::{ApprovalDecision, ApprovalVerdict};
+use crate::reset::{ResetService, Ruling};
 
-/// The approval a job needs and what was decided (JSON in `jobs.approval`).
+/// The approval a job needs and what was decided (JSON in `jobs.approval`);
+/// decisions are recorded as a reset's are.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobApprovalRecord {
     /// Distinct approvals needed.
     pub count: u32,
     pub expires_at: String,
-    pub decisions: Vec<JobDecision>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JobDecision {
-    pub issuer: String,
-    pub subject: String,
-    pub name: Option<String>,
-    /// `approved` or `denied`.
-    pub verdict: String,
-    pub comment: Option<String>,
-    pub at: String,
+    pub decisions: Vec<ApprovalDecision>,
 }
 
 impl JobApprovalRecord {
     /// What a new job needs under `policy`, if anything.
     pub(super) fn required(policy: &crate::policy::Policy) -> Option<JobApprovalRecord> {
         let rule = policy.job_approval.as_ref()?;
-        let hours = time::Duration::hours(i64::from(rule.expires_hours));
-        let expires = time::OffsetDateTime::now_utc() + hours;
         Some(JobApprovalRecord {
             count: rule.count,
-            expires_at: crate::record::format_timestamp(expires),
+            expires_at: crate::reset::approvals::expiry(rule.expires_hours),
             decisions: Vec::new(),
         })
     }
@@ -49,24 +38,18 @@ impl JobApprovalRecord {
     }
 
     fn approvals(&self) -> u32 {
-        let n = self
-            .decisions
-            .iter()
-            .filter(|d| d.verdict == "approved")
-            .count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+        let approved = |d: &&ApprovalDecision| d.verdict == ApprovalVerdict::Approved;
+        u32::try_from(self.decisions.iter().filter(approved).count()).unwrap_or(u32::MAX)
     }
 }
 
 impl ResetService {
-    /// Approve (`approve` true) or deny a job awaiting approval; the job
-    /// as it is afterwards.
+    /// Approve or deny a job awaiting approval; the job as it is afterwards.
     pub async fn rule_job(
         &self,
         caller: &Identity,
         id: &str,
-        approve: bool,
-        comment: Option<String>,
+        ruling: Ruling,
     ) -> Result<JobView, JobError> {
         let job = self.job(caller, id).await?;
         let mut record = match (job.state.as_str(), job.approval_record()) {
@@ -74,21 +57,11 @@ impl ResetService {
             _ => return Err(JobError::AlreadyDecided(job.state)),
         };
         self.may_rule(caller, &job, &record)?;
-        let comment = comment
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty());
-        if !approve && comment.is_none() {
-            let why = "comment: a denial says why (1 to 1000 characters)";
-            return Err(JobError::Invalid {
-                line: None,
-                detail: why.into(),
-            });
-        }
-        record.decisions.push(decision(caller, approve, comment));
-        let to = match (approve, record.approvals() >= record.count) {
-            (false, _) => "denied",
-            (true, true) => "running",
-            (true, false) => "awaiting_approval",
+        record.decisions.push(self.decision(caller, &ruling)?);
+        let to = match (ruling.verdict, record.approvals() >= record.count) {
+            (ApprovalVerdict::Denied, _) => "denied",
+            (ApprovalVerdict::Approved, true) => "running",
+            (ApprovalVerdict::Approved, false) => "awaiting_approval",
         };
         let json = serde_json::to_string(&record).unwrap_or_default();
         if !self.store.decide_job(id, to, json).await? {
@@ -98,24 +71,27 @@ impl ResetService {
         self.job(caller, id).await
     }
 
+    /// Among the approvers the policy names, not the submitter (by token or
+    /// by person), and not twice.
     fn may_rule(
         &self,
         caller: &Identity,
         job: &JobView,
         record: &JobApprovalRecord,
     ) -> Result<(), JobError> {
-        if job.requested_by == caller.subject && job.issuer == caller.issuer {
+        let same_person = (caller.object_id.as_deref())
+            .zip(job.creator.object_id.as_deref())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+        if super::is_creator(caller, job) || same_person {
             return Err(JobError::SelfApproval);
         }
-        let named = (self.policy().job_approval.as_ref())
-            .is_some_and(|rule| rule.names(&caller.policy_caller()));
-        if !named {
+        if !self.approves_jobs(caller) {
             return Err(JobError::NotAnApprover);
         }
         let again = record
             .decisions
             .iter()
-            .any(|d| d.subject == caller.subject && d.issuer == caller.issuer);
+            .any(|d| d.approver.subject == caller.subject && d.approver.issuer == caller.issuer);
         match again {
             true => Err(JobError::AlreadyDecided("approved by you".into())),
             false => Ok(()),
@@ -126,16 +102,5 @@ impl ResetService {
     pub(super) fn approves_jobs(&self, caller: &Identity) -> bool {
         (self.policy().job_approval.as_ref())
             .is_some_and(|rule| rule.names(&caller.policy_caller()))
-    }
-}
-
-fn decision(caller: &Identity, approve: bool, comment: Option<String>) -> JobDecision {
-    JobDecision {
-        issuer: caller.issuer.clone(),
-        subject: caller.subject.clone(),
-        name: caller.name.clone(),
-        verdict: if approve { "approved" } else { "denied" }.into(),
-        comment: comment.map(|c| c.chars().take(1000).collect()),
-        at: crate::record::now_rfc3339(),
     }
 }

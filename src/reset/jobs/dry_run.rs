@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::JobError;
 use super::input::JobSubmission;
+use super::plan::Checked;
 use crate::auth::Identity;
 use crate::record::JobLink;
-use crate::reset::intent::{new_record, requester};
-use crate::reset::{ResetRequest, ResetService};
+use crate::reset::ResetService;
 use crate::store::QueueEntry;
 
 /// How many dry-run items are read and decided at once.
@@ -56,14 +56,14 @@ impl ResetService {
         caller: &Identity,
         job: JobSubmission,
     ) -> Result<DryRun, JobError> {
-        let requests = self.expand(caller, &job, true).await?;
-        let total = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+        let checked = self.expand(caller, &job, true).await?;
+        let total = u32::try_from(checked.len()).unwrap_or(u32::MAX);
         // Bulk work: its reads leave a share of Graph's concurrency to
         // single resets.
-        let items = futures_util::stream::iter(requests.into_iter().enumerate())
-            .map(|(n, request)| {
-                let item = u32::try_from(n + 1).unwrap_or(u32::MAX);
-                self.dry_item(caller, item, total, request)
+        let items = futures_util::stream::iter(checked.into_iter().enumerate())
+            .map(|(n, item)| {
+                let n = u32::try_from(n + 1).unwrap_or(u32::MAX);
+                self.dry_item(caller, n, total, item)
             })
             .buffered(DRY_RUN_CONCURRENCY)
             .collect::<Vec<DryItem>>();
@@ -71,14 +71,19 @@ impl ResetService {
         Ok(report(total, items))
     }
 
+    /// The checked item run as a dry-run reset: Graph read, the policy asked.
     async fn dry_item(
         &self,
         caller: &Identity,
         item: u32,
         total: u32,
-        request: ResetRequest,
+        checked: Checked,
     ) -> DryItem {
-        let mut record = new_record(requester(caller), None, Some(&request));
+        let Checked {
+            request,
+            mut record,
+            valid,
+        } = checked;
         record.job = Some(JobLink {
             id: "dry-run".into(),
             item,
@@ -89,13 +94,7 @@ impl ResetService {
             caller: String::new(),
             source: None,
         };
-        let result = match self.admit(caller, false, Ok(request.clone()), &mut record) {
-            Ok(valid) => self
-                .run(caller, &valid, &mut record, &origin)
-                .await
-                .map(drop),
-            Err(e) => Err(e),
-        };
+        let result = self.run(caller, &valid, &mut record, &origin).await;
         DryItem {
             item,
             user: request.user,

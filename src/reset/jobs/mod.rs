@@ -12,7 +12,7 @@ mod input;
 mod plan;
 mod view;
 
-pub use approve::{JobApprovalRecord, JobDecision};
+pub use approve::JobApprovalRecord;
 pub use csv::record as csv_record;
 pub use dry_run::{DryItem, DryRun};
 pub use input::{ItemInput, JobInput, JobSubmission, from_csv, from_json};
@@ -118,6 +118,13 @@ impl ResetService {
         if !is_creator(caller, &job) && !admin {
             return Err(JobError::NotYours);
         }
+        // Finished is not stored: nothing is left to pause or cancel.
+        if job.is_over() {
+            return Err(JobError::Finished {
+                id: id.to_owned(),
+                state: job.state,
+            });
+        }
         let moved = match control {
             Control::Pause => self.store.move_job(id, &["running"], "paused").await?,
             Control::Resume => self.store.move_job(id, &["paused"], "running").await?,
@@ -163,5 +170,5 @@ impl ResetService {
 /// The subject within its issuer: two identity providers may both have a
 /// subject "alice".
 fn is_creator(caller: &Identity, job: &JobView) -> bool {
-    job.requested_by == caller.subject && job.issuer == caller.issuer
+    job.creator.subject == caller.subject && job.creator.issuer == caller.issuer
 }

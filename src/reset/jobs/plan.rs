@@ -22,16 +22,20 @@ impl ResetService {
         job: JobSubmission,
     ) -> Result<JobView, JobError> {
         let (kind, tenant) = (kind(&job.input), job.tenant.clone());
-        let requests = self.expand(caller, &job, false).await?;
+        let checked = self.expand(caller, &job, false).await?;
         let id = format!("job-{}", uuid::Uuid::now_v7().simple());
-        let total = u32::try_from(requests.len()).unwrap_or(u32::MAX);
-        let mut items = Vec::with_capacity(requests.len());
-        for (n, request) in requests.iter().enumerate() {
-            let mut record = new_record(requester(caller), request_id.clone(), Some(request));
-            self.choose_tenant(caller, request.tenant.as_deref(), &mut record)?;
-            let valid = self.check_async(request)?;
-            record.redirect_url = Some(valid.redirect_url);
-            record.send_invitation_message = Some(true);
+        let total = u32::try_from(checked.len()).unwrap_or(u32::MAX);
+        let mut items = Vec::with_capacity(checked.len());
+        for (
+            n,
+            Checked {
+                request,
+                mut record,
+                ..
+            },
+        ) in checked.into_iter().enumerate()
+        {
+            record.request_id.clone_from(&request_id);
             record.status = Status::Queued;
             record.job = Some(JobLink {
                 id: id.clone(),
@@ -39,7 +43,7 @@ impl ResetService {
                 total,
             });
             let entry = QueueEntry {
-                request: serde_json::to_string(request).unwrap_or_default(),
+                request: serde_json::to_string(&request).unwrap_or_default(),
                 caller: serde_json::to_string(caller).unwrap_or_default(),
                 source: None,
             };
@@ -61,7 +65,7 @@ impl ResetService {
             requested_by: caller.subject.clone(),
             caller: serde_json::to_string(caller).unwrap_or_default(),
             tenant,
-            spec: serde_json::to_string(&spec(caller, &job)).unwrap_or_default(),
+            spec: serde_json::to_string(&spec(&job)).unwrap_or_default(),
             total,
         };
         self.store.create_job(stored.clone(), items).await?;
@@ -70,14 +74,15 @@ impl ResetService {
         self.view(stored).await
     }
 
-    /// The job's items as reset requests, each checked (tenant, permission,
-    /// fields) with the line that names it.
+    /// The job's items as reset requests, each checked once (tenant,
+    /// permission, fields; a mistake names its line), with the record it
+    /// starts as.
     pub(super) async fn expand(
         &self,
         caller: &Identity,
         job: &JobSubmission,
         dry_run: bool,
-    ) -> Result<Vec<ResetRequest>, JobError> {
+    ) -> Result<Vec<Checked>, JobError> {
         let items = match &job.input {
             JobInput::Items(items) => items.clone(),
             JobInput::DomainMove { from, to } => self.domain_move(caller, job, from, to).await?,
@@ -86,18 +91,26 @@ impl ResetService {
         for item in items {
             let line = item.line;
             let request = request(job, item, dry_run);
-            self.check_item(caller, &request)
+            let checked = self
+                .check_item(caller, request)
                 .map_err(|e| at_line(job.unit, line, e))?;
-            out.push(request);
+            out.push(checked);
         }
         Ok(out)
     }
 
-    fn check_item(&self, caller: &Identity, request: &ResetRequest) -> Result<(), ResetError> {
-        let mut record = new_record(requester(caller), None, Some(request));
+    fn check_item(&self, caller: &Identity, request: ResetRequest) -> Result<Checked, ResetError> {
+        let mut record = new_record(requester(caller), None, Some(&request));
         let tenant = self.choose_tenant(caller, request.tenant.as_deref(), &mut record)?;
         self.permitted(caller, &tenant, Permission::JobsCreate)?;
-        self.check_async(request).map(drop)
+        let valid = self.check_async(&request)?;
+        record.redirect_url = Some(valid.redirect_url.clone());
+        record.send_invitation_message = Some(valid.send_invitation_message);
+        Ok(Checked {
+            request,
+            record,
+            valid,
+        })
     }
 
     /// Every guest of the job's tenant whose mail is at `from`, moving to
@@ -147,6 +160,14 @@ impl ResetService {
     }
 }
 
+/// An item that passed the checks: its request, the record it starts as,
+/// and the request as the flow takes it.
+pub(super) struct Checked {
+    pub request: ResetRequest,
+    pub record: crate::record::ResetRecord,
+    pub valid: crate::reset::ValidRequest,
+}
+
 fn request(job: &JobSubmission, item: ItemInput, dry_run: bool) -> ResetRequest {
     ResetRequest {
         user: item.user,
@@ -183,7 +204,7 @@ fn kind(input: &JobInput) -> &'static str {
     }
 }
 
-fn spec(caller: &Identity, job: &JobSubmission) -> Spec {
+fn spec(job: &JobSubmission) -> Spec {
     let (select, rewrite_domain) = match &job.input {
         JobInput::DomainMove { from, to } => (
             Some(serde_json::json!({ "mail_domain": from })),
@@ -196,7 +217,6 @@ fn spec(caller: &Identity, job: &JobSubmission) -> Spec {
         rewrite_domain,
         ticket: job.ticket.clone(),
         reason: job.reason.clone(),
-        issuer: caller.issuer.clone(),
     }
 }
 

@@ -21,9 +21,17 @@ pub(super) struct Spec {
     pub ticket: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
-    /// The creator's token issuer: a subject is unique only within it.
+}
+
+/// Who submitted the job, from the identity kept with it (`jobs.caller`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Creator {
     #[serde(default)]
     pub issuer: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub object_id: Option<String>,
 }
 
 /// The Job resource of the API.
@@ -36,7 +44,7 @@ pub struct JobView {
     pub finished_at: Option<String>,
     pub requested_by: String,
     #[serde(skip)]
-    pub issuer: String,
+    pub creator: Creator,
     pub tenant: Option<String>,
     pub select: Option<serde_json::Value>,
     pub rewrite_domain: Option<String>,
@@ -67,26 +75,15 @@ impl JobView {
 }
 
 impl ResetService {
-    /// The stored job with its progress; a running or paused job with no
-    /// open item left is marked finished (a compare-and-set, so two readers
-    /// cannot both finish it).
+    /// The stored job with its progress. `finished` is not stored: a
+    /// running or paused job with no open item left is finished (and runs
+    /// again should reconciliation queue an item once more).
     pub(super) async fn view(&self, job: StoredJob) -> Result<JobView, JobError> {
-        let counts = self.store.job_counts(&job.id).await?;
-        let open: u64 = Status::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| counts.of(*s))
-            .sum();
         let mut job = job;
         if job.state == "awaiting_approval" && self.approval_ran_out(&job).await? {
             job = self.store.job(&job.id).await?.unwrap_or(job);
         }
-        if open == 0 && matches!(job.state.as_str(), "running" | "paused") {
-            self.store
-                .move_job(&job.id, &["running", "paused"], "finished")
-                .await?;
-            job = self.store.job(&job.id).await?.unwrap_or(job);
-        }
+        let counts = self.store.job_counts(&job.id).await?;
         Ok(build(job, &counts))
     }
 }
@@ -116,6 +113,20 @@ fn build(job: StoredJob, counts: &JobCounts) -> JobView {
         .filter(|s| !s.is_open() && **s != Status::Unknown)
         .map(|s| counts.of(*s))
         .sum();
+    let open: u64 = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| counts.of(*s))
+        .sum();
+    let mut job = job;
+    if open == 0 && matches!(job.state.as_str(), "running" | "paused") {
+        job.state = "finished".into();
+        job.finished_at.clone_from(&counts.last_completed_at);
+    }
+    let creator = serde_json::from_str(&job.caller).unwrap_or_else(|_| Creator {
+        subject: job.requested_by.clone(),
+        ..Creator::default()
+    });
     let (rate, eta) = pace(&job, counts, done);
     JobView {
         counts: Status::ALL
@@ -128,7 +139,7 @@ fn build(job: StoredJob, counts: &JobCounts) -> JobView {
         created_at: job.created_at,
         finished_at: job.finished_at,
         requested_by: job.requested_by,
-        issuer: spec.issuer,
+        creator,
         tenant: job.tenant,
         select: spec.select,
         rewrite_domain: spec.rewrite_domain,
