@@ -214,7 +214,12 @@ pub async fn run(
     tracing::info!(?reconciled, "start-up reconciliation done");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
-    let sweeps = crate::sweeps::start(&store, &state.resets, config.reset.unknown_grace);
+    let sweeps = crate::sweeps::start(
+        &store,
+        &state.resets,
+        config.reset.unknown_grace,
+        &state.job_wake,
+    );
     let in_flight = Arc::clone(&state.in_flight);
     let background = crate::worker::Background::start(
         &config,

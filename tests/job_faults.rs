@@ -1,6 +1,6 @@
-//! Job items under Graph's faults: throttled invitations are retried after
-//! their Retry-After and applied once; an item whose PATCH fails never sends
-//! its invitation; a throttled listing fails the domain move cleanly.
+//! Job items under Graph's faults: an item whose PATCH fails never sends its
+//! invitation; a throttled listing fails the domain move cleanly. Throttles
+//! inside `$batch` envelopes: tests/job_batch.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
@@ -27,29 +27,6 @@ fn with_fault(guests: usize, route: FaultRoute, fault: Fault, limit: u32) -> Emu
         }],
     });
     emulator
-}
-
-#[tokio::test]
-async fn throttled_invitations_are_sent_again_after_retry_after_and_applied_once() {
-    let throttle = Fault::Throttle {
-        retry_after: Some("0.2".into()),
-    };
-    let emulator = with_fault(10, FaultRoute::Invitations, throttle, 6);
-    let app = TestApp::spawn_on(emulator, |_| {}).await;
-    let token = bulk_token(&app);
-    let id = submit(&app, &token, "text/csv", domain_move_csv(0..10)).await;
-    let job = wait_over(&app, &token, &id, Duration::from_secs(30)).await;
-    assert_eq!(job["counts"]["succeeded"], 10, "{job}");
-    let throttled = app
-        .emulator
-        .requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/invitations") && r.status == 429)
-        .count();
-    assert_eq!(throttled, 6, "the emulator throttled six");
-    let applied = invitations_per_guest(&app);
-    assert_eq!(applied.len(), 10);
-    assert!(applied.values().all(|n| *n == 1), "{applied:?}");
 }
 
 #[tokio::test]

@@ -91,6 +91,7 @@ fn failure(what: &str, error: &GraphError, target: &Target) -> Check {
         GraphError::Token { .. }
         | GraphError::CircuitOpen { .. }
         | GraphError::Budget { .. }
+        | GraphError::ThrottledInBatch { .. }
         | GraphError::Refused(_) => Check::failed(
             what,
             error.to_string(),

@@ -72,7 +72,12 @@ impl BatchItem {
 
     /// json-batching.md: "When a body is included with the request, the
     /// headers object must contain a value for Content-Type".
-    fn new(id: impl Into<String>, method: Method, url: String, body: Option<Value>) -> BatchItem {
+    pub(super) fn new(
+        id: impl Into<String>,
+        method: Method,
+        url: String,
+        body: Option<Value>,
+    ) -> BatchItem {
         let headers = match body {
             Some(_) => vec![("Content-Type".into(), "application/json".into())],
             None => Vec::new(),
@@ -131,12 +136,12 @@ impl BatchAnswer {
 }
 
 #[derive(Deserialize)]
-struct Answers {
-    responses: Vec<WireAnswer>,
+pub(super) struct Answers {
+    pub(super) responses: Vec<WireAnswer>,
 }
 
 #[derive(Deserialize)]
-struct WireAnswer {
+pub(super) struct WireAnswer {
     id: String,
     status: u16,
     #[serde(default)]
@@ -216,7 +221,7 @@ fn replay(items: &[BatchItem]) -> Replay {
 
 /// One item as json-batching.md writes it; `dependsOn` is an array of ids,
 /// though Graph takes only one.
-fn wire(item: &BatchItem) -> Value {
+pub(super) fn wire(item: &BatchItem) -> Value {
     let mut wire =
         serde_json::json!({ "id": item.id, "method": item.method.as_str(), "url": item.url });
     if !item.headers.is_empty() {
@@ -239,7 +244,7 @@ fn wire(item: &BatchItem) -> Value {
 /// (json-batching.md: "Individual responses might appear in a different
 /// order"). A missing, doubled or unasked-for answer leaves every item's
 /// outcome unknown, so the whole call fails.
-fn match_answers(
+pub(super) fn match_answers(
     items: &[BatchItem],
     answers: Vec<WireAnswer>,
 ) -> Result<Vec<BatchAnswer>, GraphError> {

@@ -66,21 +66,22 @@ impl GraphClient {
     /// Retry-After; `x-ms-throttle-limit-percentage` (sent past 80% of the
     /// limit, up to 1.8) holds it back a moment, longer the nearer the limit,
     /// so other apps and replicas sharing the limit are not pushed into 429s.
+    /// `percentage`: the `x-ms-throttle-limit-percentage` header's value.
     pub(super) fn throttle_feedback(
         &self,
         limit: Limit,
-        status: StatusCode,
+        status: u16,
         retry_after: Option<std::time::Duration>,
-        response: &reqwest::Response,
+        percentage: Option<&str>,
     ) {
         let budget = match limit {
             Limit::Invitations => &self.invitations,
             Limit::UserWrites => &self.user_writes,
         };
-        let percentage = header(response, "x-ms-throttle-limit-percentage")
+        let percentage = percentage
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|p| p.is_finite() && *p >= 0.8);
-        let hold = match (status == StatusCode::TOO_MANY_REQUESTS, percentage) {
+        let hold = match (status == StatusCode::TOO_MANY_REQUESTS.as_u16(), percentage) {
             (true, _) => retry_after.unwrap_or(std::time::Duration::from_secs(1)),
             (false, Some(p)) => std::time::Duration::from_secs_f64(((p - 0.8) * 2.0).min(2.0)),
             (false, None) => return,

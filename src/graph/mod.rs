@@ -11,6 +11,7 @@ mod batch_shape;
 mod breaker;
 mod budget;
 mod bulk;
+mod coalesce;
 mod directory;
 mod invitations;
 mod probe;
@@ -53,7 +54,7 @@ pub struct Call<T> {
 }
 
 /// Everything that can go wrong talking to Graph or its token endpoint.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
     #[error("token endpoint refused ({status} {error}, AADSTS {codes:?})")]
     Token {
@@ -85,6 +86,15 @@ pub enum GraphError {
     /// it was not sent, and sending it again would not help.
     #[error("not sent: {0}")]
     Refused(String),
+    /// A write inside a `$batch` answered 429 while the batch answered 200.
+    /// Unlike a 429 of its own, it may still have taken effect (graph.md
+    /// §1: "read back before re-sending a write"), so it is never repeated
+    /// blindly.
+    #[error("Graph throttled a write inside a batch; it may have taken effect")]
+    ThrottledInBatch {
+        request_id: Option<String>,
+        retry_after: Option<Duration>,
+    },
     /// The tenant's budget for this kind of write (Graph's documented
     /// limit) had no slot before the call's deadline; nothing was sent.
     #[error("the tenant's write budget is used up; retry after {retry_after:?}")]
@@ -112,7 +122,8 @@ impl GraphError {
     /// Graph's `request-id`, when Graph answered at all.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            GraphError::Api { request_id, .. } => request_id.as_deref(),
+            GraphError::Api { request_id, .. }
+            | GraphError::ThrottledInBatch { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -152,6 +163,8 @@ pub struct GraphClient {
     user_writes: Arc<budget::Budget>,
     breaker: Arc<breaker::Breaker>,
     counters: Arc<stats::Counters>,
+    /// Bulk work's requests waiting for a `$batch` envelope.
+    batcher: Arc<coalesce::Batcher>,
 }
 
 impl GraphClient {
@@ -181,6 +194,7 @@ impl GraphClient {
             breaker: Arc::new(breaker::Breaker::new(retry.breaker.clone())),
             retry,
             counters: Arc::default(),
+            batcher: Arc::default(),
         })
     }
 

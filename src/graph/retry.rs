@@ -154,6 +154,8 @@ pub(crate) fn is_trouble(error: &GraphError, truncated: bool) -> bool {
         GraphError::CircuitOpen { .. } | GraphError::Budget { .. } | GraphError::Refused(_) => {
             false
         }
+        // An answered throttle is Graph's limit, not its trouble.
+        GraphError::ThrottledInBatch { .. } => false,
     }
 }
 

@@ -31,9 +31,9 @@ pub(crate) struct Request<'a> {
 }
 
 /// A failed attempt; `truncated` marks a 2xx body that ended mid-JSON.
-struct Failure {
-    error: GraphError,
-    truncated: bool,
+pub(super) struct Failure {
+    pub(super) error: GraphError,
+    pub(super) truncated: bool,
 }
 
 impl From<GraphError> for Failure {
@@ -58,7 +58,7 @@ struct ErrorBody {
     message: String,
 }
 
-type Parse<T> = fn(&[u8]) -> Result<T, serde_json::Error>;
+pub(super) type Parse<T> = fn(&[u8]) -> Result<T, serde_json::Error>;
 
 tokio::task_local! {
     /// Set for work no caller waits on (queued resets): an open circuit is
@@ -201,6 +201,12 @@ impl GraphClient {
         parse: Parse<T>,
         prepaid: bool,
     ) -> Result<Call<T>, Failure> {
+        // A batched item holds no concurrency slot: its envelope takes one.
+        if let Some(url) = self.batchable(req) {
+            return self
+                .exchange_batched(req, url, deadline, parse, prepaid)
+                .await;
+        }
         let _permit = self.slot(deadline).await?;
         Counters::bump(&self.counters.attempts);
         self.exchange(req, deadline, parse, prepaid).await
@@ -240,7 +246,7 @@ impl GraphClient {
         }
     }
 
-    async fn exchange<T>(
+    pub(super) async fn exchange<T>(
         &self,
         req: &Request<'_>,
         deadline: Instant,
@@ -259,7 +265,8 @@ impl GraphClient {
         let (status, request_id) = (response.status(), header(&response, "request-id"));
         let retry_after = header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
         if let Some(limit) = req.limit {
-            self.throttle_feedback(limit, status, retry_after, &response);
+            let percentage = header(&response, "x-ms-throttle-limit-percentage");
+            self.throttle_feedback(limit, status.as_u16(), retry_after, percentage.as_deref());
         }
         let body = response.bytes().await.map_err(GraphError::transport)?;
         if !status.is_success() {

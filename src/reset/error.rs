@@ -252,7 +252,10 @@ fn graph_problem(step: Step, error: &GraphError) -> ProblemType {
         }
         GraphError::Token { status: 429, .. } => P::GraphThrottled,
         GraphError::Token { .. } => P::GraphAuthFailed,
-        GraphError::Api { status: 429, .. } | GraphError::Budget { .. } => P::GraphThrottled,
+        GraphError::ThrottledInBatch { .. } if step == Step::Invite => P::GraphOutcomeUnknown,
+        GraphError::Api { status: 429, .. }
+        | GraphError::Budget { .. }
+        | GraphError::ThrottledInBatch { .. } => P::GraphThrottled,
         // A 503 says Graph did not act. Any other 5xx from the reset call may
         // come after the invitation service acted: its outcome is unknown.
         GraphError::Api {
