@@ -19,7 +19,7 @@ use tracing::Level;
 
 use crate::auth::Verifier;
 use crate::config::{Config, TenantConfig};
-use crate::graph::{ClientCredential, Credentials, GraphClient, GraphSettings};
+use crate::graph::{BudgetLedger, ClientCredential, Credentials, GraphClient, GraphSettings};
 use crate::http::problem::{self, Problem};
 use crate::http::{AppState, request_id, routes};
 use crate::policy::Policy;
@@ -99,7 +99,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         .await?
         .with_lease_ttl(config.lease_ttl);
     let policy = Policy::load(&config.policy_file)?;
-    let tenants = tenants(config)?;
+    let tenants = tenants(config, crate::budget_ledger::for_store(&store))?;
     check_sources(config, &tenants)?;
     tracing::info!(version = %policy.version, rules = policy.rules.len(), "policy loaded");
     let notifier = config.notify.clone().map(crate::callback::Notifier::new);
@@ -122,12 +122,13 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     Ok((state, store))
 }
 
-/// Every configured tenant with a Graph client of its own.
-pub fn tenants(config: &Config) -> anyhow::Result<Tenants> {
+/// Every configured tenant with a Graph client of its own, its budgets
+/// counted in `ledger` when replicas share them.
+pub fn tenants(config: &Config, ledger: Option<Arc<dyn BudgetLedger>>) -> anyhow::Result<Tenants> {
     let list = config
         .tenant_configs()
         .iter()
-        .map(|t| tenant(t).map_err(|e| anyhow::anyhow!("tenant {:?}: {e}", t.name)))
+        .map(|t| tenant(t, ledger.clone()).map_err(|e| anyhow::anyhow!("tenant {:?}: {e}", t.name)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let names: Vec<&str> = list.iter().map(|t| t.name.as_str()).collect();
     tracing::info!(tenants = ?names, "tenants configured");
@@ -151,11 +152,18 @@ fn check_sources(config: &Config, tenants: &Tenants) -> anyhow::Result<()> {
 }
 
 /// One tenant and its own Graph client (token cache, breaker, budgets).
-pub fn tenant(t: &TenantConfig) -> Result<Tenant, crate::graph::GraphError> {
+pub fn tenant(
+    t: &TenantConfig,
+    ledger: Option<Arc<dyn BudgetLedger>>,
+) -> Result<Tenant, crate::graph::GraphError> {
+    let graph = GraphClient::new(graph_settings(&t.name, &t.graph))?;
     Ok(Tenant {
         name: t.name.clone(),
         id: t.graph.tenant_id.clone(),
-        graph: GraphClient::new(graph_settings(&t.name, &t.graph))?,
+        graph: match ledger {
+            Some(ledger) => graph.share_budgets(ledger),
+            None => graph,
+        },
     })
 }
 

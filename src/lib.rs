@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod budget_ledger;
 pub mod callback;
 pub mod cli;
 pub mod config;

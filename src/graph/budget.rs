@@ -10,6 +10,12 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::ledger::Shared;
+
+/// How much later than its slot a request may reach Graph: the batch's
+/// linger, the envelope's queueing and the network.
+const IN_FLIGHT: Duration = Duration::from_millis(100);
+
 /// Which of a tenant's documented limits a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Limit {
@@ -71,6 +77,9 @@ pub(crate) struct Budget {
     /// Until then bulk work sends nothing: Graph throttled us or said we are
     /// near its limit (another app of the tenant, another replica).
     cool_until: std::sync::Mutex<Option<Instant>>,
+    /// With several replicas, the ledger all of them count in; `sent` is
+    /// then used only while the ledger is unreachable.
+    shared: Option<Shared>,
 }
 
 /// Who asks for a slot: bulk work (job items) leaves the last slots of each
@@ -88,7 +97,24 @@ impl Budget {
             settings,
             sent: Mutex::new(VecDeque::new()),
             cool_until: std::sync::Mutex::new(None),
+            shared: None,
         }
+    }
+
+    /// A budget counted in `shared` by every replica.
+    pub(super) fn shared(settings: BudgetSettings, shared: Shared) -> Budget {
+        Budget {
+            shared: Some(shared),
+            ..Budget::new(settings)
+        }
+    }
+
+    /// The window as counted here: a slot is taken before the request
+    /// leaves (and a batched one waits for its envelope), so Graph sees it
+    /// up to this much later; counting the window longer by as much keeps
+    /// two sends a window apart here from landing in one window there.
+    fn window(&self) -> Duration {
+        self.settings.window + IN_FLIGHT
     }
 
     /// The slots of a window bulk work may use: all but a twenty-fifth
@@ -107,6 +133,9 @@ impl Budget {
     pub(crate) fn cool(&self, until: Instant) {
         let mut slot = self.cool_until.lock().unwrap_or_else(|e| e.into_inner());
         *slot = Some(slot.map_or(until, |t| t.max(until)));
+        if let Some(shared) = &self.shared {
+            shared.cool(until.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn cooling(&self, now: Instant) -> Option<Instant> {
@@ -117,13 +146,38 @@ impl Budget {
     /// Take a slot, waiting for one until `deadline`; `false`: none came
     /// in time (the request was not sent).
     pub(crate) async fn take(&self, deadline: Instant, priority: Priority) -> bool {
+        if let Some(shared) = &self.shared {
+            // This replica's own cool-down first: it may know of a 429 the
+            // ledger has not recorded yet.
+            if let Some(until) = self
+                .cooling(Instant::now())
+                .filter(|_| priority == Priority::Low)
+            {
+                if until > deadline {
+                    return false;
+                }
+                tokio::time::sleep_until(until).await;
+            }
+            let (share, window) = (self.share(priority), self.window());
+            let share = u32::try_from(share).unwrap_or(u32::MAX);
+            let bulk = priority == Priority::Low;
+            if let Some(taken) = shared.take(share, window, bulk, deadline).await {
+                return taken;
+            }
+        }
+        self.take_here(deadline, priority).await
+    }
+
+    /// A slot from this replica's own log (one replica, or the ledger is
+    /// unreachable).
+    async fn take_here(&self, deadline: Instant, priority: Priority) -> bool {
         loop {
             let wait = {
                 let mut sent = self.sent.lock().await;
                 let now = Instant::now();
                 while sent
                     .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.settings.window)
+                    .is_some_and(|t| now.duration_since(*t) >= self.window())
                 {
                     sent.pop_front();
                 }
@@ -137,7 +191,7 @@ impl Budget {
                 let aged = (sent.len() >= share)
                     .then(|| sent.get(sent.len() - share))
                     .flatten()
-                    .map(|t| *t + self.settings.window);
+                    .map(|t| *t + self.window());
                 cooling.max(aged)
             };
             match wait {

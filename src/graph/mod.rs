@@ -14,6 +14,7 @@ mod bulk;
 mod coalesce;
 mod directory;
 mod invitations;
+mod ledger;
 mod probe;
 mod retry;
 mod send;
@@ -34,6 +35,7 @@ pub use breaker::BreakerSettings;
 pub use budget::BudgetSettings;
 pub use bulk::in_bulk;
 pub use invitations::{Invitation, InvitationRequest, MessageInfo, request_body};
+pub use ledger::BudgetLedger;
 pub use probe::TokenGrants;
 pub use retry::RetrySettings;
 pub use send::patiently;
@@ -196,6 +198,27 @@ impl GraphClient {
             counters: Arc::default(),
             batcher: Arc::default(),
         })
+    }
+
+    /// Count this client's budgets in `ledger`, with every replica: the
+    /// invitations per tenant (all apps), the user writes per app and
+    /// tenant, as Graph counts them (graph.md §5).
+    pub fn share_budgets(mut self, ledger: Arc<dyn BudgetLedger>) -> GraphClient {
+        let credentials = self.tokens.credentials();
+        let (tenant, app) = (&credentials.tenant_id, &credentials.client_id);
+        let shared = |key: String| ledger::Shared {
+            ledger: Arc::clone(&ledger),
+            key,
+        };
+        self.invitations = Arc::new(budget::Budget::shared(
+            self.retry.invitations,
+            shared(format!("invitations/{tenant}")),
+        ));
+        self.user_writes = Arc::new(budget::Budget::shared(
+            self.retry.user_writes,
+            shared(format!("user_writes/{tenant}/{app}")),
+        ));
+        self
     }
 
     /// Counters since start, for metrics and tests.

@@ -78,6 +78,11 @@ struct TokenErrorBody {
 
 impl TokenSource {
     /// Fails when a certificate's private key cannot be used.
+    /// Whose tokens these are (tenant, client id); never the secret's value.
+    pub(super) fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
     pub fn new(credentials: Credentials) -> Result<TokenSource, GraphError> {
         let proof = match &credentials.secret {
             ClientCredential::ClientSecret(s) => Proof::Secret(s.clone()),

@@ -5,6 +5,7 @@
 mod approvals;
 mod backend;
 mod batch;
+mod budgets;
 mod callbacks;
 mod history;
 mod idempotency;

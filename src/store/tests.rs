@@ -276,3 +276,47 @@ async fn both_schemas_describe_the_same_tables_and_columns() {
     assert!(lite.len() > 60, "{} columns", lite.len());
     assert_eq!(lite, pg);
 }
+
+#[tokio::test]
+async fn two_stores_on_one_database_never_grant_more_than_a_budgets_share() {
+    let place = place().await;
+    let a = Store::connect(&place.database).await.unwrap();
+    let b = Store::connect(&place.database).await.unwrap();
+    let window = std::time::Duration::from_secs(60);
+    let takes = (0..30).map(|n| {
+        let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+        async move { store.take_budget("invitations/t", 10, window, true).await }
+    });
+    let results: Vec<_> = futures_util::future::join_all(takes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(results.iter().filter(|r| r.is_none()).count(), 10);
+    assert!(
+        results
+            .iter()
+            .flatten()
+            .all(|w| !w.is_zero() && *w <= window),
+        "{results:?}"
+    );
+    let other = a.take_budget("user_writes/t/app", 10, window, true).await;
+    assert!(other.unwrap().is_none(), "each budget counts apart");
+}
+
+#[tokio::test]
+async fn a_cool_down_holds_bulk_back_on_every_store_but_not_single_resets() {
+    let place = place().await;
+    let a = Store::connect(&place.database).await.unwrap();
+    let b = Store::connect(&place.database).await.unwrap();
+    let (hold, window) = (
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(60),
+    );
+    a.cool_budget("invitations/t", hold).await.unwrap();
+    let wait = b.take_budget("invitations/t", 10, window, true).await;
+    let wait = wait.unwrap().expect("bulk waits");
+    assert!(wait > hold / 2 && wait <= hold, "{wait:?}");
+    let single = b.take_budget("invitations/t", 10, window, false).await;
+    assert!(single.unwrap().is_none(), "a single reset goes ahead");
+}

@@ -145,6 +145,13 @@ impl TestApp {
         panic!("service did not start");
     }
 
+    /// A second instance on the same database and emulator, with the same
+    /// configuration: another replica (PostgreSQL).
+    pub async fn replica(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(self.emulator.clone(), self.config.clone(), dir).await
+    }
+
     /// Stop this instance and start a new one on the same database and
     /// emulator (what an operator's restart does).
     pub async fn restart(mut old: TestApp, config: Config) -> TestApp {
