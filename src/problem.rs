@@ -51,6 +51,7 @@ catalogue! {
     ApprovalExpired => ("approval-expired", 409, "The approval period is over"),
     AlreadyDecided => ("already-decided", 409, "The reset is no longer awaiting approval"),
     JobFinished => ("job-finished", 409, "The job is finished"),
+    JobAwaitingApproval => ("job-awaiting-approval", 409, "The job awaits approval"),
     IdempotencyKeyInFlight => ("idempotency-key-in-flight", 409, "A request with this Idempotency-Key is in progress"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported media type"),
     UserNotFound => ("user-not-found", 422, "Guest not found"),

@@ -53,6 +53,15 @@ async fn a_job_waits_for_its_approval_then_runs() {
         app.graph_writes().is_empty(),
         "nothing runs before the approval"
     );
+    // Nothing runs yet, so there is nothing to pause or resume.
+    let pause = app
+        .client
+        .post(format!("{}/v1/jobs/{id}/pause", app.base))
+        .bearer_auth(&bulk)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(pause, 409, "job-awaiting-approval").await;
     let own = rule(&app, &bulk, &id, "approve", json!({})).await;
     expect_problem(own, 403, "self-approval").await;
     let helpdesk = rule(&app, &app.token(), &id, "approve", json!({})).await;

@@ -220,6 +220,7 @@ pub(super) fn problem(e: JobError) -> Problem {
         }
         JobError::NotFound(_) => Problem::new(ProblemType::NotFound, detail),
         JobError::Finished { .. } => Problem::new(ProblemType::JobFinished, detail),
+        JobError::AwaitingApproval(_) => Problem::new(ProblemType::JobAwaitingApproval, detail),
         JobError::NotYours => Problem::new(ProblemType::PermissionDenied, detail),
         JobError::NotAnApprover => Problem::new(ProblemType::NotAnApprover, detail),
         JobError::SelfApproval => Problem::new(ProblemType::SelfApproval, detail),

@@ -36,6 +36,10 @@ pub enum JobError {
     NotFound(String),
     #[error("job {id} is {state}: it can no longer be paused, resumed or cancelled")]
     Finished { id: String, state: String },
+    #[error(
+        "job {0} awaits approval: it runs once approved (or cancel it); until then there is nothing to pause or resume"
+    )]
+    AwaitingApproval(String),
     #[error("you are not among the approvers of jobs (the policy's [jobs] approval)")]
     NotAnApprover,
     #[error("nobody approves a job they submitted")]
@@ -124,6 +128,9 @@ impl ResetService {
                 id: id.to_owned(),
                 state: job.state,
             });
+        }
+        if job.state == "awaiting_approval" && control != Control::Cancel {
+            return Err(JobError::AwaitingApproval(id.to_owned()));
         }
         let moved = match control {
             Control::Pause => self.store.move_job(id, &["running"], "paused").await?,
