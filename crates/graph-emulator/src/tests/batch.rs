@@ -266,3 +266,38 @@ async fn an_item_dropped_after_it_was_applied_drops_the_whole_batch() {
         "applied"
     );
 }
+
+#[tokio::test]
+async fn independent_requests_of_a_batch_run_at_once() {
+    // Each read is held for a while: caught in flight, all twenty are held together,
+    // as Graph runs a batch without dependencies "fully parallel".
+    let harness = Harness::start().await;
+    let token = harness.token().await;
+    let hold = Fault::Latency { millis: 1500 };
+    harness
+        .emulator
+        .set_faults(always(FaultRoute::GetUser, hold));
+    harness.emulator.clear_requests();
+    let user = format!("/users/{}?$select=id", demo::ADELE_ID);
+    let requests: Vec<Value> = (1..=20).map(|i| get(&i.to_string(), &user)).collect();
+    let sent = tokio::spawn({
+        let (http, url) = (harness.http.clone(), harness.url("/v1.0/$batch"));
+        let body = json!({ "requests": requests });
+        async move { send(http.post(url).bearer_auth(token).json(&body)).await }
+    });
+    let mut most_in_flight = 0;
+    for _ in 0..100 {
+        let log = harness.emulator.requests();
+        let in_flight = (log.iter())
+            .filter(|r| r.batch_item.is_some() && r.status == 0)
+            .count();
+        most_in_flight = most_in_flight.max(in_flight);
+        if most_in_flight == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(most_in_flight, 20, "all twenty in flight together");
+    let reply = sent.await.unwrap();
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
