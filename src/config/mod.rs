@@ -177,7 +177,7 @@ impl Config {
                     env.parsed("GRAPH_CLOCK_SKEW_SECS", Some("5")).unwrap_or(5),
                 ),
                 job_max_items: env.parsed("JOB_MAX_ITEMS", Some("10000")).unwrap_or(10_000),
-                job_workers: env.parsed("JOB_WORKERS", Some("16")).unwrap_or(16),
+                job_workers: env.parsed("JOB_WORKERS", Some("32")).unwrap_or(32),
             },
         };
         match env.issues.is_empty() {
