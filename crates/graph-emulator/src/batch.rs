@@ -160,35 +160,36 @@ impl Answer {
     /// The 424 of a request whose dependency failed. Its body is not documented; the
     /// emulator sends Graph's error shape with the status's name as code (UNVERIFIED).
     fn failed_dependency(id: &str) -> Answer {
-        let request_id = uuid::Uuid::new_v4().to_string();
         let message = "The request depends on a request of this batch that failed.";
-        let error = GraphError::new(StatusCode::FAILED_DEPENDENCY, "FailedDependency", message);
-        let mut headers = Map::new();
-        headers.insert("Content-Type".to_owned(), Value::from(GRAPH_JSON));
-        headers.insert("request-id".to_owned(), Value::from(request_id.as_str()));
-        Answer {
-            id: id.to_owned(),
-            status: StatusCode::FAILED_DEPENDENCY.as_u16(),
-            headers,
-            body: Some(error.body(&request_id, &request_id)),
-            dropped: false,
-        }
+        Answer::error(
+            id,
+            StatusCode::FAILED_DEPENDENCY,
+            "FailedDependency",
+            message,
+        )
     }
 
     /// An item whose run failed inside the emulator.
     fn internal_error(id: &str) -> Answer {
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let error = GraphError::new(
+        let message = "The item could not be run.";
+        Answer::error(
+            id,
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalServerError",
-            "The item could not be run.",
-        );
+            message,
+        )
+    }
+
+    /// An answer the batch gives for an item itself, in Graph's error shape.
+    fn error(id: &str, status: StatusCode, code: &'static str, message: &'static str) -> Answer {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let error = GraphError::new(status, code, message);
         let mut headers = Map::new();
         headers.insert("Content-Type".to_owned(), Value::from(GRAPH_JSON));
         headers.insert("request-id".to_owned(), Value::from(request_id.as_str()));
         Answer {
             id: id.to_owned(),
-            status: StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
+            status: status.as_u16(),
             headers,
             body: Some(error.body(&request_id, &request_id)),
             dropped: false,
