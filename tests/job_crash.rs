@@ -1,6 +1,7 @@
-//! A crash mid-job: `kill -9` the real binary while job items wait on Graph,
-//! restart it on the same database, and check that the job finishes with
-//! every item applied exactly once: nothing twice, nothing lost.
+//! A crash mid-job: `kill -9` the real binary while job items wait on Graph
+//! (twice: while a wave reads, and while its invitations are out), restart it
+//! on the same database each time, and check that the job finishes with every
+//! item applied exactly once: nothing twice, nothing lost.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(unix)]
 
@@ -14,7 +15,7 @@ use common::{sign, tenant_with_guests};
 use guest_reset::emulator::{Emulator, Fault, FaultPlan, FaultRoute, FaultRule};
 use serde_json::{Value, json};
 
-const GUESTS: usize = 24;
+const GUESTS: usize = 40;
 const POLICY: &str = "[[grant]]\ncaller = { subjects = ['bulk'] }\npermissions = ['jobs:create', 'resets:create', 'resets:read:all']\n\
     [[rule]]\nname = 'bulk'\ntarget_domains = ['fabrikam.example']\nnew_email_domains = ['fabrikam.net']\nmax_job_items = 100\n";
 
@@ -51,6 +52,26 @@ fn invitations(emulator: &Emulator) -> BTreeMap<String, usize> {
     per
 }
 
+/// When to kill, from the job's counts.
+type Caught = fn(&Value) -> bool;
+
+fn count(counts: &Value, state: &str) -> u64 {
+    counts[state].as_u64().unwrap_or(0)
+}
+
+/// The job's counts once `caught` holds (or the last seen, after 10 s).
+async fn watch(base: &str, id: &str, caught: Caught) -> Value {
+    let mut counts = Value::Null;
+    for _ in 0..1000 {
+        counts = job(base, id).await["counts"].clone();
+        if caught(&counts) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    counts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_job_applies_every_item_once() {
     let emulator = tenant_with_guests(GUESTS);
@@ -83,7 +104,14 @@ async fn kill_9_mid_job_applies_every_item_once() {
     // An item killed after committing its invitation attempt but before
     // sending it is `unknown` until the read-back after the grace period
     // shows Graph untouched; then it is queued again.
-    let grace = [("GUEST_RESET_UNKNOWN_GRACE_SECS", "1")];
+    // The watch below polls every 10 ms: above the per-caller rate limit.
+    let grace = [
+        ("GUEST_RESET_UNKNOWN_GRACE_SECS", "1"),
+        ("GUEST_RESET_RATE_LIMIT_PER_MINUTE", "100000"),
+        ("GUEST_RESET_RATE_LIMIT_BURST", "10000"),
+        // Waves of four: some items done while others are in flight.
+        ("GUEST_RESET_JOB_WORKERS", "4"),
+    ];
     let (mut server, base, _) = serve_logged(dir.path(), graph, &grace);
     let mut csv = String::from("user,new_email\n");
     for i in 0..GUESTS {
@@ -103,21 +131,28 @@ async fn kill_9_mid_job_applies_every_item_once() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    // Kill it once some items are done and others are in Graph's hands.
-    let mut before = Value::Null;
-    for _ in 0..400 {
-        before = job(&base, &id).await;
-        let count = |s: &str| before["counts"][s].as_u64().unwrap_or(0);
-        if count("succeeded") >= 4 && count("running") > 0 && count("pending") > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    // Job items move in step (an envelope answers all of its items at
+    // once), so two kills: once while a wave reads and decides (`pending`:
+    // no invitation sent, each must be queued again, not failed), once while
+    // a wave's invitations are in Graph's hands (`running`: read back).
+    let phases: [(&str, Caught); 2] = [
+        ("pending", |c| {
+            count(c, "succeeded") >= 4 && count(c, "pending") > 0
+        }),
+        ("running", |c| {
+            count(c, "succeeded") >= 12 && count(c, "running") > 0
+        }),
+    ];
+    let mut base = base;
+    for (phase, caught) in phases {
+        let counts = watch(&base, &id, caught).await;
+        assert!(caught(&counts), "never caught with items {phase}: {counts}");
+        server.0.kill().unwrap(); // SIGKILL: no shutdown, no finalisation
+        server.0.wait().unwrap();
+        eprintln!("killed with items {phase}: {counts}");
+        tokio::time::sleep(Duration::from_millis(400)).await; // Graph finishes what it holds
+        (server, base, _) = serve_logged(dir.path(), graph, &grace);
     }
-    server.0.kill().unwrap(); // SIGKILL: no shutdown, no finalisation
-    server.0.wait().unwrap();
-    eprintln!("killed with: {}", before["counts"]);
-    tokio::time::sleep(Duration::from_millis(400)).await; // Graph finishes what it holds
-    let (_server, base, _) = serve_logged(dir.path(), graph, &grace);
     let mut after = Value::Null;
     for _ in 0..600 {
         after = job(&base, &id).await;
