@@ -228,3 +228,39 @@ async fn a_dry_run_reads_its_guests_in_batches_and_writes_nothing() {
     );
     assert!(app.graph_writes().is_empty());
 }
+
+#[tokio::test]
+async fn invitations_right_after_their_patch_wait_out_replication_lag_inside_batches() {
+    // Graph may not know the new address for a while after the PATCH (the
+    // documented 400 "doesn't match any emails"): each item's invitation is
+    // tried again on the lag schedule, in later envelopes, and applied once.
+    let emulator = tenant_with_guests(8);
+    emulator.set_replication_lag(Duration::from_millis(700));
+    let app = run_job(emulator, 8, None).await;
+    let log = app.emulator.requests();
+    let lagged = (log.iter())
+        .filter(|r| is_invitation(r) && r.status == 400 && r.batch_item.is_some())
+        .count();
+    assert!(lagged >= 8, "every first invitation met the lag: {lagged}");
+    let applied = invitations_per_guest(&app);
+    assert_eq!(applied.len(), 8);
+    assert!(applied.values().all(|n| *n == 1), "{applied:?}");
+    let rows = app.audit_rows().await;
+    assert!(rows.iter().all(|r| r["status"] == "succeeded"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_batch_whose_answer_is_lost_after_graph_applied_it_sends_nothing_twice() {
+    // One invitation item is applied and then the connection drops: the
+    // whole envelope's answer is lost, with every invitation in it applied.
+    // Each is read back and credited on its own evidence, never sent again.
+    let emulator = faulted(10, FaultRoute::Invitations, Fault::DropAfterApply, 1, 0);
+    let app = run_job(emulator, 10, None).await;
+    let applied = invitations_per_guest(&app);
+    assert_eq!(applied.len(), 10);
+    assert!(applied.values().all(|n| *n == 1), "{applied:?}");
+    let rows = app.audit_rows().await;
+    assert!(rows.iter().all(|r| r["status"] == "succeeded"), "{rows:?}");
+    let read_back = rows.iter().filter(|r| !r["evidence"].is_null()).count();
+    assert!(read_back >= 1, "the lost ones were read back: {rows:?}");
+}
