@@ -116,7 +116,6 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         metrics_elsewhere: config.metrics_addr.is_some(),
         webhooks: Arc::new(config.webhooks.sources.clone()),
         queue_wake: Arc::default(),
-        job_wake: Arc::default(),
         closing: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     Ok((state, store))
@@ -222,18 +221,13 @@ pub async fn run(
     tracing::info!(?reconciled, "start-up reconciliation done");
     tracing::info!(addr = %listener.local_addr()?, "guest-reset listening");
     let reloader = tokio::spawn(reload_on_sighup(Arc::clone(&state.resets)));
-    let sweeps = crate::sweeps::start(
-        &store,
-        &state.resets,
-        config.reset.unknown_grace,
-        &state.job_wake,
-    );
+    let sweeps = crate::sweeps::start(&store, &state.resets, config.reset.unknown_grace);
     let in_flight = Arc::clone(&state.in_flight);
     let background = crate::worker::Background::start(
         &config,
         Arc::clone(&state.resets),
         store.clone(),
-        [Arc::clone(&state.queue_wake), Arc::clone(&state.job_wake)],
+        [Arc::clone(&state.queue_wake), state.resets.job_wake()],
         Arc::clone(&state.webhooks),
     )?;
     let metrics = match config.metrics_addr {

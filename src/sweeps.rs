@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::reset::ResetService;
@@ -15,14 +14,8 @@ use crate::store::{Lease, Store};
 /// long enough to absorb a sender's retries.
 const DELIVERY_RETENTION: time::Duration = time::Duration::hours(24);
 
-/// Start every periodic task; abort the handles to stop them. `job_wake`
-/// wakes the job workers when a sweep puts job items back in the queue.
-pub fn start(
-    store: &Store,
-    resets: &Arc<ResetService>,
-    grace: Duration,
-    job_wake: &Arc<Notify>,
-) -> Vec<JoinHandle<()>> {
+/// Start every periodic task; abort the handles to stop them.
+pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<JoinHandle<()>> {
     let ttl = store.lease_ttl();
     // Reconciliation looks three times per lease time, and its own lease is
     // one lease time: even when the replica that died also held this job,
@@ -32,39 +25,26 @@ pub fn start(
     let purge_store = store.clone();
     vec![
         tokio::spawn(renew_row_leases(store.clone())),
-        sweep(store, resets, ("reconcile", sweep_every), {
-            let wake = Arc::clone(job_wake);
-            move |r, lease| {
-                let wake = Arc::clone(&wake);
-                async move {
-                    let done = r.reconcile_expired(Some(&lease)).await;
-                    if done.as_ref().is_ok_and(|d| d.requeued > 0) {
-                        wake.notify_waiters();
-                    }
-                    report(
-                        done,
-                        "reconciled resets whose owner stopped",
-                        "reconciliation",
-                    );
-                }
-            }
-        }),
-        sweep(store, resets, ("settle", settle), {
-            let wake = Arc::clone(job_wake);
-            move |r, lease| {
-                let wake = Arc::clone(&wake);
-                async move {
-                    let done = r.settle_due(Some(&lease)).await;
-                    if done.as_ref().is_ok_and(|d| d.requeued > 0) {
-                        wake.notify_waiters();
-                    }
-                    report(
-                        done,
-                        "unknown resets read back",
-                        "reading back unknown resets",
-                    );
-                }
-            }
+        sweep(
+            store,
+            resets,
+            ("reconcile", sweep_every),
+            |r, lease| async move {
+                let done = r.reconcile_expired(Some(&lease)).await;
+                report(
+                    done,
+                    "reconciled resets whose owner stopped",
+                    "reconciliation",
+                );
+            },
+        ),
+        sweep(store, resets, ("settle", settle), |r, lease| async move {
+            let done = r.settle_due(Some(&lease)).await;
+            report(
+                done,
+                "unknown resets read back",
+                "reading back unknown resets",
+            );
         }),
         // An expiry is a compare-and-set on the locked row: safe on any
         // replica; the lease only saves the others the work.

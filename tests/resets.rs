@@ -391,6 +391,28 @@ async fn unknown_routes_and_methods_get_problems() {
         "405 keeps the Allow header"
     );
     expect_problem(delete, 405, "method-not-allowed").await;
+    // An id routing cannot read (not UTF-8) is a problem too, on every kind
+    // of route that takes one.
+    let unreadable = [
+        (reqwest::Method::GET, "/v1/resets/%FF%00"),
+        (reqwest::Method::POST, "/v1/resets/%FF/approve"),
+        (reqwest::Method::POST, "/v1/jobs/%FF/pause"),
+        (reqwest::Method::GET, "/v1/jobs/%FF/items"),
+    ];
+    for (method, path) in unreadable {
+        let answer = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(app.token())
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(answer, 400, "invalid-request").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("path"),
+            "{problem}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -163,18 +163,10 @@ impl GraphClient {
             .collect();
         batch_shape::check(&shape).map_err(GraphError::Refused)?;
         self.take_write_budgets(items).await?;
-        let body = serde_json::json!({ "requests": items.iter().map(wire).collect::<Vec<_>>() });
-        let request = Request {
-            method: Method::POST,
-            url: self.url(&["$batch"]),
-            body: Some(&body),
-            replay: replay(items),
-            what: "batch",
-            // Each write item takes its own slot before the envelope leaves.
-            limit: None,
-            eventual: false,
-        };
-        let call = self.send(request, json::<Answers>).await?;
+        let body = envelope_body(items);
+        let call = self
+            .send(self.envelope(&body, replay(items)), json::<Answers>)
+            .await?;
         let answers = match_answers(items, call.value.responses)?;
         for _ in answers.iter().filter(|a| a.status == 429) {
             Counters::bump(&self.counters.throttled);
@@ -183,6 +175,20 @@ impl GraphClient {
             value: answers,
             request_id: call.request_id,
         })
+    }
+
+    /// The `POST /$batch` carrying `body` ([`envelope_body`]). No budget
+    /// limit of its own: each write item takes its slot before it leaves.
+    pub(super) fn envelope<'a>(&self, body: &'a Value, replay: Replay) -> Request<'a> {
+        Request {
+            method: Method::POST,
+            url: self.url(&["$batch"]),
+            body: Some(body),
+            replay,
+            what: "batch",
+            limit: None,
+            eventual: false,
+        }
     }
 
     /// A slot per write item, before the envelope leaves: Graph counts each
@@ -219,9 +225,14 @@ fn replay(items: &[BatchItem]) -> Replay {
     }
 }
 
+/// The envelope's body: `{"requests": [...]}`, each item as [`wire`] writes it.
+pub(super) fn envelope_body(items: &[BatchItem]) -> Value {
+    serde_json::json!({ "requests": items.iter().map(wire).collect::<Vec<_>>() })
+}
+
 /// One item as json-batching.md writes it; `dependsOn` is an array of ids,
 /// though Graph takes only one.
-pub(super) fn wire(item: &BatchItem) -> Value {
+fn wire(item: &BatchItem) -> Value {
     let mut wire =
         serde_json::json!({ "id": item.id, "method": item.method.as_str(), "url": item.url });
     if !item.headers.is_empty() {

@@ -16,6 +16,10 @@ use super::ledger::Shared;
 /// linger, the envelope's queueing and the network.
 const IN_FLIGHT: Duration = Duration::from_millis(100);
 
+/// How much longer than the cool-down a replica already keeps a new one
+/// must be before it is shared with the others (one write at most per step).
+const SHARE_STEP: Duration = Duration::from_millis(250);
+
 /// Which of a tenant's documented limits a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Limit {
@@ -131,9 +135,16 @@ impl Budget {
     /// Hold bulk work back until `until` (a 429's Retry-After, or Graph
     /// saying the app is near its limit).
     pub(crate) fn cool(&self, until: Instant) {
-        let mut slot = self.cool_until.lock().unwrap_or_else(|e| e.into_inner());
-        *slot = Some(slot.map_or(until, |t| t.max(until)));
-        if let Some(shared) = &self.shared {
+        let extended = {
+            let mut slot = self.cool_until.lock().unwrap_or_else(|e| e.into_inner());
+            let extended = slot.is_none_or(|t| until > t + SHARE_STEP);
+            *slot = Some(slot.map_or(until, |t| t.max(until)));
+            extended
+        };
+        // Past 80% of a limit Graph says so on every answer, each a moment
+        // later than the last: only a cool-down that goes a step beyond the
+        // one this replica keeps is worth a write every replica sees.
+        if let (Some(shared), true) = (&self.shared, extended) {
             shared.cool(until.saturating_duration_since(Instant::now()));
         }
     }

@@ -17,11 +17,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use reqwest::Method;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::batch::{Answers, BatchAnswer, BatchItem, MAX_BATCH_ITEMS, match_answers, wire};
+use super::batch::{
+    Answers, BatchAnswer, BatchItem, MAX_BATCH_ITEMS, envelope_body, match_answers,
+};
 use super::bulk::in_bulk;
 use super::retry::Replay;
 use super::send::{Failure, Parse, Request};
@@ -195,47 +196,35 @@ impl GraphClient {
     /// One envelope, one attempt: its failure is every item's failure, and
     /// each item's own loop decides what comes next.
     async fn send_envelope(&self, batch: Vec<Waiting>) {
-        let items: Vec<BatchItem> = (batch.iter().enumerate())
-            .map(|(n, w)| BatchItem {
-                id: (n + 1).to_string(),
-                ..w.item.clone()
+        let deadline = (batch.iter().map(|w| w.deadline).min()).unwrap_or_else(Instant::now);
+        let (items, replies): (Vec<BatchItem>, Vec<_>) = (batch.into_iter().enumerate())
+            .map(|(n, w)| {
+                let id = (n + 1).to_string();
+                (BatchItem { id, ..w.item }, w.reply)
             })
-            .collect();
-        let deadline = batch
-            .iter()
-            .map(|w| w.deadline)
-            .min()
-            .unwrap_or_else(Instant::now);
-        let answers = self.envelope(&items, deadline).await;
-        match answers {
+            .unzip();
+        match self.send_items(&items, deadline).await {
             Ok(answers) => {
-                for (w, answer) in batch.into_iter().zip(answers) {
-                    let _ = w.reply.send(Ok(answer));
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
             }
             Err(error) => {
-                for w in batch {
-                    let _ = w.reply.send(Err(error.clone()));
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
                 }
             }
         }
     }
 
-    async fn envelope(
+    async fn send_items(
         &self,
         items: &[BatchItem],
         deadline: Instant,
     ) -> Result<Vec<BatchAnswer>, GraphError> {
-        let body = serde_json::json!({ "requests": items.iter().map(wire).collect::<Vec<_>>() });
-        let request = Request {
-            method: Method::POST,
-            url: self.url(&["$batch"]),
-            body: Some(&body),
-            replay: Replay::Idempotent,
-            what: "batch",
-            limit: None,
-            eventual: false,
-        };
+        let body = envelope_body(items);
+        // One attempt, never repeated here: each item's own loop decides.
+        let request = self.envelope(&body, Replay::Idempotent);
         let _permit = self.slot(deadline).await?;
         Counters::bump(&self.counters.attempts);
         let sent = self

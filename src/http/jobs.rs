@@ -93,7 +93,6 @@ async fn submit(state: &AppState, caller: &Caller, job: JobSubmission) -> Respon
         .await
     {
         Ok(view) => {
-            state.job_wake.notify_waiters();
             let location = format!("/v1/jobs/{}", view.id);
             (
                 StatusCode::CREATED,
@@ -178,24 +177,14 @@ async fn rule(state: AppState, caller: Caller, id: String, body: Bytes, approve:
         Err(e) => return Problem::from(&e).into_response(),
     };
     match state.resets.rule_job(&caller.identity, &id, ruling).await {
-        Ok(view) => {
-            if view.state == "running" {
-                state.job_wake.notify_waiters();
-            }
-            Json(view).into_response()
-        }
+        Ok(view) => Json(view).into_response(),
         Err(e) => problem(e).into_response(),
     }
 }
 
 async fn control(state: AppState, caller: Caller, id: String, what: Control) -> Response {
     match state.resets.control_job(&caller.identity, &id, what).await {
-        Ok(view) => {
-            if what == Control::Resume {
-                state.job_wake.notify_waiters();
-            }
-            Json(view).into_response()
-        }
+        Ok(view) => Json(view).into_response(),
         Err(e) => problem(e).into_response(),
     }
 }

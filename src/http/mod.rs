@@ -52,8 +52,6 @@ pub struct AppState {
     pub webhooks: Arc<Vec<crate::config::WebhookSource>>,
     /// Wakes the queue workers when a reset is queued.
     pub queue_wake: Arc<tokio::sync::Notify>,
-    /// Wakes the job workers when a job's items are queued.
-    pub job_wake: Arc<tokio::sync::Notify>,
     /// Set when shutdown begins: event streams end.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }

@@ -123,6 +123,13 @@ impl From<&ResetError> for Problem {
 /// A plain problem for a bare error status (from tower layers or routing).
 pub fn for_status(status: StatusCode) -> Option<Problem> {
     let (kind, detail) = match status {
+        // Routing refuses a path it cannot read, e.g. an id that is not
+        // percent-encoded UTF-8 (`/v1/jobs/%FF`).
+        StatusCode::BAD_REQUEST => (
+            ProblemType::InvalidRequest,
+            "The URL could not be read: a path segment (such as the id) or the query is not \
+             percent-encoded UTF-8.",
+        ),
         StatusCode::NOT_FOUND => (ProblemType::NotFound, "No such resource."),
         StatusCode::METHOD_NOT_ALLOWED => (
             ProblemType::MethodNotAllowed,

@@ -99,6 +99,9 @@ pub struct ResetService {
     defaults: ResetDefaults,
     /// Where approval events go (`notify.rs`); `None`: only logged.
     notifier: Option<crate::callback::Notifier>,
+    /// Wakes the job workers whenever job items become runnable: a job
+    /// submitted, approved or resumed, or items put back in the queue.
+    job_wake: Arc<tokio::sync::Notify>,
 }
 
 impl ResetService {
@@ -115,9 +118,20 @@ impl ResetService {
             policy_file: None,
             defaults,
             notifier: None,
+            job_wake: Arc::default(),
         };
         service.check_policy_tenants(&service.policy());
         service
+    }
+
+    /// What the job workers wait on between looks at the queue.
+    pub fn job_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.job_wake)
+    }
+
+    /// Job items became runnable: the job workers look now.
+    pub(crate) fn wake_jobs(&self) {
+        self.job_wake.notify_waiters();
     }
 
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {

@@ -40,6 +40,7 @@ impl ResetService {
             let from = Some(record.status);
             if self.requeue_if_unsent(&record, lease).await? {
                 done.requeued += 1;
+                self.wake_jobs();
                 continue;
             }
             self.settle_interrupted(&mut record).await;

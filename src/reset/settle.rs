@@ -111,6 +111,7 @@ impl ResetService {
                     .await?
                 {
                     done.requeued += 1;
+                    self.wake_jobs();
                     tracing::warn!(reset_id = %record.id, "a job item Graph never applied is queued again");
                     continue;
                 }

@@ -68,6 +68,9 @@ impl ResetService {
             return Err(JobError::AlreadyDecided("decided".into()));
         }
         tracing::info!(job_id = %id, to, approver = %caller.subject, "job approval decided");
+        if to == "running" {
+            self.wake_jobs();
+        }
         self.job(caller, id).await
     }
 

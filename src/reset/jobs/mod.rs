@@ -144,6 +144,9 @@ impl ResetService {
                 self.store.cancel_job(id).await?.is_some()
             }
         };
+        if moved && control == Control::Resume {
+            self.wake_jobs();
+        }
         let after = self.job(caller, id).await?;
         let idempotent = matches!(
             (control, after.state.as_str()),

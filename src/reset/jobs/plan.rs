@@ -71,6 +71,7 @@ impl ResetService {
         self.store.create_job(stored.clone(), items).await?;
         crate::metrics::job_submitted(&stored.kind);
         tracing::info!(job_id = %stored.id, total, "job submitted");
+        self.wake_jobs();
         self.view(stored).await
     }
 
