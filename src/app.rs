@@ -105,7 +105,9 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     let notifier = config.notify.clone().map(crate::callback::Notifier::new);
     let resets = ResetService::new(tenants, store.clone(), policy, config.reset.clone())
         .with_policy_file(config.policy_file.clone())
-        .with_notifier(notifier);
+        .with_notifier(notifier)
+        .with_audit(config.audit.clone());
+    resets.record_start().await;
     let state = AppState {
         resets: Arc::new(resets),
         auth: Arc::new(Verifier::new(config.auth.clone(), key_client()?)),
@@ -291,7 +293,7 @@ async fn reload_on_sighup(resets: Arc<ResetService>) {
         };
         while hangup.recv().await.is_some() {
             // The outcome is logged by reload_policy.
-            let _ = resets.reload_policy();
+            let _ = resets.reload_policy_as(None).await;
         }
     }
     #[cfg(not(unix))]

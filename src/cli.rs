@@ -94,6 +94,12 @@ enum Command {
         #[command(subcommand)]
         command: crate::operator::JobsCommand,
     },
+    /// The audit trail: verify it (exit 1 naming what was tampered with),
+    /// sign a checkpoint now, make a signing key.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit_command::AuditCommand,
+    },
 }
 
 /// Entry point of the binary.
@@ -126,6 +132,7 @@ pub fn main() -> ExitCode {
             Command::Healthcheck { ready, url } => return Ok(healthcheck(ready, url).await),
             Command::Doctor { json, tenant } => return Ok(doctor(json, tenant.as_deref()).await),
             Command::Jobs { command } => return Ok(crate::operator::run(command).await),
+            Command::Audit { command } => return crate::audit_command::run(command).await,
         }
         .map(|()| ExitCode::SUCCESS)
     });

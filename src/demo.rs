@@ -36,6 +36,7 @@ pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let policy_file = data_dir.join("demo-policy.toml");
     std::fs::write(&policy_file, DEMO_POLICY)?;
     let mut config = config(listen, &data_dir, policy_file, graph_addr);
+    config.audit = audit(&data_dir);
     config.tenants = tenants(&config.graph);
     // The demo's ticketing system files tickets about Contoso's guests.
     for source in &mut config.webhooks.sources {
@@ -124,6 +125,7 @@ pub fn config(
             callback_first_retry: Duration::from_secs(10),
         },
         notify: None,
+        audit: crate::config::AuditConfig::unsigned(),
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,
@@ -299,4 +301,23 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> Str
         adele = demo::ADELE_MAIL,
         new = demo::ADELE_NEW_MAIL,
     )
+}
+
+/// The demo signs a checkpoint every 10 s with a key of its own, kept in the
+/// data directory (made on first start), and writes the latest beside it.
+pub fn audit(data_dir: &Path) -> crate::config::AuditConfig {
+    let path = data_dir.join("audit-signing.key");
+    let key = std::fs::read_to_string(&path).ok().or_else(|| {
+        let (private, _) = crate::audit::generate_key("demo.guest-reset.example").ok()?;
+        crate::audit::write_key_file(&path, &private).ok()?;
+        Some(private)
+    });
+    let mut audit = crate::config::AuditConfig::unsigned();
+    audit.signer = key.and_then(|k| crate::audit::Signer::parse(&k).ok());
+    if let Some(signer) = &audit.signer {
+        audit.origin = format!("{}/guest-reset", signer.name());
+    }
+    audit.every = Duration::from_secs(10);
+    audit.publish_file = Some(data_dir.join("audit-checkpoint.txt"));
+    audit
 }

@@ -2,6 +2,9 @@
 //! behind a JWT-authenticated, policy-checked, audited HTTP API.
 
 pub mod app;
+pub mod audit;
+/// `guest-reset audit verify | checkpoint | keygen`.
+pub mod audit_command;
 pub mod auth;
 pub mod budget_ledger;
 pub mod callback;

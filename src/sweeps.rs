@@ -52,6 +52,28 @@ pub fn start(store: &Store, resets: &Arc<ResetService>, grace: Duration) -> Vec<
             let done = r.expire_approvals().await;
             report(done, "approvals expired", "expiring approvals");
         }),
+        // Signing and pruning on one replica at a time: two signing the
+        // same head would only keep the first, but pruning needs one view.
+        sweep(
+            store,
+            resets,
+            ("checkpoint", resets.checkpoint_every()),
+            |r, _| async move {
+                report(
+                    r.sign_checkpoint()
+                        .await
+                        .map(|c| c.map(|c| c.size))
+                        .map(drop),
+                    "",
+                    "signing an audit checkpoint",
+                );
+                report(
+                    r.prune_audit().await,
+                    "old audit events pruned behind a checkpoint",
+                    "pruning the audit trail",
+                );
+            },
+        ),
         tokio::spawn(leased(
             store.clone(),
             "purge",

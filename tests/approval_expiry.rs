@@ -20,7 +20,12 @@ async fn backdate(app: &TestApp, id: &str, field: &'static str) {
         }
         ((), Some(record))
     });
-    app.store().await.act_on_approval(id, act).await.unwrap();
+    let actor = guest_reset::store::service_actor("test");
+    app.store()
+        .await
+        .act_on_approval(id, actor, act)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

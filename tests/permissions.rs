@@ -170,7 +170,10 @@ async fn whoami_shows_identity_permissions_and_rules() {
         .json()
         .await
         .unwrap();
-    assert_eq!(auditor["permissions"], json!(["resets:read:all"]));
+    assert_eq!(
+        auditor["permissions"],
+        json!(["resets:read:all", "audit:read"])
+    );
     assert_eq!(
         auditor["rules"],
         json!([{ "name": "no-free-mail", "effect": "deny", "description": null }])

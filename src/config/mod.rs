@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+mod audit;
 mod auth;
 mod database;
 mod graph;
@@ -47,8 +48,11 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Approval notifications (`NOTIFY_*`); `None`: not sent.
     pub notify: Option<NotifyConfig>,
+    /// Signed checkpoints of the audit trail and its retention (`AUDIT_*`).
+    pub audit: AuditConfig,
 }
 
+pub use audit::AuditConfig;
 pub use database::Database;
 pub use graph::{CertificateConfig, GraphConfig};
 pub use notify::NotifyConfig;
@@ -122,6 +126,20 @@ impl Config {
         }
     }
 
+    /// Only the database and the audit trail's settings (`guest-reset audit`).
+    pub fn audit_from_env() -> Result<(Database, AuditConfig), ConfigError> {
+        let lookup = |k: &str| std::env::var(k).ok();
+        let mut env = Env {
+            lookup: &lookup,
+            issues: Vec::new(),
+        };
+        let found = (env.database(), env.audit());
+        match env.issues.is_empty() {
+            true => Ok(found),
+            false => Err(ConfigError(env.issues)),
+        }
+    }
+
     /// Load through `lookup` (tests pass a map instead of the process env).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut env = Env {
@@ -154,6 +172,7 @@ impl Config {
             metrics_addr: env.optional("METRICS_ADDR"),
             webhooks: env.webhooks(),
             notify: env.notify(),
+            audit: env.audit(),
             request_timeout: Duration::from_secs(
                 env.parsed("REQUEST_TIMEOUT_SECS", Some("30")).unwrap_or(30),
             ),

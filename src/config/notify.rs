@@ -82,7 +82,7 @@ impl Env<'_> {
     }
 
     /// Whether an issue already names `name` (or its `_FILE` variant).
-    fn named(&self, name: &str) -> bool {
+    pub(super) fn named(&self, name: &str) -> bool {
         let variable = format!("{PREFIX}{name}");
         self.issues
             .iter()

@@ -88,7 +88,7 @@ pub async fn reload_policy(State(state): State<AppState>, caller: Caller) -> Res
         return p.into_response();
     }
     tracing::info!(by = %caller.identity.subject, "policy reload requested");
-    match state.resets.reload_policy() {
+    match state.resets.reload_policy_as(Some(&caller.identity)).await {
         Ok(reloaded) => Json(reloaded).into_response(),
         Err(e) => {
             let detail = match &e {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod approvals;
+mod audit;
 pub mod auth;
 pub mod drain;
 mod idempotency;
@@ -86,6 +87,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/jobs/{id}/items"),
     ("GET", "/v1/jobs/{id}/events"),
     ("GET", "/v1/whoami"),
+    ("GET", "/v1/audit/events"),
+    ("GET", "/v1/audit/checkpoint"),
     ("POST", "/v1/admin/policy/reload"),
     ("POST", "/v1/webhooks/{source}"),
     ("GET", "/healthz"),
@@ -120,6 +123,8 @@ pub fn routes() -> Router<AppState> {
             ("GET", "/v1/jobs/{id}/items") => get(job_stream::items),
             ("GET", "/v1/jobs/{id}/events") => get(job_stream::events),
             ("GET", "/v1/whoami") => get(admin::whoami),
+            ("GET", "/v1/audit/events") => get(audit::events),
+            ("GET", "/v1/audit/checkpoint") => get(audit::checkpoint),
             ("POST", "/v1/admin/policy/reload") => post(admin::reload_policy),
             ("POST", "/v1/webhooks/{source}") => post(webhooks::deliver),
             ("GET", "/healthz") => get(healthz),

@@ -103,6 +103,12 @@ static JOBS: Counters = Counters::new(
     &["kind"],
 );
 
+static AUDIT_CHECKPOINTS: Counters = Counters::new(
+    "guest_reset_audit_checkpoints_total",
+    "Audit checkpoints signed (outcome=signed), and copies that could not be written or sent (outcome=publish_failed).",
+    &["outcome"],
+);
+
 /// State sampled at scrape time by whoever serves `/metrics`.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
@@ -193,6 +199,11 @@ pub fn job_submitted(kind: &str) {
     JOBS.inc(&[kind]);
 }
 
+/// `signed`, or `publish_failed` for a copy that did not get off the box.
+pub fn audit_checkpoint(outcome: &str) {
+    AUDIT_CHECKPOINTS.inc(&[outcome]);
+}
+
 pub fn store_write(operation: &str, took: Duration) {
     STORE_WRITES.observe(&[operation], took.as_secs_f64());
 }
@@ -218,6 +229,7 @@ pub fn render(gauges: Gauges) -> String {
     STORE_BATCHED.render(&mut out);
     BUDGET_WAIT.render(&mut out);
     JOBS.render(&mut out);
+    AUDIT_CHECKPOINTS.render(&mut out);
     let q = "guest_reset_queue";
     gauge(
         &mut out,

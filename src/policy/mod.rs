@@ -44,6 +44,10 @@ pub enum Permission {
     /// May submit bulk jobs (each item is still a reset the policy decides).
     #[serde(rename = "jobs:create")]
     JobsCreate,
+    /// May read the whole audit trail (events and checkpoints of every
+    /// tenant: only a grant without `tenants` gives it).
+    #[serde(rename = "audit:read")]
+    AuditRead,
     /// May reload the policy.
     #[serde(rename = "admin")]
     Admin,
@@ -58,6 +62,7 @@ impl Permission {
             Permission::ResetsRedeemUrl => "resets:redeem-url",
             Permission::ResetsActForAgents => "resets:act-for-agents",
             Permission::JobsCreate => "jobs:create",
+            Permission::AuditRead => "audit:read",
             Permission::Admin => "admin",
         }
     }

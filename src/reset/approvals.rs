@@ -105,9 +105,10 @@ impl ResetService {
         ruling: Ruling,
     ) -> Result<Option<ResetRecord>, ResetError> {
         let decision = self.decision(who, &ruling)?;
+        let actor = super::intent::actor(who);
         let who = who.clone();
         let act = Box::new(move |record: ResetRecord| decide(record, &who, decision));
-        self.act(id, act).await
+        self.act(id, actor, act).await
     }
 
     /// Withdraw reset `id`, when `who` asked for it and it still waits.
@@ -116,6 +117,7 @@ impl ResetService {
         who: &Identity,
         id: &str,
     ) -> Result<Option<ResetRecord>, ResetError> {
+        let actor = super::intent::actor(who);
         let who = who.clone();
         let act = Box::new(move |mut record: ResetRecord| {
             if record.status != Status::AwaitingApproval {
@@ -128,15 +130,16 @@ impl ResetService {
             crate::store::finalise(&mut record, Status::Cancelled, None);
             (Ok(record.clone()), Some(record))
         });
-        self.act(id, act).await
+        self.act(id, actor, act).await
     }
 
     async fn act(
         &self,
         id: &str,
+        actor: serde_json::Value,
         act: crate::store::Act<Result<ResetRecord, ResetError>>,
     ) -> Result<Option<ResetRecord>, ResetError> {
-        match self.store.act_on_approval(id, act).await? {
+        match self.store.act_on_approval(id, actor, act).await? {
             None => Ok(None),
             Some(Ok(record)) => {
                 if let Some(event) = event_of(&record) {
@@ -179,7 +182,8 @@ impl ResetService {
                 Some(expired) => (Ok(expired.clone()), Some(expired)),
                 None => (Err(ResetError::AlreadyDecided(record.status)), None),
             });
-            if let Ok(Some(_)) = self.act(&record.id, act).await {
+            let actor = crate::store::service_actor(self.store.owner());
+            if let Ok(Some(_)) = self.act(&record.id, actor, act).await {
                 expired += 1;
             }
         }

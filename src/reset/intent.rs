@@ -5,6 +5,11 @@ use super::ResetRequest;
 use crate::auth::Identity;
 use crate::record::{Agent, AgentVia, Requester, ResetRecord, Status, Target};
 
+/// `c` as the actor of an audit event.
+pub(super) fn actor(c: &Identity) -> serde_json::Value {
+    crate::store::caller_actor(&requester(c))
+}
+
 pub(super) fn requester(c: &Identity) -> Requester {
     Requester {
         issuer: Some(c.issuer.clone()),

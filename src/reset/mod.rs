@@ -20,6 +20,8 @@ mod ruling;
 mod settle;
 mod sponsors;
 mod tenant;
+pub mod trail;
+pub mod verify_trail;
 
 use std::sync::{Arc, RwLock};
 
@@ -102,6 +104,8 @@ pub struct ResetService {
     /// Wakes the job workers whenever job items become runnable: a job
     /// submitted, approved or resumed, or items put back in the queue.
     job_wake: Arc<tokio::sync::Notify>,
+    /// Checkpoint signing, copies and retention of the audit trail.
+    audit: crate::config::AuditConfig,
 }
 
 impl ResetService {
@@ -119,6 +123,7 @@ impl ResetService {
             defaults,
             notifier: None,
             job_wake: Arc::default(),
+            audit: crate::config::AuditConfig::unsigned(),
         };
         service.check_policy_tenants(&service.policy());
         service
@@ -132,6 +137,11 @@ impl ResetService {
     /// Job items became runnable: the job workers look now.
     pub(crate) fn wake_jobs(&self) {
         self.job_wake.notify_waiters();
+    }
+
+    pub fn with_audit(mut self, audit: crate::config::AuditConfig) -> ResetService {
+        self.audit = audit;
+        self
     }
 
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {

@@ -60,6 +60,7 @@ impl Store {
     pub async fn act_on_approval<T: Send + 'static>(
         &self,
         id: &str,
+        actor: serde_json::Value,
         act: Act<T>,
     ) -> Result<Option<T>, StoreError> {
         let (backend, holder, id) = (self.backend, self.holder.clone(), id.to_owned());
@@ -83,7 +84,7 @@ impl Store {
                     let from = before.status;
                     let (answer, after) = act(before);
                     if let Some(after) = after {
-                        write(conn, &after, from, &holder).await?;
+                        write(conn, &after, from, &holder, actor).await?;
                     }
                     Ok(Some(answer))
                 })
@@ -112,11 +113,9 @@ async fn write(
     after: &ResetRecord,
     from: Status,
     holder: &row::Holder,
+    actor: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    let done = row::update_from(after, from, holder)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() != 1 {
+    if !super::chain::update_from(conn, after, from, holder, actor).await? {
         return Err(sqlx::Error::Protocol("the reset moved meanwhile".into()));
     }
     match (from, after.status) {

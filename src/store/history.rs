@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::oneshot;
 use tracing::instrument;
 
-use super::{Backend, QueueEntry, Store, StoreError, row};
+use super::{Backend, QueueEntry, Store, StoreError};
 use crate::record::{ResetRecord, Status};
 
 /// Whose history to read. Timestamps are normalised RFC 3339. Owned: it
@@ -112,10 +112,16 @@ impl Store {
                 match record_rx.await.map_err(|_| gone())? {
                     // The claim moves the row only while it is still pending.
                     Some((record, parked)) => {
-                        let done = row::update_from(&record, Status::Pending, &holder)
-                            .execute(&mut *conn)
-                            .await?;
-                        if done.rows_affected() != 1 {
+                        let actor = super::chain::service(&holder.owner);
+                        let done = super::chain::update_from(
+                            conn,
+                            &record,
+                            Status::Pending,
+                            &holder,
+                            actor,
+                        )
+                        .await?;
+                        if !done {
                             return Err(sqlx::Error::Protocol(
                                 "the reset is no longer pending".into(),
                             ));

@@ -152,7 +152,7 @@ pub(super) async fn claim(
     if claimed.rows_affected() == 0 {
         return Ok(false);
     }
-    row::insert(record, holder).execute(&mut *conn).await?;
+    super::chain::insert(conn, record, holder).await?;
     Ok(true)
 }
 

@@ -9,7 +9,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tracing::instrument;
 
-use super::{Store, StoreError, row};
+use serde_json::{Value, json};
+
+use super::job_moves::{end, job_event, parsed, requeue};
+use super::{Store, StoreError, chain, row};
 use crate::record::{ResetRecord, Status};
 use crate::store::QueueEntry;
 
@@ -69,10 +72,11 @@ impl Store {
                 Box::pin(async move {
                     insert_job(conn, &job).await?;
                     for (record, entry) in &items {
-                        row::insert(record, &holder).execute(&mut *conn).await?;
+                        chain::insert(conn, record, &holder).await?;
                         insert_entry(conn, record, entry, &job.id).await?;
                     }
-                    Ok(())
+                    let actor = caller_of(&job);
+                    job_event(conn, &job.id, "job.created", actor, created(&job)).await
                 })
             })
             .await
@@ -131,31 +135,50 @@ impl Store {
     /// Move the job from one of `from` to `to` (a compare-and-set); true
     /// when it moved. `finished_at` is set with a final state.
     #[instrument(skip_all, fields(job_id = %id, to))]
-    pub async fn move_job(&self, id: &str, from: &[&str], to: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "update jobs set state = $2, \
-             finished_at = case when $2 in ('cancelled', 'finished') then $3 else finished_at end \
-             where id = $1 and state in ($4, $5)",
-        )
-        .bind(id)
-        .bind(to)
-        .bind(crate::record::now_rfc3339())
-        .bind(from.first().copied().unwrap_or_default())
-        .bind(from.get(1).or(from.first()).copied().unwrap_or_default())
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn move_job(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        actor: Value,
+    ) -> Result<bool, StoreError> {
+        let (id, to) = (id.to_owned(), to.to_owned());
+        let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+        self.batch
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "update jobs set state = $2, \
+                         finished_at = case when $2 in ('cancelled', 'finished') then $3 else finished_at end \
+                         where id = $1 and state in ($4, $5)",
+                    )
+                    .bind(&id)
+                    .bind(&to)
+                    .bind(crate::record::now_rfc3339())
+                    .bind(from.first().cloned().unwrap_or_default())
+                    .bind(from.get(1).or(from.first()).cloned().unwrap_or_default())
+                    .execute(&mut *conn)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    let data = json!({"from": from, "to": to});
+                    job_event(conn, &id, &format!("job.{to}"), actor, data).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     /// Cancel a running or paused job: its queued items become `cancelled`
     /// (a compare-and-set on `queued`, so an item a worker took meanwhile
     /// runs to its end). `None`: the job was not running or paused.
     #[instrument(skip_all, fields(job_id = %id))]
-    pub async fn cancel_job(&self, id: &str) -> Result<Option<u64>, StoreError> {
+    pub async fn cancel_job(&self, id: &str, actor: Value) -> Result<Option<u64>, StoreError> {
         let (id, from) = (id.to_owned(), ["running", "paused", "awaiting_approval"]);
         self.batch
             .write(move |conn| {
-                Box::pin(async move { end(conn, &id, &from, "cancelled", None).await })
+                Box::pin(async move { end(conn, &id, &from, "cancelled", None, actor).await })
             })
             .await
     }
@@ -171,6 +194,7 @@ impl Store {
         id: &str,
         to: &str,
         approval: String,
+        actor: Value,
     ) -> Result<bool, StoreError> {
         let (id, to) = (id.to_owned(), to.to_owned());
         let from = ["awaiting_approval"];
@@ -179,7 +203,8 @@ impl Store {
                 Box::pin(async move {
                     let ends = matches!(to.as_str(), "denied" | "expired");
                     if ends {
-                        return Ok(end(conn, &id, &from, &to, Some(&approval)).await?.is_some());
+                        let ended = end(conn, &id, &from, &to, Some(&approval), actor).await?;
+                        return Ok(ended.is_some());
                     }
                     let moved = sqlx::query(
                         "update jobs set state = $2, approval = $3 where id = $1 and state = 'awaiting_approval'",
@@ -189,7 +214,12 @@ impl Store {
                     .bind(&approval)
                     .execute(&mut *conn)
                     .await?;
-                    Ok(moved.rows_affected() == 1)
+                    if moved.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    let data = json!({"from": "awaiting_approval", "to": to, "approval": parsed(&approval)});
+                    job_event(conn, &id, &format!("job.{to}"), actor, data).await?;
+                    Ok(true)
                 })
             })
             .await
@@ -208,7 +238,7 @@ impl Store {
         request: String,
         lease: Option<&super::Lease>,
     ) -> Result<bool, StoreError> {
-        let (record, lease) = (record.clone(), lease.cloned());
+        let (record, lease, holder) = (record.clone(), lease.cloned(), self.holder.clone());
         self.batch
             .write(move |conn| {
                 Box::pin(async move {
@@ -217,7 +247,7 @@ impl Store {
                     {
                         return Ok(false);
                     }
-                    requeue(conn, &record, from, &request).await
+                    requeue(conn, &record, from, &request, &holder).await
                 })
             })
             .await
@@ -290,92 +320,6 @@ async fn insert_entry(
     Ok(())
 }
 
-async fn requeue(
-    conn: &mut AnyConnection,
-    record: &ResetRecord,
-    from: Status,
-    request: &str,
-) -> Result<bool, sqlx::Error> {
-    // A job that was cancelled (or denied, or expired) wants none of its
-    // items: the caller settles this one as it would a single reset.
-    let state: Option<String> = sqlx::query_scalar(
-        "select j.state from jobs j join resets r on r.job_id = j.id where r.id = $1",
-    )
-    .bind(&record.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let wanted = matches!(state.as_deref(), Some("running" | "paused"));
-    if !wanted {
-        return Ok(false);
-    }
-    let moved = sqlx::query(
-        "update resets set status = 'queued', lease_owner = null, lease_expires_at = null \
-         where id = $1 and status = $2 and job_id is not null",
-    )
-    .bind(&record.id)
-    .bind(from.as_str())
-    .execute(&mut *conn)
-    .await?;
-    if moved.rows_affected() != 1 {
-        return Ok(false);
-    }
-    sqlx::query(
-        "insert into reset_queue (reset_id, request, caller, source, enqueued_at, job_id) \
-         select r.id, $2, j.caller, null, r.created_at, j.id from resets r \
-         join jobs j on j.id = r.job_id where r.id = $1",
-    )
-    .bind(&record.id)
-    .bind(request)
-    .execute(&mut *conn)
-    .await?;
-    Ok(true)
-}
-
-/// End a job that is in one of `from` (three states at most) as `to`,
-/// with its queued items `cancelled`; the count of those, or `None` when
-/// the job was in no state of `from`.
-async fn end(
-    conn: &mut AnyConnection,
-    id: &str,
-    from: &[&str],
-    to: &str,
-    approval: Option<&str>,
-) -> Result<Option<u64>, sqlx::Error> {
-    let now = crate::record::now_rfc3339();
-    let state = |i: usize| from.get(i).or(from.first()).copied().unwrap_or_default();
-    let moved = sqlx::query(
-        "update jobs set state = $3, finished_at = $2, approval = coalesce($7, approval) \
-         where id = $1 and state in ($4, $5, $6)",
-    )
-    .bind(id)
-    .bind(&now)
-    .bind(to)
-    .bind(state(0))
-    .bind(state(1))
-    .bind(state(2))
-    .bind(approval.map(str::to_owned))
-    .execute(&mut *conn)
-    .await?;
-    if moved.rows_affected() == 0 {
-        return Ok(None);
-    }
-    // The entries first: a worker that holds one (PostgreSQL) finishes its
-    // claim before this delete goes on, and its row is then no longer queued.
-    sqlx::query("delete from reset_queue where job_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    let cancelled = sqlx::query(
-        "update resets set status = 'cancelled', completed_at = $2 \
-         where job_id = $1 and status = 'queued'",
-    )
-    .bind(id)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(cancelled.rows_affected()))
-}
-
 fn job_from_row(r: &AnyRow) -> Result<StoredJob, sqlx::Error> {
     let total: i64 = r.try_get("total")?;
     Ok(StoredJob {
@@ -391,4 +335,21 @@ fn job_from_row(r: &AnyRow) -> Result<StoredJob, sqlx::Error> {
         total: u32::try_from(total).unwrap_or(0),
         approval: r.try_get("approval")?,
     })
+}
+
+fn created(job: &StoredJob) -> Value {
+    json!({
+        "kind": job.kind,
+        "state": job.state,
+        "tenant": job.tenant,
+        "total": job.total,
+        "requested_by": job.requested_by,
+        "spec": parsed(&job.spec),
+        "approval": job.approval.as_deref().map(parsed),
+    })
+}
+
+/// The job's creator, from the identity its items run with.
+fn caller_of(job: &StoredJob) -> Value {
+    json!({"type": "caller", "subject": job.requested_by, "identity": parsed(&job.caller)})
 }

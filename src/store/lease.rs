@@ -129,10 +129,8 @@ impl Store {
                     if !fence(conn, &lease).await? {
                         return Ok(false);
                     }
-                    let done = row::update_from(&record, from, &holder)
-                        .execute(conn)
-                        .await?;
-                    Ok(done.rows_affected() == 1)
+                    let actor = super::chain::service(&holder.owner);
+                    super::chain::update_from(conn, &record, from, &holder, actor).await
                 })
             })
             .await

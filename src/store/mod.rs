@@ -7,14 +7,17 @@ mod backend;
 mod batch;
 mod budgets;
 mod callbacks;
+mod chain;
 mod history;
 mod idempotency;
+mod job_moves;
 mod jobs;
 mod lease;
 mod list;
 mod queue;
 mod row;
 mod settle;
+mod trail;
 
 use std::path::Path;
 
@@ -27,6 +30,7 @@ use crate::config::Database;
 pub use approvals::Act;
 pub use backend::Backend;
 pub use callbacks::{Attempt, DueCallback, NewNotification, Next, Payload};
+pub use chain::{caller as caller_actor, service as service_actor};
 pub use history::{HistoryQuery, StoredHistory};
 pub use idempotency::{KeyClaim, KeyState, StoredAnswer};
 pub use jobs::{JobCounts, StoredJob};
@@ -34,6 +38,7 @@ pub use lease::Lease;
 pub use list::{ListFilter, MAX_LIMIT, Visible};
 pub use queue::{Claimed, DeliveryClaim, Enqueued, Lane, QueueEntry};
 pub use settle::Attempted;
+pub use trail::StoredCheckpoint;
 
 /// Errors of the audit store.
 #[derive(Debug, thiserror::Error)]
@@ -145,9 +150,7 @@ impl Store {
         let started = std::time::Instant::now();
         let (record, holder) = (record.clone(), self.holder.clone());
         self.batch
-            .write(move |conn| {
-                Box::pin(async move { row::insert(&record, &holder).execute(conn).await.map(drop) })
-            })
+            .write(move |conn| Box::pin(async move { chain::insert(conn, &record, &holder).await }))
             .await?;
         crate::metrics::store_write("insert", started.elapsed());
         Ok(())

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use tracing::instrument;
 
 use super::{Backend, KeyClaim, Store, StoreError, idempotency, row};
-use crate::record::ResetRecord;
+use crate::record::{ResetRecord, Status};
 
 /// What a worker needs to run a queued reset besides its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +138,7 @@ async fn enqueue(
         }
         Some(_) => {}
         None => {
-            row::insert(record, holder).execute(&mut *conn).await?;
+            super::chain::insert(conn, record, holder).await?;
         }
     }
     sqlx::query("insert into reset_queue (reset_id, request, caller, source, enqueued_at) values ($1, $2, $3, $4, $5)")
@@ -239,7 +239,16 @@ async fn take(
             .fetch_optional(&mut *conn)
             .await?;
         match claimed {
-            Some(row) => return Ok(Some((row, entry(&r)?))),
+            Some(row) => {
+                super::chain::reset_event(
+                    conn,
+                    &row,
+                    Some(Status::Queued),
+                    super::chain::service(&holder.owner),
+                )
+                .await?;
+                return Ok(Some((row, entry(&r)?)));
+            }
             None => {
                 tracing::warn!(reset_id = %id, "dropped a queue entry whose reset is not queued")
             }

@@ -91,10 +91,8 @@ impl Store {
         self.batch
             .write(move |conn| {
                 Box::pin(async move {
-                    let done = row::update_from(&record, from, &holder)
-                        .execute(conn)
-                        .await?;
-                    Ok(done.rows_affected() == 1)
+                    let actor = super::chain::service(&holder.owner);
+                    super::chain::update_from(conn, &record, from, &holder, actor).await
                 })
             })
             .await

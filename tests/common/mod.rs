@@ -92,6 +92,8 @@ impl TestApp {
         let policy = dir.path().join("policy.toml");
         std::fs::write(&policy, demo::DEMO_POLICY).unwrap();
         let mut config = demo::config(([127, 0, 0, 1], 0).into(), dir.path(), policy, graph);
+        // The demo's signing key (made in the directory) and checkpoint file.
+        config.audit = demo::audit(dir.path());
         if let Ok(server) = std::env::var("GUEST_RESET_TEST_DATABASE_URL") {
             config.database = Database::Postgres(fresh_postgres(&server).await.into());
             // A restart on PostgreSQL leaves the earlier leases to run out.
@@ -257,6 +259,20 @@ impl TestApp {
     }
 
     /// True when this instance runs on PostgreSQL (file checks do not apply).
+    /// The instance's data directory (its SQLite file, the demo's audit
+    /// signing key and checkpoint file).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// The database as a `GUEST_RESET_DATABASE_URL`.
+    pub fn database_url(&self) -> String {
+        match &self.config.database {
+            Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Database::Postgres(url) => secrecy::ExposeSecret::expose_secret(url).to_owned(),
+        }
+    }
+
     pub fn on_postgres(&self) -> bool {
         matches!(self.config.database, Database::Postgres(_))
     }

@@ -64,7 +64,8 @@ impl ResetService {
             (ApprovalVerdict::Approved, false) => "awaiting_approval",
         };
         let json = serde_json::to_string(&record).unwrap_or_default();
-        if !self.store.decide_job(id, to, json).await? {
+        let actor = crate::reset::intent::actor(caller);
+        if !self.store.decide_job(id, to, json, actor).await? {
             return Err(JobError::AlreadyDecided("decided".into()));
         }
         tracing::info!(job_id = %id, to, approver = %caller.subject, "job approval decided");

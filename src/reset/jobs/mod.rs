@@ -132,16 +132,25 @@ impl ResetService {
         if job.state == "awaiting_approval" && control != Control::Cancel {
             return Err(JobError::AwaitingApproval(id.to_owned()));
         }
+        let actor = super::intent::actor(caller);
         let moved = match control {
-            Control::Pause => self.store.move_job(id, &["running"], "paused").await?,
-            Control::Resume => self.store.move_job(id, &["paused"], "running").await?,
+            Control::Pause => {
+                self.store
+                    .move_job(id, &["running"], "paused", actor)
+                    .await?
+            }
+            Control::Resume => {
+                self.store
+                    .move_job(id, &["paused"], "running", actor)
+                    .await?
+            }
             Control::Cancel => {
                 // Queued items end as cancelled: a move the lifecycle allows.
                 debug_assert!(super::lifecycle::may_move(
                     Some(Status::Queued),
                     Status::Cancelled
                 ));
-                self.store.cancel_job(id).await?.is_some()
+                self.store.cancel_job(id, actor).await?.is_some()
             }
         };
         if moved && control == Control::Resume {

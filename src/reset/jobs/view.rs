@@ -99,7 +99,11 @@ impl ResetService {
         match record.filter(super::JobApprovalRecord::expired) {
             Some(record) => {
                 let json = serde_json::to_string(&record).unwrap_or_default();
-                Ok(self.store.decide_job(&job.id, "expired", json).await?)
+                let actor = crate::store::service_actor(self.store.owner());
+                Ok(self
+                    .store
+                    .decide_job(&job.id, "expired", json, actor)
+                    .await?)
             }
             None => Ok(false),
         }
