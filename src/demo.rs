@@ -287,7 +287,8 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> Str
          -d '{{\"tenant\":\"tailspin\",\"user\":\"{alex}\",\"new_email\":\"{alex_new}\",\"ticket\":\"INC-1002\",\"reason\":\"moved to Northwind\"}}'\n\n\
          # a ticketing system's signed delivery to the webhook source `tickets`: docs/webhooks.md\n\
          # who am I, what may I do, which rules apply to me:\n\
-         curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n",
+         curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n\n\
+         # the audit trail (signed every 10 s into data/audit-checkpoint.txt): README, \"The audit trail\"\n",
         tenant = demo::TENANT_ID,
         tailspin = demo::tailspin::TENANT_ID,
         alex = demo::tailspin::ALEX_MAIL,

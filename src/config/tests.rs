@@ -249,3 +249,49 @@ fn half_a_certificate_or_a_bad_key_is_refused() {
     );
     assert!(err.contains("GRAPH_ASSERTION_ALG"), "{err}");
 }
+
+#[test]
+fn the_audit_key_is_read_from_a_file_and_a_bad_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = crate::audit::generate_key("audit.example").unwrap();
+    let file = dir.path().join("audit.key");
+    std::fs::write(&file, format!("{private}\n")).unwrap();
+    let mut env = minimal();
+    env.insert(
+        format!("{PREFIX}AUDIT_SIGNING_KEY_FILE"),
+        file.display().to_string(),
+    );
+    env.insert(format!("{PREFIX}AUDIT_RETENTION_DAYS"), "90".into());
+    let audit = load(&env).expect("valid").audit;
+    assert_eq!(audit.signer.unwrap().verifier().to_string(), public);
+    assert_eq!(audit.origin, "audit.example/guest-reset");
+    assert_eq!(audit.retention, Some(Duration::from_secs(90 * 86_400)));
+
+    let mut env = minimal();
+    env.insert(format!("{PREFIX}AUDIT_SIGNING_KEY"), public.clone());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(
+        err.contains("GUEST_RESET_AUDIT_SIGNING_KEY: the key is not a C2SP"),
+        "{err}"
+    );
+    assert!(!err.contains(&public), "the value is never echoed: {err}");
+}
+
+#[test]
+fn copies_and_retention_without_a_signing_key_are_refused() {
+    let mut env = minimal();
+    env.insert(
+        format!("{PREFIX}AUDIT_CHECKPOINT_URL"),
+        "https://audit.example/in".into(),
+    );
+    env.insert(format!("{PREFIX}AUDIT_RETENTION_DAYS"), "30".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(
+        err.contains("GUEST_RESET_AUDIT_CHECKPOINT_URL: needs GUEST_RESET_AUDIT_SIGNING_KEY_FILE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("GUEST_RESET_AUDIT_RETENTION_DAYS: needs"),
+        "{err}"
+    );
+}
