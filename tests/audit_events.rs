@@ -20,21 +20,9 @@ async fn events(app: &TestApp) -> Vec<Event> {
 
 /// `guest-reset audit verify <args>` on the app's database and key.
 fn verify(app: &TestApp, args: &[&str]) -> (i32, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_guest-reset"))
-        .args(["audit", "verify"])
-        .args(args)
-        .env_clear()
-        .env("GUEST_RESET_DATABASE_URL", app.database_url())
-        .env(
-            "GUEST_RESET_AUDIT_SIGNING_KEY_FILE",
-            app.dir().join("audit-signing.key"),
-        )
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code().unwrap_or(-1), out)
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    common::audit::cli(app, &all)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{TestApp, guest_id, tenant_with_guests};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -43,27 +41,8 @@ async fn trail_of(n: usize) -> TestApp {
     app
 }
 
-/// `guest-reset audit <args>` on the app's database and key: (exit code, stdout).
 fn audit(app: &TestApp, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_guest-reset"))
-        .arg("audit")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GUEST_RESET_DATABASE_URL", app.database_url())
-        .env(
-            "GUEST_RESET_AUDIT_SIGNING_KEY_FILE",
-            app.dir().join("audit-signing.key"),
-        )
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    (
-        output.status.code().unwrap_or(-1),
-        format!("{stdout}{stderr}"),
-    )
+    common::audit::cli(app, args)
 }
 
 /// Run SQL straight against the database (as an insider with write access).

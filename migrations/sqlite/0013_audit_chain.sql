@@ -18,14 +18,18 @@ create index audit_events_subject on audit_events (subject, seq);
 -- The chain's head, one row. Every append locks it first (an update), so the
 -- appends of every replica form one chain in commit order, and the export
 -- never sees event n+1 committed before event n. Verification compares the
--- last event with it: removing the newest events shows.
+-- last event with it: removing the newest events shows. `prev` is the hash
+-- before the last append (PostgreSQL appends in one statement, whose SET
+-- sees only the row as it was).
 create table audit_head (
     id integer primary key,
     seq integer not null,
-    hash text not null
+    hash text not null,
+    prev text not null
 );
-insert into audit_head (id, seq, hash)
-values (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+insert into audit_head (id, seq, hash, prev)
+values (1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
+        '0000000000000000000000000000000000000000000000000000000000000000');
 -- Signed checkpoints of the head (C2SP signed-note text), newest last.
 create table audit_checkpoints (
     size integer primary key,

@@ -49,35 +49,114 @@ pub struct Draft {
 impl Draft {
     /// Place the draft after `prev` as event `seq`, appended at `at`.
     pub fn seal(self, seq: u64, at: String, prev: String) -> Event {
-        let mut event = Event {
-            seq,
+        self.encode(at).seal(seq, prev)
+    }
+
+    /// The draft with its JSON in canonical form, appended at `at`: what is
+    /// left to do once the chain places it is one SHA-256. Writers encode
+    /// before they queue for the database's writer.
+    pub fn encode(self, at: String) -> Encoded {
+        let (actor, data) = (canonical_json(&self.actor), canonical_json(&self.data));
+        let (prefix, suffix) = parts(&actor, &at, &data, &self.kind, &self.subject);
+        Encoded {
+            draft: self,
             at,
-            kind: self.kind,
-            subject: self.subject,
-            actor: self.actor,
-            data: self.data,
+            actor,
+            data,
+            prefix,
+            suffix,
+        }
+    }
+}
+
+/// A draft ready to be hashed wherever the chain places it.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    draft: Draft,
+    pub at: String,
+    /// Canonical JSON, as stored.
+    pub actor: String,
+    pub data: String,
+    /// The hashed bytes before `prev`, and after `seq` ([`preimage`]).
+    pub prefix: String,
+    pub suffix: String,
+}
+
+impl Encoded {
+    pub fn kind(&self) -> &str {
+        &self.draft.kind
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.draft.subject
+    }
+
+    /// Event `seq`, after `prev`.
+    pub fn seal(self, seq: u64, prev: String) -> Event {
+        let hash = self.hash_at(seq, &prev);
+        self.placed(seq, prev, hash)
+    }
+
+    /// Its hash as event `seq` after `prev`.
+    pub fn hash_at(&self, seq: u64, prev: &str) -> String {
+        hash_parts(&self.prefix, prev, seq, &self.suffix)
+    }
+
+    /// The event as placed and hashed elsewhere (PostgreSQL does it in SQL).
+    pub fn placed(self, seq: u64, prev: String, hash: String) -> Event {
+        let Draft {
+            kind,
+            subject,
+            actor,
+            data,
+        } = self.draft;
+        Event {
+            seq,
+            at: self.at,
+            kind,
+            subject,
+            actor,
+            data,
             prev,
-            hash: String::new(),
-        };
-        event.hash = digest(&event);
-        event
+            hash,
+        }
     }
 }
 
 /// The hash `event` should have, from everything but its `hash`.
 pub fn digest(event: &Event) -> String {
-    let body = serde_json::json!({
-        "actor": event.actor,
-        "at": event.at,
-        "data": event.data,
-        "kind": event.kind,
-        "prev": event.prev,
-        "seq": event.seq,
-        "subject": event.subject,
-    });
-    let mut input = DOMAIN.to_vec();
-    input.extend_from_slice(canonical_json(&body).as_bytes());
+    let (prefix, suffix) = preimage(event);
+    hash_parts(&prefix, &event.prev, event.seq, &suffix)
+}
+
+fn hash_parts(prefix: &str, prev: &str, seq: u64, suffix: &str) -> String {
+    let mut input = Vec::with_capacity(prefix.len() + suffix.len() + 96);
+    input.extend_from_slice(prefix.as_bytes());
+    input.extend_from_slice(prev.as_bytes());
+    input.extend_from_slice(format!("\",\"seq\":{seq}").as_bytes());
+    input.extend_from_slice(suffix.as_bytes());
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input).as_ref())
+}
+
+/// The hashed bytes around `prev` and `seq`: the domain tag and the
+/// canonical JSON of the body up to `"prev":"`, and from `,"subject":` on.
+/// The keys sort as actor, at, data, kind, prev, seq, subject, so what the
+/// chain decides at append time (`prev`, `seq`) sits in one place and
+/// PostgreSQL can finish the hash inside the statement that takes the head.
+pub fn preimage(event: &Event) -> (String, String) {
+    let (actor, data) = (canonical_json(&event.actor), canonical_json(&event.data));
+    parts(&actor, &event.at, &data, &event.kind, &event.subject)
+}
+
+fn parts(actor: &str, at: &str, data: &str, kind: &str, subject: &str) -> (String, String) {
+    let text = |s: &str| Value::String(s.to_owned()).to_string();
+    let prefix = format!(
+        "{}{{\"actor\":{actor},\"at\":{},\"data\":{data},\"kind\":{},\"prev\":\"",
+        String::from_utf8_lossy(DOMAIN),
+        text(at),
+        text(kind),
+    );
+    (prefix, format!(",\"subject\":{}}}", text(subject)))
 }
 
 /// `value` in the canonical encoding (sorted keys, no whitespace), whatever
@@ -153,9 +232,27 @@ mod tests {
     #[test]
     fn the_documented_vector_hashes_as_documented() {
         let event = draft().seal(1, "2026-12-03T00:00:00.000000Z".into(), GENESIS.into());
-        assert_eq!(event.hash.len(), 64);
-        assert_eq!(digest(&event), event.hash);
+        assert_eq!(
+            event.hash,
+            "f1e4ffa8c28760589d2a85b1fed027bf5d9eb29311b283ef56803c588d284387"
+        );
         println!("vector hash {}", event.hash);
+    }
+
+    /// The split preimage is exactly the canonical JSON of the whole body.
+    #[test]
+    fn the_preimage_around_prev_and_seq_is_the_canonical_body() {
+        let event = draft().seal(7, "t".into(), GENESIS.into());
+        let (prefix, suffix) = preimage(&event);
+        let body = serde_json::json!({
+            "actor": event.actor, "at": event.at, "data": event.data, "kind": event.kind,
+            "prev": event.prev, "seq": event.seq, "subject": event.subject,
+        });
+        let whole = format!("{prefix}{}\",\"seq\":7{suffix}", event.prev);
+        assert_eq!(
+            whole,
+            format!("guest-reset audit event v1\n{}", canonical_json(&body))
+        );
     }
 
     #[test]

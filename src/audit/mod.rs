@@ -10,7 +10,7 @@ mod event;
 mod note;
 mod verify;
 
-pub use event::{Draft, Event, GENESIS, canonical_json, digest};
+pub use event::{Draft, Encoded, Event, GENESIS, canonical_json, digest, preimage};
 pub use note::{Checkpoint, NoteError, Signer, Verifier, generate_key};
 pub use verify::{Finding, Report, Walk};
 

@@ -99,7 +99,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         let (history_tx, history_rx) = oneshot::channel();
         let (record_tx, record_rx) =
-            oneshot::channel::<Option<(ResetRecord, Option<QueueEntry>)>>();
+            oneshot::channel::<Option<(super::chain::ResetWrite, Option<QueueEntry>)>>();
         let (backend, holder) = (self.backend, self.holder.clone());
         let write = self.batch.write(move |conn| {
             Box::pin(async move {
@@ -111,23 +111,18 @@ impl Store {
                 history_tx.send(history).map_err(|_| gone())?;
                 match record_rx.await.map_err(|_| gone())? {
                     // The claim moves the row only while it is still pending.
-                    Some((record, parked)) => {
-                        let actor = super::chain::service(&holder.owner);
-                        let done = super::chain::update_from(
-                            conn,
-                            &record,
-                            Status::Pending,
-                            &holder,
-                            actor,
-                        )
-                        .await?;
+                    Some((write, parked)) => {
+                        let id = write.record.id.clone();
+                        let done =
+                            super::chain::update_write(conn, write, Status::Pending, &holder)
+                                .await?;
                         if !done {
                             return Err(sqlx::Error::Protocol(
                                 "the reset is no longer pending".into(),
                             ));
                         }
                         match parked {
-                            Some(entry) => super::approvals::park(conn, &record.id, &entry).await,
+                            Some(entry) => super::approvals::park(conn, &id, &entry).await,
                             None => Ok(()),
                         }
                     }
@@ -141,7 +136,23 @@ impl Store {
             done = &mut write => return Err(done.err().unwrap_or(StoreError::Closed)),
         };
         let (answer, record) = decide(history);
-        let _ = record_tx.send(record);
+        // Encoded here, while the writer waits, rather than in the writer.
+        let actor = super::chain::service(&self.holder.owner);
+        let encoded = record
+            .map(|(r, parked)| {
+                super::chain::reset_write(r, Some(Status::Pending), actor).map(|w| (w, parked))
+            })
+            .transpose();
+        match encoded {
+            Ok(write) => {
+                let _ = record_tx.send(write);
+            }
+            Err(e) => {
+                drop(record_tx);
+                let _ = write.await;
+                return Err(e);
+            }
+        }
         write.await?;
         Ok(answer)
     }

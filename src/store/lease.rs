@@ -122,15 +122,16 @@ impl Store {
         from: Status,
         lease: &Lease,
     ) -> Result<bool, StoreError> {
-        let (record, lease, holder) = (record.clone(), lease.clone(), self.holder.clone());
+        let actor = super::chain::service(&self.holder.owner);
+        let write = super::chain::reset_write(record.clone(), Some(from), actor)?;
+        let (lease, holder) = (lease.clone(), self.holder.clone());
         self.batch
             .write(move |conn| {
                 Box::pin(async move {
                     if !fence(conn, &lease).await? {
                         return Ok(false);
                     }
-                    let actor = super::chain::service(&holder.owner);
-                    super::chain::update_from(conn, &record, from, &holder, actor).await
+                    super::chain::update_write(conn, write, from, &holder).await
                 })
             })
             .await

@@ -148,9 +148,14 @@ impl Store {
     #[instrument(skip_all, fields(reset_id = %record.id, status = record.status.as_str()))]
     pub async fn insert(&self, record: &ResetRecord) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let (record, holder) = (record.clone(), self.holder.clone());
+        // The event is encoded here, in the caller's task, not in the writer.
+        let actor = chain::caller(&record.requested_by);
+        let write = chain::reset_write(record.clone(), None, actor)?;
+        let holder = self.holder.clone();
         self.batch
-            .write(move |conn| Box::pin(async move { chain::insert(conn, &record, &holder).await }))
+            .write(move |conn| {
+                Box::pin(async move { chain::insert_write(conn, write, &holder).await })
+            })
             .await?;
         crate::metrics::store_write("insert", started.elapsed());
         Ok(())

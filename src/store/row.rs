@@ -68,14 +68,12 @@ const INSERT: &str = concat!(
      $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, \
      $42, $43, $44, $45, $46, $47, $48, $49, $50, \
      case when $2 in ('pending', 'running') then $51 end, \
-     case when $2 in ('pending', 'running') then $52 end) returning ",
-    columns!()
+     case when $2 in ('pending', 'running') then $52 end)"
 );
 
 /// Same binds as INSERT (the id, requester, tenant, job and creation time never change),
 /// applied only to the row still in the state bound last: a compare-and-set.
-const UPDATE_FROM: &str = concat!(
-    "update resets set status = $2, dry_run = $3, requested_user = $4, target_id = $5, \
+const UPDATE_FROM: &str = "update resets set status = $2, dry_run = $3, requested_user = $4, target_id = $5, \
      target_upn = $6, target_previous_email = $7, target_user_type = $8, \
      target_external_user_state = $9, new_email = $10, other_mails_added = $11, \
      send_invitation_message = $12, redirect_url = $13, invitation_id = $14, \
@@ -87,9 +85,7 @@ const UPDATE_FROM: &str = concat!(
      invite_attempted_at = $40, settle_after = $41, approval = $44, approval_expires_at = $45, \
      lease_owner = case when $2 in ('pending', 'running') then coalesce(lease_owner, $52) end, \
      lease_expires_at = case when $2 in ('pending', 'running') then coalesce(lease_expires_at, $53) end \
-     where id = $1 and status = $51 returning ",
-    columns!()
-);
+     where id = $1 and status = $51";
 
 /// A new row; one the owner drives (pending, running) carries its lease.
 pub(super) fn insert(r: &ResetRecord, lease: &Holder) -> Query {

@@ -87,13 +87,14 @@ impl Store {
         from: Status,
     ) -> Result<bool, StoreError> {
         let started = std::time::Instant::now();
-        let (record, holder) = (record.clone(), self.holder.clone());
+        let actor = super::chain::service(&self.holder.owner);
+        let write = super::chain::reset_write(record.clone(), Some(from), actor)?;
+        let holder = self.holder.clone();
         self.batch
             .write(move |conn| {
-                Box::pin(async move {
-                    let actor = super::chain::service(&holder.owner);
-                    super::chain::update_from(conn, &record, from, &holder, actor).await
-                })
+                Box::pin(
+                    async move { super::chain::update_write(conn, write, from, &holder).await },
+                )
             })
             .await
             .inspect(|_| crate::metrics::store_write("update", started.elapsed()))

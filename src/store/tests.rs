@@ -320,3 +320,26 @@ async fn a_cool_down_holds_bulk_back_on_every_store_but_not_single_resets() {
     let single = b.take_budget("invitations/t", 10, window, false).await;
     assert!(single.unwrap().is_none(), "a single reset goes ahead");
 }
+
+/// Both backends hash an event as the documented encoding says (PostgreSQL
+/// finishes the hash in SQL), non-ASCII and escapes included, and chain it.
+#[tokio::test]
+async fn appended_events_hash_as_documented_and_chain_on_both_backends() {
+    let (_place, store) = open().await;
+    let draft = |i: u32| crate::audit::Draft {
+        kind: "test.event".into(),
+        subject: format!("s{i}"),
+        actor: serde_json::json!({"type": "service", "replica": "Zoë"}),
+        data: serde_json::json!({"name": "Zoë \"q\"\n\u{2603}\u{1}", "n": i}),
+    };
+    let a = store.append_event(draft(1)).await.unwrap();
+    let b = store.append_event(draft(2)).await.unwrap();
+    assert_eq!(b.seq, a.seq + 1);
+    assert_eq!(b.prev, a.hash);
+    for event in [&a, &b] {
+        assert_eq!(crate::audit::digest(event), event.hash);
+    }
+    let stored = store.events_after(a.seq - 1, 10).await.unwrap();
+    assert_eq!(stored, vec![a, b.clone()]);
+    assert_eq!(store.audit_head().await.unwrap(), (b.seq, b.hash));
+}

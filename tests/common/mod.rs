@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod approvals;
+pub mod audit;
 #[cfg(unix)]
 pub mod binary;
 pub mod idempotency;

@@ -1,0 +1,27 @@
+//! The audit trail from the outside: `guest-reset audit …`, the binary, on
+//! an instance's database and signing key.
+
+use super::TestApp;
+
+/// `guest-reset audit <args>`: (exit code, standard output then error).
+pub fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_guest-reset"))
+        .arg("audit")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GUEST_RESET_DATABASE_URL", app.database_url())
+        .env(
+            "GUEST_RESET_AUDIT_SIGNING_KEY_FILE",
+            app.dir().join("audit-signing.key"),
+        )
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    (
+        output.status.code().unwrap_or(-1),
+        format!("{stdout}{stderr}"),
+    )
+}
