@@ -40,6 +40,13 @@ pub async fn start(
     // As many Graph calls in flight as the direct path has (the default, 16,
     // is a production guard, not part of the overhead being measured).
     config.graph.retry.max_concurrency = 256;
+    // Graph's invitation budget (150 per 5 s per tenant) would cap both
+    // paths' service side at 30 resets/s: lifted like the emulator's own
+    // limit, so what is measured is the service, not the budget.
+    config.graph.retry.invitations = guest_reset::graph::BudgetSettings {
+        limit: u32::MAX / 2,
+        window: std::time::Duration::from_secs(5),
+    };
     let database_url = match server {
         Some(server) => Some(fresh_database(server).await?),
         None => None,
