@@ -62,9 +62,17 @@ pub async fn run(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
         jwks: portal_token,
         hs256: mint_token(8 * 3600)?,
     };
+    let verifier = config
+        .audit
+        .signer
+        .as_ref()
+        .map(|s| s.verifier().to_string());
     println!(
-        "{}",
-        banner(addr, graph_addr, &config.database.describe(), &tokens)
+        "{}\n# its verifier key (for scripts/verify-audit.py --key): {}\n",
+        banner(addr, graph_addr, &config.database.describe(), &tokens),
+        verifier
+            .as_deref()
+            .unwrap_or("none: the key could not be made")
     );
     crate::app::run(config, listener, crate::app::shutdown_signal()).await
 }
