@@ -232,3 +232,65 @@ async fn pruning_keeps_the_checkpointed_event_and_the_rest_still_verifies() {
         "{out}"
     );
 }
+
+/// After a key rotation the checkpoints the old key signed are no false
+/// alarm; one that names the current key but does not verify is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_no_alarm_and_a_forged_stored_checkpoint_is() {
+    let mut app = TestApp::spawn_on(tenant_with_guests(1), |_| {}).await;
+    let body = json!({"user": guest_id(0), "new_email": "guest-0@northwind.example"});
+    assert_eq!(app.post_reset(body).await.status(), 201);
+    app.stop().await;
+    let (code, _) = common::audit::cli(&app, &["checkpoint"]);
+    assert_eq!(code, 0);
+    let key = app.dir().join("audit-signing.key");
+    std::fs::remove_file(&key).unwrap();
+    let (code, out) = common::audit::cli(
+        &app,
+        &[
+            "keygen",
+            "--name",
+            "rotated.example",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify(&app, &[]);
+    eprintln!("after a rotation: {}", out.trim());
+    assert_eq!(code, 0, "{out}");
+    let store = app.store().await;
+    let moved = guest_reset::audit::Draft {
+        kind: "test.moved".into(),
+        subject: String::new(),
+        actor: json!({"type": "service"}),
+        data: json!({}),
+    };
+    store.append_event(moved).await.unwrap();
+    let (code, _) = common::audit::cli(&app, &["checkpoint"]);
+    assert_eq!(code, 0, "the new key signs the moved head");
+    let newest = store.checkpoints().await.unwrap().pop().unwrap();
+    assert!(newest.note.contains("rotated.example"), "{}", newest.note);
+    let forged = newest.note.replacen("time 2", "time 1", 1);
+    sqlx::any::install_default_drivers();
+    let url = match app.on_postgres() {
+        true => app.database_url(),
+        false => format!("{}?mode=rw", app.database_url()),
+    };
+    let mut rw = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("update audit_checkpoints set note = $1 where size = $2")
+        .bind(&forged)
+        .bind(newest.size as i64)
+        .execute(&mut rw)
+        .await
+        .unwrap();
+    let (code, out) = verify(&app, &[]);
+    eprintln!("a stored checkpoint edited: {}", out.trim());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the stored checkpoint does not verify"),
+        "{out}"
+    );
+}

@@ -206,6 +206,19 @@ impl Verifier {
         }
     }
 
+    /// Whether a signature line of `note` claims this key (its name and
+    /// id), valid or not: a note that names another key was signed by
+    /// another (an earlier key, before a rotation).
+    pub fn is_named_in(&self, note: &str) -> bool {
+        let id = self.id.to_be_bytes();
+        note.lines()
+            .filter_map(|l| l.strip_prefix(SIG_PREFIX))
+            .filter_map(|l| l.split_once(' '))
+            .any(|(name, sig)| {
+                name == self.name && B64.decode(sig).is_ok_and(|s| s.get(..4) == Some(&id[..]))
+            })
+    }
+
     fn signed(&self, line: &str, body: &str) -> bool {
         let Some((name, sig)) = line.split_once(' ') else {
             return false;

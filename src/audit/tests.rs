@@ -61,3 +61,19 @@ fn a_checkpoint_signs_opens_and_refuses_another_key_or_an_edit() {
     assert!(other.open(&note).is_err());
     assert!(verifier.open(&note.replace("\n42\n", "\n43\n")).is_err());
 }
+
+#[test]
+fn a_note_names_the_key_that_signed_it_and_no_other() {
+    let signer = Signer::parse(SKEY).unwrap();
+    let note = signer.sign_text(TEXT);
+    assert!(Verifier::parse(VKEY).unwrap().is_named_in(&note));
+    let other = Verifier::parse(&generate_key("PeterNeumann").unwrap().1).unwrap();
+    assert!(!other.is_named_in(&note), "same name, another key id");
+    let forged = note.replace("x08go", "y08go");
+    assert!(
+        Verifier::parse(VKEY)
+            .unwrap()
+            .is_named_in(&format!("{TEXT}\n{SIG}"))
+    );
+    assert!(Verifier::parse(VKEY).unwrap().open_text(&forged).is_err());
+}
