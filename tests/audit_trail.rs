@@ -357,6 +357,19 @@ async fn the_export_pages_without_gaps_while_resets_are_written() {
         .iter()
         .filter(|e| e["kind"] == "reset.succeeded")
         .count();
+    let last = seen
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "reset.succeeded")
+        .unwrap();
+    assert!(
+        !last["graph_request_ids"].as_array().unwrap().is_empty(),
+        "{last}"
+    );
+    assert_eq!(
+        last["graph_request_ids"],
+        last["data"]["reset"]["graph_request_ids"]
+    );
     eprintln!(
         "export: {} events in {pages} pages of at most 5 while {RESETS} resets ran; none missing, every link checked",
         seen.len()

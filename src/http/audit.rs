@@ -8,11 +8,13 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use tracing::instrument;
 
 use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
+use crate::audit::Event;
 use crate::policy::Permission;
 use crate::problem::ProblemType;
 use crate::reset::trail::{MAX_EVENTS, TrailError};
@@ -56,16 +58,29 @@ pub async fn events(
         .get(header::ACCEPT)
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains(NDJSON));
+    let shown: Vec<Value> = events.iter().map(exported).collect();
     if !wants_lines {
-        return Json(serde_json::json!({"events": events, "next_after": next_after}))
-            .into_response();
+        return Json(json!({"events": shown, "next_after": next_after})).into_response();
     }
     let mut body = String::new();
-    for event in &events {
-        body.push_str(&serde_json::to_string(event).unwrap_or_default());
+    for event in &shown {
+        body.push_str(&event.to_string());
         body.push('\n');
     }
     ([(header::CONTENT_TYPE, NDJSON)], body).into_response()
+}
+
+/// An event as exported: as stored, plus `graph_request_ids` lifted from a
+/// reset's record to the top, where a SIEM's join finds it. The lifted copy
+/// is outside the hash (which covers `data`, where the ids also are).
+fn exported(event: &Event) -> Value {
+    let mut shown = json!(event);
+    let ids = event.data["reset"]["graph_request_ids"].clone();
+    shown["graph_request_ids"] = match ids {
+        Value::Array(_) => ids,
+        _ => json!([]),
+    };
+    shown
 }
 
 fn check(p: EventsParams) -> Result<(u64, u32), String> {
