@@ -106,7 +106,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
     let resets = ResetService::new(tenants, store.clone(), policy, config.reset.clone())
         .with_policy_file(config.policy_file.clone())
         .with_notifier(notifier)
-        .with_audit(config.audit.clone());
+        .with_audit(config.audit.clone())?;
     resets.record_start().await;
     let state = AppState {
         resets: Arc::new(resets),

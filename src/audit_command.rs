@@ -58,7 +58,8 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Checkpoint => {
             let (database, audit) = crate::config::Config::audit_from_env()?;
             let store = crate::store::Store::connect(&database).await?;
-            match crate::reset::trail::sign_checkpoint(&store, &audit).await? {
+            let http = crate::reset::trail::checkpoint_client()?;
+            match crate::reset::trail::sign_checkpoint(&store, &audit, Some(&http)).await? {
                 Some(checkpoint) => print!("{}", checkpoint.note),
                 None => anyhow::bail!("no signing key: set GUEST_RESET_AUDIT_SIGNING_KEY_FILE"),
             }

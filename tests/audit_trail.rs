@@ -9,7 +9,6 @@ mod common;
 
 use common::{TestApp, guest_id, tenant_with_guests};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const POLICY: &str = r#"
 [[grant]]
@@ -45,20 +44,8 @@ fn audit(app: &TestApp, args: &[&str]) -> (i32, String) {
     common::audit::cli(app, args)
 }
 
-/// Run SQL straight against the database (as an insider with write access).
 async fn tamper(app: &TestApp, statements: &[&str]) {
-    sqlx::any::install_default_drivers();
-    let url = match app.on_postgres() {
-        true => app.database_url(),
-        false => format!("{}?mode=rw", app.database_url()),
-    };
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-    for sql in statements {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    common::audit::tamper(app, statements).await
 }
 
 async fn head(app: &TestApp) -> u64 {

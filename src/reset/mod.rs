@@ -106,6 +106,8 @@ pub struct ResetService {
     job_wake: Arc<tokio::sync::Notify>,
     /// Checkpoint signing, copies and retention of the audit trail.
     audit: crate::config::AuditConfig,
+    /// What sends checkpoints to `audit.publish_url` (set with it).
+    audit_http: Option<reqwest::Client>,
 }
 
 impl ResetService {
@@ -124,6 +126,7 @@ impl ResetService {
             notifier: None,
             job_wake: Arc::default(),
             audit: crate::config::AuditConfig::unsigned(),
+            audit_http: None,
         };
         service.check_policy_tenants(&service.policy());
         service
@@ -139,9 +142,13 @@ impl ResetService {
         self.job_wake.notify_waiters();
     }
 
-    pub fn with_audit(mut self, audit: crate::config::AuditConfig) -> ResetService {
+    pub fn with_audit(
+        mut self,
+        audit: crate::config::AuditConfig,
+    ) -> Result<ResetService, reqwest::Error> {
+        self.audit_http = Some(trail::checkpoint_client()?);
         self.audit = audit;
-        self
+        Ok(self)
     }
 
     pub fn with_policy_file(mut self, path: std::path::PathBuf) -> ResetService {

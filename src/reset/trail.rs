@@ -48,7 +48,7 @@ impl ResetService {
     /// The newest signed checkpoint, for `who`.
     pub async fn latest_checkpoint(&self, who: &Identity) -> Result<StoredCheckpoint, TrailError> {
         self.may_read_trail(who)?;
-        let latest = self.store.checkpoints().await?.pop();
+        let latest = self.store.newest_checkpoint().await?;
         latest.ok_or(TrailError::NoCheckpoint(match self.audit.signer {
             Some(_) => "",
             None => " (no GUEST_RESET_AUDIT_SIGNING_KEY is configured)",
@@ -68,7 +68,7 @@ impl ResetService {
     /// Sign the head unless the newest checkpoint already covers it, keep
     /// it, and send a copy where configured. `None`: no key configured.
     pub async fn sign_checkpoint(&self) -> Result<Option<StoredCheckpoint>, TrailError> {
-        sign_checkpoint(&self.store, &self.audit).await
+        sign_checkpoint(&self.store, &self.audit, self.audit_http.as_ref()).await
     }
 
     /// Delete events past the retention that lie behind the newest signed
@@ -77,7 +77,7 @@ impl ResetService {
         let Some(retention) = self.audit.retention else {
             return Ok(0);
         };
-        let Some(newest) = self.store.checkpoints().await?.pop() else {
+        let Some(newest) = self.store.newest_checkpoint().await? else {
             return Ok(0);
         };
         let age = time::Duration::try_from(retention).unwrap_or(time::Duration::MAX);
@@ -173,12 +173,13 @@ impl ResetService {
 pub async fn sign_checkpoint(
     store: &Store,
     audit: &AuditConfig,
+    http: Option<&reqwest::Client>,
 ) -> Result<Option<StoredCheckpoint>, TrailError> {
     let Some(signer) = &audit.signer else {
         return Ok(None);
     };
     let (size, hash) = store.audit_head().await?;
-    let newest = store.checkpoints().await?.pop();
+    let newest = store.newest_checkpoint().await?;
     if let Some(newest) = newest.filter(|c| c.size == size) {
         return Ok(Some(newest));
     }
@@ -199,13 +200,17 @@ pub async fn sign_checkpoint(
     store.save_checkpoint(stored.clone()).await?;
     tracing::info!(size, "audit checkpoint signed");
     crate::metrics::audit_checkpoint("signed");
-    publish(audit, &stored).await;
+    publish(audit, http, &stored).await;
     Ok(Some(stored))
 }
 
 /// A copy off the box: failures are logged and counted, and the next
 /// checkpoint is sent anyway (it covers this one).
-async fn publish(audit: &AuditConfig, checkpoint: &StoredCheckpoint) {
+async fn publish(
+    audit: &AuditConfig,
+    http: Option<&reqwest::Client>,
+    checkpoint: &StoredCheckpoint,
+) {
     if let Some(path) = &audit.publish_file {
         let tmp = path.with_extension("tmp");
         let written =
@@ -215,11 +220,10 @@ async fn publish(audit: &AuditConfig, checkpoint: &StoredCheckpoint) {
             crate::metrics::audit_checkpoint("publish_failed");
         }
     }
-    if let Some(url) = &audit.publish_url {
-        let sent = reqwest::Client::new()
+    if let (Some(url), Some(http)) = (&audit.publish_url, http) {
+        let sent = http
             .post(url.clone())
             .header("content-type", "text/plain; charset=utf-8")
-            .timeout(std::time::Duration::from_secs(10))
             .body(checkpoint.note.clone())
             .send()
             .await
@@ -229,4 +233,13 @@ async fn publish(audit: &AuditConfig, checkpoint: &StoredCheckpoint) {
             crate::metrics::audit_checkpoint("publish_failed");
         }
     }
+}
+
+/// The client checkpoints are POSTed with: a timeout, and no redirects (as
+/// result callbacks): a copy goes to the configured URL or nowhere.
+pub fn checkpoint_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }

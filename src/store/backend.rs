@@ -29,6 +29,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a connection of the `Any` driver talks to (for a write
+    /// that runs on whichever connection it is given).
+    pub(super) fn of(conn: &sqlx::AnyConnection) -> Backend {
+        match conn.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",

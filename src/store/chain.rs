@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{StoreError, row};
+use super::{Backend, StoreError, row};
 use crate::audit::{Draft, Encoded, Event, digest};
 use crate::record::{Requester, ResetRecord, Status};
 
@@ -121,6 +121,19 @@ pub(super) async fn reset_event(
     append_reset(conn, reset_write(record, from, actor).map_err(decode)?).await
 }
 
+/// A row written before the chain existed, recorded as it stands
+/// (`reset.adopted`: the shape of `reset.received`, another name).
+pub(super) async fn adopted_event(
+    conn: &mut AnyConnection,
+    stored: &AnyRow,
+    actor: Value,
+) -> Result<(), sqlx::Error> {
+    let record = row::from_row(stored).map_err(decode)?;
+    let mut draft = reset_draft(&record, None, actor).map_err(decode)?;
+    draft.kind = "reset.adopted".into();
+    append(conn, draft).await.map(drop)
+}
+
 async fn append_reset(conn: &mut AnyConnection, write: ResetWrite) -> Result<(), sqlx::Error> {
     // The tests run with this check: an event must show the row exactly as
     // stored, or verification would call the row edited.
@@ -149,7 +162,7 @@ pub(super) async fn append(conn: &mut AnyConnection, draft: Draft) -> Result<Eve
 }
 
 async fn append_encoded(conn: &mut AnyConnection, event: Encoded) -> Result<Event, sqlx::Error> {
-    if conn.backend_name() == "PostgreSQL" {
+    if Backend::of(conn) == Backend::Postgres {
         return append_in_one(conn, event).await;
     }
     let (seq, prev): (i64, String) = sqlx::query_as(

@@ -343,3 +343,36 @@ async fn appended_events_hash_as_documented_and_chain_on_both_backends() {
     assert_eq!(stored, vec![a, b.clone()]);
     assert_eq!(store.audit_head().await.unwrap(), (b.seq, b.hash));
 }
+
+/// A database written before the chain: its rows are adopted once, at the
+/// first start with the chain, and then verify; a second start adopts none.
+#[tokio::test]
+async fn rows_from_before_the_chain_are_adopted_once_and_verify() {
+    let (_place, store) = open().await;
+    store.insert(&record("r-old-1", "agent")).await.unwrap();
+    store.insert(&record("r-old-2", "agent")).await.unwrap();
+    // As an earlier version left it: rows, no events, the head at genesis.
+    let genesis = crate::audit::GENESIS;
+    for sql in [
+        "delete from audit_events".to_owned(),
+        format!("update audit_head set seq = 0, hash = '{genesis}', prev = '{genesis}'"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.adopt_unchained().await.unwrap(), 2);
+    assert_eq!(store.adopt_unchained().await.unwrap(), 0, "only once");
+    let events = store.events_after(0, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["reset.adopted", "reset.adopted"]);
+    let options = crate::reset::verify_trail::VerifyOptions::default();
+    let report = crate::reset::verify_trail::verify(&store, &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.last, report.rows, report.rows_not_covered),
+        (2, 2, 0)
+    );
+}

@@ -84,6 +84,17 @@ impl Store {
             .await
     }
 
+    /// The newest stored checkpoint (what the API serves, what signing and
+    /// pruning start from): one row, however many have been kept.
+    pub async fn newest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row = sqlx::query(
+            "select size, hash, signed_at, note from audit_checkpoints order by size desc limit 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(checkpoint_from_row).transpose()?)
+    }
+
     /// Every stored checkpoint, oldest first.
     pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
         let rows =
@@ -154,17 +165,7 @@ impl Store {
                         .fetch_all(&mut *conn)
                         .await?;
                     for stored in &rows {
-                        let record =
-                            row::from_row(stored).map_err(|e| sqlx::Error::Decode(e.into()))?;
-                        let data = json!({"from": null, "reset": record});
-                        let (subject, actor) = (record.id, actor.clone());
-                        let draft = Draft {
-                            kind: "reset.adopted".into(),
-                            subject,
-                            actor,
-                            data,
-                        };
-                        chain::append(conn, draft).await?;
+                        chain::adopted_event(conn, stored, actor.clone()).await?;
                     }
                     Ok(rows.len() as u64)
                 })

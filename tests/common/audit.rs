@@ -25,3 +25,22 @@ pub fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
         format!("{stdout}{stderr}"),
     )
 }
+
+/// Run SQL straight against the instance's database, as an insider with
+/// write access would.
+pub async fn tamper(app: &TestApp, statements: &[&str]) {
+    sqlx::any::install_default_drivers();
+    let url = match app.on_postgres() {
+        true => app.database_url(),
+        false => format!("{}?mode=rw", app.database_url()),
+    };
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
