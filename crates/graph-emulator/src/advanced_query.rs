@@ -4,8 +4,11 @@
 //! parameters*". The emulator models them on `GET /users`:
 //! - `endsWith` without both parameters is the documented 400 (section "Error handling
 //!   for advanced queries on directory objects");
-//! - with both, the answer carries `@odata.count`, the number of matching objects
-//!   (user-list.md, examples 4 and 5), on every page;
+//! - `$search` needs the header "with the exception of `$search`" for `$count`: without
+//!   the header it is the documented 400 `Request_UnsupportedQuery`, with it (and no
+//!   `$count=true`) it runs but the answer has no `@odata.count`;
+//! - with both parameters, the answer carries `@odata.count`, the number of matching
+//!   objects (user-list.md, examples 4 and 5), on every page;
 //! - `$count=true` without the header is "silently" ignored: no `@odata.count`;
 //! - "`$expand` is not currently supported with advanced queries": refused with
 //!   `Request_UnsupportedQuery` (the docs give no wording; UNVERIFIED).
@@ -21,36 +24,39 @@ use super::query::ODataQuery;
 
 /// The documented message for `endsWith` without the advanced query parameters.
 const ENDS_WITH_NEEDS_ADVANCED: &str = "Operator 'endsWith' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information";
+/// The documented message for `$search` without the header (aad-advanced-queries.md,
+/// "Error handling for advanced queries on directory objects"; also
+/// microsoft-graph-docs-contrib#3495).
+const SEARCH_NEEDS_EVENTUAL: &str = "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'";
 
-/// Whether the request is an advanced query, so its answer carries `@odata.count`; or
-/// the documented refusal.
+/// Whether the request is an advanced query whose answer carries `@odata.count`; or the
+/// documented refusal. `searching`: the request has a `$search`.
 pub(super) fn check(
     query: &ODataQuery,
     headers: &HeaderMap,
     clauses: Option<&[Clause]>,
+    searching: bool,
 ) -> Result<bool, GraphError> {
     let eventual = (headers.get("consistencylevel"))
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
     let count = (query.count.as_deref()).is_some_and(|c| c.trim().eq_ignore_ascii_case("true"));
-    let advanced = eventual && count;
-    if !advanced && clauses.is_some_and(filter::needs_advanced_query) {
-        let error = GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            ENDS_WITH_NEEDS_ADVANCED,
-        );
-        return Err(error);
+    let counted = eventual && count;
+    let unsupported = |message: &str| -> Result<bool, GraphError> {
+        let code = "Request_UnsupportedQuery";
+        Err(GraphError::new(StatusCode::BAD_REQUEST, code, message))
+    };
+    if searching && !eventual {
+        return unsupported(SEARCH_NEEDS_EVENTUAL);
     }
+    if !counted && clauses.is_some_and(filter::needs_advanced_query) {
+        return unsupported(ENDS_WITH_NEEDS_ADVANCED);
+    }
+    let advanced = counted || (searching && eventual);
     if advanced && query.expand.is_some() {
-        let message = "$expand is not supported with advanced queries.";
-        return Err(GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            message,
-        ));
+        return unsupported("$expand is not supported with advanced queries.");
     }
-    Ok(advanced)
+    Ok(counted)
 }
 
 #[cfg(test)]

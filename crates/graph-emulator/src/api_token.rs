@@ -105,6 +105,6 @@ fn not_assigned(client: &App, api: &App) -> AadError {
 }
 
 /// 16 random bytes, base64url: the shape of Entra's `uti`.
-fn opaque_id() -> String {
+pub(super) fn opaque_id() -> String {
     URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
 }

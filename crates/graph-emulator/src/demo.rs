@@ -23,11 +23,18 @@ pub const READ_ONLY_CLIENT_SECRET: &str = "rD98Q~Read.Only-Demo_Secret.Contoso04
 pub const API_CLIENT_ID: &str = "b9617ab4-7131-436d-a1ed-1b218741aff0";
 pub const API_APP_ID_URI: &str = "api://guest-reset";
 pub const API_SCOPE: &str = "api://guest-reset/.default";
-/// The API's app roles (values, as they appear in `roles`).
+/// The API's app roles (values, as they appear in `roles`), for apps and for people.
 pub const APP_ROLE_HELPDESK: &str = "GuestReset.Helpdesk";
 pub const APP_ROLE_AUDITOR: &str = "GuestReset.Auditor";
 pub const APP_ROLE_ADMIN: &str = "GuestReset.Admin";
 pub const APP_ROLE_REDEEM_URL: &str = "GuestReset.RedeemUrl";
+pub const APP_ROLE_APPROVER: &str = "GuestReset.Approver";
+pub const APP_ROLE_BULK_OPERATOR: &str = "GuestReset.BulkOperator";
+/// The API's delegated permission (as it appears in `scp`), and the scope a sign-in
+/// asks for it with. Delegated tokens carry `aud` = API_CLIENT_ID and the person's app
+/// roles on the API in `roles`.
+pub const API_DELEGATED_PERMISSION: &str = "access_as_user";
+pub const CONSOLE_SCOPE: &str = "api://guest-reset/access_as_user";
 /// Helpdesk portal: Helpdesk + RedeemUrl on the API.
 pub const HELPDESK_PORTAL_CLIENT_ID: &str = "5456e7e3-ca13-41ac-9ea8-a54d02992234";
 pub const HELPDESK_PORTAL_CLIENT_SECRET: &str = "hP98Q~Helpdesk.Portal-Demo_Secret.Contoso05";
@@ -41,6 +48,14 @@ pub const AUDITOR_SP_ID: &str = "0f06270c-c183-4297-8e93-f6ebe647d64a";
 pub const ADMIN_CLIENT_ID: &str = "a51ff8d8-17ac-4918-8e9d-c7201bb34142";
 pub const ADMIN_CLIENT_SECRET: &str = "aD98Q~Admin.Demo-Secret_Contoso.App07";
 pub const ADMIN_SP_ID: &str = "19ee4e43-1864-46d5-b61d-0ec39f154618";
+/// The console, a web app that signs people in (authorization code with PKCE, OpenID
+/// Connect) and calls the API as them with CONSOLE_SCOPE. Its redirect URIs are on
+/// loopback hosts, where any port matches, as in Entra.
+pub const CONSOLE_CLIENT_ID: &str = "f09c1c60-700e-4f3d-9dff-f3827a41b7c6";
+pub const CONSOLE_CLIENT_SECRET: &str = "cN98Q~Console.Demo-Secret_Contoso.App08";
+pub const CONSOLE_SP_ID: &str = "04baadc1-b220-41c6-a8c8-2ac5d0142ace";
+pub const CONSOLE_REDIRECT_URI: &str = "http://localhost/console/auth/callback";
+pub const CONSOLE_REDIRECT_URI_LOOPBACK_IP: &str = "http://127.0.0.1/console/auth/callback";
 
 /// Adele Vance: Accepted guest; her new address is not on the object yet. Sponsored by
 /// Megan Bowen (MEMBER_ID).
@@ -80,11 +95,19 @@ pub const JOHANNA_MAIL: &str = "johanna.lorenz@fabrikam.example";
 pub const JOHANNA_NEW_MAIL: &str = "johanna@litware.example";
 /// Partner Managers: security group sponsoring Johanna; members Patti and Miriam.
 pub const PARTNER_MANAGERS_GROUP_ID: &str = "c8ce5405-3929-4631-ac3c-b6daeb44da85";
-/// Patti Fernandez and Miriam Graham: members (not guests, no roles) in Partner Managers.
+/// Patti Fernandez and Miriam Graham: members (not guests, no directory roles) in
+/// Partner Managers. On the API, Patti is an Approver and Miriam is Helpdesk; Megan
+/// Bowen (MEMBER_ID) holds no role on it.
 pub const PATTI_ID: &str = "a551c2a7-6a89-48f3-b53f-ea9f4b041642";
 pub const PATTI_MAIL: &str = "patti.fernandez@contoso.example";
 pub const MIRIAM_ID: &str = "983786c2-190d-4093-9472-5af19f8d5916";
 pub const MIRIAM_MAIL: &str = "miriam.graham@contoso.example";
+/// Nestor Wilke: a member, BulkOperator on the API (not Tailspin's Nestor).
+pub const NESTOR_ID: &str = "f63e3082-8a8a-400f-b7f1-65d661e0f83e";
+pub const NESTOR_MAIL: &str = "nestor.wilke@contoso.example";
+/// Lidia Holloway: a member, Auditor on the API.
+pub const LIDIA_ID: &str = "467049a0-b94d-4dab-9a22-82c131ff997f";
+pub const LIDIA_MAIL: &str = "lidia.holloway@contoso.example";
 
 /// Fabrikam Partners (Adele, Bianca), nested in All External Partners.
 pub const PARTNERS_GROUP_ID: &str = "6addca51-d8d4-49de-8fc2-b77c5f83a88c";

@@ -197,15 +197,26 @@ impl AadError {
         Self::invalid_request(900144, message)
     }
 
+    /// `error_description`: the AADSTS code and message, then the ids and the time, as
+    /// the token endpoint and the authorization endpoint's error redirects carry it.
+    pub(super) fn description(
+        &self,
+        trace_id: &str,
+        correlation_id: &str,
+        timestamp: &str,
+    ) -> String {
+        format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            self.code, self.message
+        )
+    }
+
     /// Renders the documented body; `correlation_id` echoes the caller's
     /// `client-request-id` when it sent one, as the token service does.
     pub(super) fn render(&self, correlation_id: &str) -> Response {
         let trace_id = uuid::Uuid::new_v4().to_string();
         let timestamp = clock::aad_timestamp();
-        let description = format!(
-            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
-            self.code, self.message
-        );
+        let description = self.description(&trace_id, correlation_id, &timestamp);
         let body = json!({
             "error": self.error,
             "error_description": description,

@@ -1,6 +1,6 @@
 //! The `$filter` subset the service needs on `/users`: `mail eq '…'`,
-//! `userPrincipalName eq '…'`, `otherMails/any(a:a eq '…')` (and the same over
-//! `proxyAddresses`), and `endsWith` on the same four properties
+//! `userPrincipalName eq '…'`, `userType eq '…'`, `otherMails/any(a:a eq '…')` (and the
+//! same over `proxyAddresses`), and `endsWith` on the four address properties
 //! (`endswith(mail,'@x')`, `otherMails/any(a:endswith(a,'@x'))`), joined with `or`.
 //! Anything else is refused as Graph refuses queries it cannot run: 400
 //! `Request_UnsupportedQuery`. `endsWith` is an advanced query (`advanced_query.rs`).
@@ -48,7 +48,11 @@ enum Test {
     EndsWith(String),
 }
 
-const EQ_PROPERTIES: &[&str] = &["mail", "userPrincipalName"];
+/// `eq` works by default on all three (filter-directory-objects.md, the table in
+/// aad-advanced-queries.md); `userType eq 'Guest'` is what `$search` examples pair with.
+const EQ_PROPERTIES: &[&str] = &["mail", "userPrincipalName", "userType"];
+/// `userType` has no `endsWith` (see [`needs_advanced_query`]).
+const ENDS_WITH_PROPERTIES: &[&str] = &["mail", "userPrincipalName"];
 const ANY_COLLECTIONS: &[&str] = &["otherMails", "proxyAddresses"];
 
 /// Parses a filter into clauses that are OR-ed together.
@@ -96,7 +100,7 @@ fn clause(cursor: &mut Cursor<'_>) -> Result<Clause, GraphError> {
     let name = cursor.identifier().ok_or_else(unsupported)?;
     if name.eq_ignore_ascii_case("endswith") {
         let (name, suffix) = ends_with_call(cursor).ok_or_else(unsupported)?;
-        let property = canonical(EQ_PROPERTIES, name).ok_or_else(unsupported)?;
+        let property = canonical(ENDS_WITH_PROPERTIES, name).ok_or_else(unsupported)?;
         return Ok(Clause::EndsWith { property, suffix });
     }
     if cursor.symbol("/") {
@@ -264,6 +268,8 @@ mod tests {
         );
         let joined = parse("mail eq 'a' or otherMails/any(x:x eq 'a') or userPrincipalName eq 'a'");
         assert_eq!(joined.map(|c| c.len()).ok(), Some(3));
+        let guests = parse("userType eq 'Guest'").ok();
+        assert_eq!(guests, Some(vec![eq("userType", "Guest")]));
     }
 
     #[test]
@@ -279,6 +285,7 @@ mod tests {
             "mail eq 'a' or",
             "mail eq null",
             "mail eq 'a'or mail eq 'b'",
+            "endswith(userType,'est')",
         ] {
             let error = parse(filter).err().map(|e| e.code);
             assert_eq!(error, Some("Request_UnsupportedQuery"), "{filter:?}");

@@ -1,5 +1,6 @@
-//! The token endpoint's wire formats: `application/x-www-form-urlencoded` bodies and HTTP
-//! Basic client credentials (RFC 6749 §2.3.1, which form-encodes id and secret first).
+//! The authority's wire formats: `application/x-www-form-urlencoded` bodies and query
+//! strings, and HTTP Basic client credentials (RFC 6749 §2.3.1, which form-encodes id
+//! and secret first).
 //! Written here rather than borrowed so the emulator reads bytes exactly as it documents.
 
 /// Parses a form body into name/value pairs, in order. Malformed escapes are kept
@@ -45,6 +46,20 @@ pub(super) fn form_decode(input: &[u8]) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes one component for a form body or query string: everything but RFC
+/// 3986's unreserved characters, a space as `%20` (which both form and URI decoders read).
+pub(super) fn form_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 fn hex(byte: &u8) -> Option<u8> {
@@ -102,6 +117,13 @@ mod tests {
         assert_eq!(field(&form, "x"), Some("a b"));
         assert_eq!(field(&form, "flag"), Some(""));
         assert_eq!(form[0].0, "grant_type");
+    }
+
+    #[test]
+    fn encoding_round_trips_through_decoding() {
+        let text = "a b+c/d?e=f&g~é";
+        assert_eq!(form_encode(text), "a%20b%2Bc%2Fd%3Fe%3Df%26g~%C3%A9");
+        assert_eq!(form_decode(form_encode(text).as_bytes()), text);
     }
 
     #[test]

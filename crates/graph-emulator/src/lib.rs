@@ -1,11 +1,13 @@
 //! A stateful Microsoft Graph emulator: the token authority
 //! (`POST /{tenant}/oauth2/v2.0/token`) and the Graph endpoints guest-reset uses
-//! (users, `$filter` with advanced queries, PATCH, transitiveMemberOf, sponsors, group
-//! transitiveMembers, invitations, JSON batching), on one router and port.
+//! (users, `$filter` and `$search` with advanced queries, PATCH, transitiveMemberOf,
+//! sponsors, group transitiveMembers, invitations, JSON batching), on one router and port.
 //! The same authority is also the OpenID Connect issuer of v2.0 access tokens for the
 //! tenant's own APIs (discovery document, JWK set, key rotation), so guest-reset's own
-//! token validation can run against it. One [`Emulator`] is one tenant; a [`Cloud`]
-//! hosts several on one router, as Entra and Graph do.
+//! token validation can run against it, and it signs people in: the authorization
+//! endpoint's code flow with PKCE (`authorize.rs`, `code_grant.rs`) gives a web app ID
+//! tokens and delegated API tokens carrying the person's app roles. One [`Emulator`] is
+//! one tenant; a [`Cloud`] hosts several on one router, as Entra and Graph do.
 //!
 //! It can also be a deterministic adversary (`adversary.rs`, `faults.rs`): seeded fault
 //! plans (429, 5xx, latency, stalls, broken bodies, dropped connections), the invitation
@@ -20,13 +22,21 @@
 mod advanced_query;
 mod adversary;
 mod api_token;
+mod app_seed;
 mod assertion;
+mod auth_codes;
+mod authority;
+mod authorize;
+mod authorize_checks;
 mod batch;
 mod batch_request;
 mod bearer;
+mod client_auth;
 mod clock;
 mod cloud;
+mod code_grant;
 mod control;
+mod delegated_scope;
 pub mod demo;
 mod directory_object;
 mod dispatch;
@@ -44,15 +54,21 @@ mod key_credentials;
 mod keys;
 mod membership;
 mod oidc;
+mod pkce;
 mod query;
 mod recording;
+mod redirect_uri;
 mod replication;
 mod routes;
 mod schema;
 mod scope;
+mod search;
+mod search_lexer;
+mod search_terms;
 mod seed;
 mod seen_assertions;
 mod service_limits;
+mod sign_in_page;
 mod sponsors;
 mod sponsorship;
 mod state;
@@ -60,6 +76,8 @@ mod tenant;
 mod throttle;
 mod token;
 mod token_headers;
+mod user_roles;
+mod user_token;
 mod user_update;
 mod users;
 mod write_limit;
@@ -80,12 +98,13 @@ pub use adversary::{
     AppliedReset, CLOCK_OFFSET_VAR, FAULTS_VAR, INVITATION_RATE_VAR, OverrideError,
     REPLICATION_LAG_VAR, WRITE_RATE_VAR,
 };
+pub use app_seed::{AppRoleSeed, AppSeed, PermissionScopeSeed};
 pub use cloud::Cloud;
 pub use fault_plan::{Fault, FaultPlan, FaultPlanError, FaultRoute, FaultRule};
 pub use key_credentials::KeyCredentialSeed;
 pub use keys::KeyError;
 pub use recording::RecordedRequest;
-pub use seed::{AppRoleSeed, AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+pub use seed::{DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 
 use keys::SigningKeys;
 use state::State;
@@ -200,47 +219,6 @@ impl Emulator {
     /// Invitation emails "sent" (invitations with `sendInvitationMessage: true`).
     pub fn outbox(&self) -> Vec<Value> {
         self.lock().outbox.clone()
-    }
-
-    /// Replaces the application permissions granted to an app; tokens issued afterwards
-    /// carry them (tokens already issued keep theirs, as in Entra). Unknown apps are
-    /// ignored.
-    pub fn set_app_roles(&self, client_id: &str, roles: &[&str]) {
-        match self.lock().app_mut(client_id) {
-            Some(app) => app.roles = roles.iter().map(|r| (*r).to_owned()).collect(),
-            None => tracing::warn!(client_id, "set_app_roles: no such app in the emulator"),
-        }
-    }
-
-    /// Lifetime (`expires_in`, `exp`) of tokens issued from now on.
-    pub fn set_token_lifetime(&self, secs: u64) {
-        self.lock().token_lifetime = secs;
-    }
-
-    /// Adds a new RSA key that signs API tokens from now on and returns its `kid`. The
-    /// older keys stay published unless `keep_old` is false (Entra lists several keys
-    /// during a rollover).
-    pub fn rotate_signing_key(&self, keep_old: bool) -> Result<String, KeyError> {
-        self.signing_keys().rotate(keep_old)
-    }
-
-    /// The `iss` of API tokens and the discovery `issuer` when the emulator is reached at
-    /// `base` (e.g. `http://127.0.0.1:8081`): `{base}/{tenant id}/v2.0`.
-    pub fn api_issuer(&self, base: &str) -> String {
-        oidc::issuer(base.trim_end_matches('/'), &self.lock().tenant.id)
-    }
-
-    /// An API access token for `client_id`, as the token endpoint would issue it to a
-    /// caller that reached the emulator at `base`, minted without HTTP or the client's
-    /// secret (for the demo banner and tests). The audience is the tenant's first app
-    /// that is an API. None for an unknown client, a seed without an API, a client the
-    /// API refuses (AADSTS501051), or a signing failure.
-    pub fn issue_api_token(&self, base: &str, client_id: &str) -> Option<String> {
-        let directory = self.lock();
-        let client = directory.app(client_id)?;
-        let api = directory.apps.iter().find(|a| a.is_api())?;
-        let origin = base.trim_end_matches('/');
-        api_token::issue(self, &directory, client, api, origin).ok()
     }
 
     /// The directory lock. A panic while holding it cannot leave the plain data

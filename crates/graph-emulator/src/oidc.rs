@@ -1,6 +1,9 @@
 //! The OpenID Connect metadata a resource server reads to validate the emulator's API
-//! tokens: `GET /{tenant}/v2.0/.well-known/openid-configuration` and
-//! `GET /{tenant}/discovery/v2.0/keys`, in the shape of Entra's v2.0 endpoints.
+//! tokens, and a web app reads to sign people in (its authorization and token
+//! endpoints, and the keys that sign its ID tokens):
+//! `GET /{tenant}/v2.0/.well-known/openid-configuration` and
+//! `GET /{tenant}/discovery/v2.0/keys`, in the shape of Entra's v2.0 endpoints
+//! (v2-protocols-oidc.md, "Find your app's OpenID configuration document URI").
 //!
 //! The emulator's authority is its own origin (`http://` + the Host the caller used),
 //! so the issuer is `{origin}/{tenant id}/v2.0` just as Entra's is
@@ -92,8 +95,10 @@ pub(super) async fn keys(
 }
 
 /// Entra's v2.0 document, less the endpoints of clouds and services the emulator does
-/// not stand in for (Kerberos, AAD Graph, RBAC, userinfo). The interactive endpoints are
-/// listed for shape only; the emulator serves just the token endpoint.
+/// not stand in for (Kerberos, AAD Graph, RBAC, userinfo). Of the endpoints listed the
+/// emulator serves the token endpoint, the authorization endpoint (code flow with PKCE,
+/// `response_mode=query`, see `authorize.rs`) and the keys; the device-code and logout
+/// endpoints, and the other response types and modes, are listed for shape only.
 fn configuration(origin: &str, authority: &Authority) -> Value {
     let base = format!("{origin}/{}", authority.segment);
     let host = origin.trim_start_matches("http://");

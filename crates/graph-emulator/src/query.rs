@@ -1,6 +1,6 @@
 //! OData system query options as Graph reads them: `$select`, `$filter`, `$expand`, `$top`,
-//! `$count` (see `advanced_query.rs`) and server-driven paging with `$skiptoken` /
-//! `@odata.nextLink`.
+//! `$count` and `$search` (see `advanced_query.rs`, `search.rs`) and server-driven paging
+//! with `$skiptoken` / `@odata.nextLink`.
 
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use serde_json::Value;
@@ -22,6 +22,7 @@ pub(super) struct ODataQuery {
     pub(super) filter: Option<String>,
     pub(super) expand: Option<String>,
     pub(super) count: Option<String>,
+    pub(super) search: Option<String>,
     top: Option<String>,
     skiptoken: Option<String>,
 }
@@ -36,6 +37,7 @@ impl ODataQuery {
                 "$filter" => &mut query.filter,
                 "$expand" => &mut query.expand,
                 "$count" => &mut query.count,
+                "$search" => &mut query.search,
                 "$top" => &mut query.top,
                 "$skiptoken" => &mut query.skiptoken,
                 _ => continue, // other options are not modelled and are ignored
@@ -159,9 +161,12 @@ mod tests {
 
     #[test]
     fn options_are_decoded_and_unknown_ones_ignored() {
-        let query = ODataQuery::parse(Some("%24select=id,mail&$filter=mail+eq+'a'&$count=true"));
+        let query = ODataQuery::parse(Some(
+            "%24select=id,mail&$filter=mail+eq+'a'&$count=true&$search=%22mail:a%22+OR+%22mail:b%22",
+        ));
         assert_eq!(query.select.as_deref(), Some("id,mail"));
         assert_eq!(query.filter.as_deref(), Some("mail eq 'a'"));
+        assert_eq!(query.search.as_deref(), Some("\"mail:a\" OR \"mail:b\""));
     }
 
     #[test]

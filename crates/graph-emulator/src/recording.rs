@@ -18,8 +18,15 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REDACTED: &str = "[redacted]";
 /// The token-form fields logged verbatim; of the credentials only their presence is
 /// logged, so tests can tell a secret from an assertion without seeing either.
-const LOGGED_TOKEN_FIELDS: &[&str] = &["grant_type", "client_id", "scope", "client_assertion_type"];
-const SECRET_PARAMETERS: &[&str] = &["client_secret", "client_assertion"];
+const LOGGED_TOKEN_FIELDS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "scope",
+    "client_assertion_type",
+    "redirect_uri",
+];
+/// A code and its verifier are as good as a credential until redeemed.
+const SECRET_PARAMETERS: &[&str] = &["client_secret", "client_assertion", "code", "code_verifier"];
 
 /// Request extension marking an item of a `$batch`, by its `id`, for the log.
 #[derive(Clone, Debug)]
@@ -35,8 +42,9 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Lower-case names; the `authorization` value is replaced by "[redacted]".
     pub headers: Vec<(String, String)>,
-    /// JSON bodies; for the token form grant_type, client_id, scope and
-    /// client_assertion_type, and client_secret / client_assertion as "[redacted]".
+    /// JSON bodies; for the token form grant_type, client_id, scope,
+    /// client_assertion_type and redirect_uri, and client_secret, client_assertion, code
+    /// and code_verifier as "[redacted]".
     pub body: Option<Value>,
     /// Response status; 0 while the response is still being produced. For a dropped
     /// connection, the status the applied handler produced (the client saw none).

@@ -1,6 +1,6 @@
 //! The emulator's routing table: the Graph routes behind their layers (envelope, fault
-//! injection and service limits, bearer validation), the token authority, and the
-//! control surface. `$batch` items run through [`batch_items`], which holds the Graph
+//! injection and service limits, bearer validation), the authority (token and
+//! authorization endpoints, OpenID Connect metadata), and the control surface. `$batch` items run through [`batch_items`], which holds the Graph
 //! routes only, so no item URL can reach the authority or `/_emulator/…`.
 
 use axum::Router;
@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::faults::{BATCH_PATH, INVITATIONS_PATH, MEMBER_OF_CAST_PATH, MEMBER_OF_PATH};
 use super::faults::{TOKEN_PATH, USER_PATH, USERS_PATH};
-use super::{Emulator, bearer, control, envelope, faults, group_members};
+use super::{Emulator, authorize, bearer, control, envelope, faults, group_members};
 use super::{invitations, membership, oidc, recording, sponsors, token, user_update, users};
 
 /// Everything the emulator serves, behind the request log; `batch` answers `$batch`
@@ -18,6 +18,10 @@ pub(super) fn all(emulator: &Emulator, batch: MethodRouter<Emulator>) -> Router 
     let inject = from_fn_with_state(emulator.clone(), faults::inject);
     let authority = Router::new()
         .route(TOKEN_PATH, post(token::issue_token).route_layer(inject))
+        .route(
+            authorize::PATH,
+            get(authorize::show).post(authorize::sign_in),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(oidc::openid_configuration),

@@ -7,13 +7,16 @@ use serde_json::{Map, Value};
 
 use super::RecordedRequest;
 use super::adversary::AppliedReset;
+use super::app_seed::AppSeed;
+use super::auth_codes::AuthCodes;
 use super::fault_plan::ActiveFaults;
 use super::key_credentials::{self, KeyCredential};
 use super::replication::Replication;
-use super::seed::{AppSeed, DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
+use super::seed::{DirectoryRoleSeed, GroupSeed, Seed, TenantSeed};
 use super::seen_assertions::SeenAssertions;
 use super::sponsorship::{self, Sponsors};
 use super::throttle::SlidingWindow;
+use super::user_roles::{self, UserRoles};
 use super::write_limit::WriteLimits;
 
 /// Access tokens live 3599 s, as the token service reports (graph.md §6.2).
@@ -31,9 +34,13 @@ pub(super) struct App {
     /// API side: App ID URIs, defined app role values, "Assignment required?".
     pub(super) identifier_uris: Vec<String>,
     pub(super) app_roles: Vec<String>,
+    /// Delegated permission values (`access_as_user`), in definition order.
+    pub(super) scopes: Vec<String>,
     pub(super) assignment_required: bool,
     /// Client side: role values granted on each API, keyed by lower-case API client id.
     pub(super) api_roles: BTreeMap<String, Vec<String>>,
+    /// Where the authorization endpoint may send a sign-in's answer.
+    pub(super) redirect_uris: Vec<String>,
 }
 
 pub(super) struct State {
@@ -44,6 +51,10 @@ pub(super) struct State {
     pub(super) roles: Vec<DirectoryRoleSeed>,
     /// Each user's sponsors (users or groups), by lower-case user id.
     pub(super) sponsors: Sponsors,
+    /// Each user's app roles on the tenant's APIs, by lower-case user id.
+    pub(super) user_roles: UserRoles,
+    /// Authorization codes issued by the sign-in page, until they expire.
+    pub(super) auth_codes: AuthCodes,
     /// Requests with an arrival sequence number, so a response can find its entry even
     /// after `clear_requests` or while other requests are in flight.
     pub(super) requests: Vec<(u64, RecordedRequest)>,
@@ -75,6 +86,7 @@ pub(super) enum Membership<'a> {
 impl State {
     pub(super) fn from_seed(seed: Seed) -> State {
         let (users, sponsors) = sponsorship::take_sponsors(seed.users);
+        let (users, user_roles) = user_roles::take_roles(users);
         State {
             tenant: seed.tenant,
             apps: seed.apps.into_iter().map(App::from_seed).collect(),
@@ -82,6 +94,8 @@ impl State {
             groups: seed.groups,
             roles: seed.directory_roles,
             sponsors,
+            user_roles,
+            auth_codes: AuthCodes::default(),
             requests: Vec::new(),
             next_request_seq: 0,
             outbox: Vec::new(),
@@ -171,6 +185,11 @@ impl State {
         found
     }
 
+    /// The user's app roles on `api`, in the API's definition order.
+    pub(super) fn user_roles_on(&self, user_id: &str, api: &App) -> Vec<String> {
+        user_roles::roles_on(&self.user_roles, user_id, &api.client_id, &api.app_roles)
+    }
+
     pub(super) fn holds_directory_role(&self, object_id: &str) -> bool {
         let memberships = self.transitive_memberships(object_id);
         memberships.iter().any(|m| matches!(m, Membership::Role(_)))
@@ -218,13 +237,17 @@ impl App {
             service_principal_id,
             identifier_uris: seed.identifier_uris,
             app_roles: seed.app_roles.into_iter().map(|r| r.value).collect(),
+            scopes: (seed.oauth2_permission_scopes.into_iter())
+                .map(|s| s.value)
+                .collect(),
             assignment_required: seed.app_role_assignment_required,
             api_roles,
+            redirect_uris: seed.redirect_uris,
         }
     }
 
     pub(super) fn is_api(&self) -> bool {
-        !self.app_roles.is_empty() || !self.identifier_uris.is_empty()
+        !self.app_roles.is_empty() || !self.identifier_uris.is_empty() || !self.scopes.is_empty()
     }
 
     /// The app roles this (client) app holds on `api`, in the API's definition order.

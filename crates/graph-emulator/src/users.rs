@@ -1,6 +1,7 @@
-//! `GET /v1.0/users/{id | userPrincipalName}` and `GET /v1.0/users?$filter=…`, with
-//! Graph's default property set, `$select` projection, `$expand=sponsors`,
-//! `@odata.context`, and on the collection the advanced queries of `advanced_query.rs`.
+//! `GET /v1.0/users/{id | userPrincipalName}` and `GET /v1.0/users?$filter=…&$search=…`,
+//! with Graph's default property set, `$select` projection, `$expand=sponsors`,
+//! `@odata.context`, and on the collection the advanced queries of `advanced_query.rs`
+//! (`$search`, see `search.rs`, is one of them).
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -15,6 +16,7 @@ use super::errors::GraphError;
 use super::filter;
 use super::query::{ODataQuery, collection, context, next_link};
 use super::schema;
+use super::search::{self, Search};
 use super::sponsors;
 use super::state::State as Directory;
 use super::{Emulator, advanced_query};
@@ -60,13 +62,14 @@ pub(super) async fn list_users(
     let query = ODataQuery::parse(raw.as_deref());
     let selected = query.selected(schema::user_property, USER_TYPE)?;
     let clauses = query.filter.as_deref().map(filter::parse).transpose()?;
-    let counted = advanced_query::check(&query, &headers, clauses.as_deref())?;
+    let search = query.search.as_deref().map(search::parse).transpose()?;
+    let counted = advanced_query::check(&query, &headers, clauses.as_deref(), search.is_some())?;
     let read = Read {
         query: &query,
         selected: selected.as_deref(),
         readable: Readable::of(&caller),
     };
-    let matching = read.matching(&emulator, clauses.as_deref())?;
+    let matching = read.matching(&emulator, clauses.as_deref(), search.as_ref())?;
     let total = matching.len();
     let (page, next) = query.page(matching)?;
     let context = context("users", selected.as_deref(), false);
@@ -86,14 +89,20 @@ struct Read<'a> {
 }
 
 impl Read<'_> {
-    /// Every user the filter keeps, projected.
+    /// Every user the filter and the search keep, projected: "a logical conjunction (an
+    /// "AND") of the `$filter` and the entire query in the `$search`"
+    /// (search-query-parameter.md).
     fn matching(
         &self,
         emulator: &Emulator,
         clauses: Option<&[filter::Clause]>,
+        search: Option<&Search>,
     ) -> Result<Vec<Value>, GraphError> {
         let state = emulator.lock();
-        let keep = |user: &&Map<String, Value>| clauses.is_none_or(|c| filter::matches(c, user));
+        let keep = |user: &&Map<String, Value>| {
+            clauses.is_none_or(|c| filter::matches(c, user))
+                && search.is_none_or(|s| s.matches(user))
+        };
         let found = state.users.iter().filter(keep);
         let rendered = found.map(|user| self.render(&state, user).map(Value::Object));
         rendered.collect()

@@ -17,7 +17,12 @@ mod invitations;
 mod limits;
 mod membership;
 mod oidc;
+mod search;
 mod seed;
+mod sign_in;
+mod sign_in_errors;
+mod sign_in_seed;
+mod sign_in_tokens;
 mod sponsors;
 mod tailspin_seed;
 /// Also used by the unit tests of `key_credentials`.

@@ -19,6 +19,15 @@ fn keys_path(tenant: &str) -> String {
 /// Validates an API token the way a resource server should: the key chosen by `kid`
 /// from the published set, RS256 pinned, audience and issuer exact, `nbf` checked.
 pub(super) async fn verify(harness: &Harness, token: &str) -> Result<TokenData<Value>, String> {
+    verify_for(harness, token, demo::API_CLIENT_ID).await
+}
+
+/// [`verify`] for another audience (an ID token's is the client's id).
+pub(super) async fn verify_for(
+    harness: &Harness,
+    token: &str,
+    audience: &str,
+) -> Result<TokenData<Value>, String> {
     let keys = harness.get_anonymous(&keys_path(demo::TENANT_ID)).await;
     let set: JwkSet = serde_json::from_value(keys.body).map_err(|e| e.to_string())?;
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
@@ -28,7 +37,7 @@ pub(super) async fn verify(harness: &Harness, token: &str) -> Result<TokenData<V
         .ok_or_else(|| format!("kid {kid} not published"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[demo::API_CLIENT_ID]);
+    validation.set_audience(&[audience]);
     validation.set_issuer(&[harness.emulator.api_issuer(&harness.base)]);
     validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
     validation.validate_nbf = true;

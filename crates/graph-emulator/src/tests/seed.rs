@@ -191,6 +191,8 @@ fn demo_api_and_portal_apps_match_their_constants() {
         demo::APP_ROLE_AUDITOR,
         demo::APP_ROLE_ADMIN,
         demo::APP_ROLE_REDEEM_URL,
+        demo::APP_ROLE_APPROVER,
+        demo::APP_ROLE_BULK_OPERATOR,
     ];
     assert_eq!(values, all);
     let clients = [
