@@ -152,7 +152,12 @@ async fn whoami_shows_identity_permissions_and_rules() {
     assert_eq!(me["identity"]["app_id"], "portal-app");
     assert_eq!(
         me["permissions"],
-        json!(["resets:create", "resets:read:own", "resets:redeem-url"])
+        json!([
+            "resets:create",
+            "resets:read:own",
+            "resets:redeem-url",
+            "guests:read"
+        ])
     );
     let rules: Vec<_> = me["rules"]
         .as_array()
@@ -172,7 +177,7 @@ async fn whoami_shows_identity_permissions_and_rules() {
         .unwrap();
     assert_eq!(
         auditor["permissions"],
-        json!(["resets:read:all", "audit:read"])
+        json!(["resets:read:all", "audit:read", "guests:read"])
     );
     assert_eq!(
         auditor["rules"],

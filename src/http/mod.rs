@@ -6,6 +6,7 @@ mod approvals;
 mod audit;
 pub mod auth;
 pub mod drain;
+mod guests;
 mod idempotency;
 mod job_stream;
 mod jobs;
@@ -76,6 +77,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/resets/{id}/deny"),
     ("POST", "/v1/resets/{id}/cancel"),
     ("GET", "/v1/approvals"),
+    ("GET", "/v1/guests"),
+    ("GET", "/v1/guests/{id}"),
     ("POST", "/v1/jobs"),
     ("GET", "/v1/jobs"),
     ("GET", "/v1/jobs/{id}"),
@@ -109,6 +112,8 @@ pub fn routes() -> Router<AppState> {
             ("POST", "/v1/resets/{id}/deny") => post(approvals::deny),
             ("POST", "/v1/resets/{id}/cancel") => post(approvals::cancel),
             ("GET", "/v1/approvals") => get(approvals::inbox),
+            ("GET", "/v1/guests") => get(guests::search),
+            ("GET", "/v1/guests/{id}") => get(guests::get),
             // A 10,000-row CSV is far beyond the 64 KiB other bodies get.
             ("POST", "/v1/jobs") => {
                 post(jobs::create).layer(axum::extract::DefaultBodyLimit::max(jobs::BODY_LIMIT))

@@ -7,7 +7,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::matchers::domain;
-use super::{Decision, Denial, Effect, MessageRule, Policy, Question, Rule};
+use super::{Decision, Denial, Effect, MessageRule, Policy, Question, Rule, Target};
 
 /// One unmet condition of one rule.
 struct Miss {
@@ -89,7 +89,21 @@ impl Policy {
 
     /// The global protections, in the order a caller would want to hear them.
     fn protection(&self, q: &Question<'_>) -> Option<(Denial, String)> {
-        let t = &q.target;
+        if let Some(found) = self.protection_of(&q.target) {
+            return Some(found);
+        }
+        if q.history.target_in_flight {
+            return Some((
+                Denial::InFlight,
+                "another reset of this guest is in progress, or its outcome is unknown and waits to be read back".into(),
+            ));
+        }
+        None
+    }
+
+    /// The protections that hold whatever is asked: not a guest, a
+    /// directory role, a protected user or group.
+    pub(super) fn protection_of(&self, t: &Target<'_>) -> Option<(Denial, String)> {
         if !t.user_type.is_some_and(|u| u.eq_ignore_ascii_case("Guest")) {
             let kind = t.user_type.unwrap_or("not set");
             return Some((
@@ -119,19 +133,12 @@ impl Policy {
                 "the guest is on the protected users list".into(),
             ));
         }
-        if let Some(g) = protected_group {
-            return Some((
+        protected_group.map(|g| {
+            (
                 Denial::Protected,
                 format!("the guest is in protected group {g}"),
-            ));
-        }
-        if q.history.target_in_flight {
-            return Some((
-                Denial::InFlight,
-                "another reset of this guest is in progress, or its outcome is unknown and waits to be read back".into(),
-            ));
-        }
-        None
+            )
+        })
     }
 }
 
@@ -147,13 +154,11 @@ fn caller_ok(rule: &Rule, q: &Question<'_>) -> bool {
 }
 
 /// Whether the guest is one the rule is about: any listed domain or group.
-fn target_ok(rule: &Rule, q: &Question<'_>) -> bool {
-    let by_domain = q
-        .target
+pub(super) fn target_ok(rule: &Rule, target: &Target<'_>) -> bool {
+    let by_domain = target
         .mail
         .is_some_and(|m| rule.target_domains.iter().any(|p| p.matches_email(m)));
-    let by_group = q
-        .target
+    let by_group = target
         .groups
         .iter()
         .any(|g| rule.target_groups.iter().any(|w| w.eq_ignore_ascii_case(g)));
@@ -171,7 +176,7 @@ fn selects(rule: &Rule, q: &Question<'_>) -> bool {
             .new_email_domains
             .iter()
             .any(|p| p.matches_email(q.ask.new_email));
-    caller_ok(rule, q) && (!targets_listed || target_ok(rule, q)) && new_ok
+    caller_ok(rule, q) && (!targets_listed || target_ok(rule, &q.target)) && new_ok
 }
 
 fn misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
@@ -182,7 +187,7 @@ fn misses(rule: &Rule, q: &Question<'_>) -> Vec<Miss> {
         let name = q.target.tenant.name;
         return vec![Miss::plain(format!("not for tenant {name:?}"))];
     }
-    if !target_ok(rule, q) {
+    if !target_ok(rule, &q.target) {
         let d = q
             .target
             .mail

@@ -9,6 +9,7 @@ mod file;
 mod jobs;
 mod matchers;
 mod question;
+mod reach;
 mod summary;
 mod tenants;
 #[cfg(test)]
@@ -22,6 +23,7 @@ pub use approval::{ApprovalRule, ApprovalWhen, ApproverRule, Requirement};
 pub use jobs::JobApproval;
 pub use matchers::{CallerMatch, DomainPattern, RedirectRule};
 pub use question::{Ask, Caller, Decision, Denial, History, Question, Target};
+pub use reach::Reach;
 pub use tenants::{Scope, TenantRef, TenantSet};
 
 /// What a caller may do with the service.
@@ -48,6 +50,10 @@ pub enum Permission {
     /// tenant: only a grant without `tenants` gives it).
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// May look guests up (`GET /v1/guests`): names, addresses, sponsors,
+    /// and whether the caller's rules reach them.
+    #[serde(rename = "guests:read")]
+    GuestsRead,
     /// May reload the policy.
     #[serde(rename = "admin")]
     Admin,
@@ -63,6 +69,7 @@ impl Permission {
             Permission::ResetsActForAgents => "resets:act-for-agents",
             Permission::JobsCreate => "jobs:create",
             Permission::AuditRead => "audit:read",
+            Permission::GuestsRead => "guests:read",
             Permission::Admin => "admin",
         }
     }

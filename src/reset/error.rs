@@ -13,6 +13,8 @@ use crate::store::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     ReadUser,
+    /// A guest lookup (`$search` on users).
+    SearchUsers,
     ReadRoles,
     /// The guest's sponsors (and their groups' members), for an approval.
     ReadSponsors,
@@ -26,6 +28,7 @@ impl Step {
     fn describe(self) -> &'static str {
         match self {
             Step::ReadUser => "reading the user",
+            Step::SearchUsers => "searching the directory's guests ($search)",
             Step::ReadRoles => "reading the user's directory roles (transitiveMemberOf)",
             Step::ReadSponsors => "reading the guest's sponsors",
             Step::ReadSponsorGroup => "reading a sponsor group's members (transitiveMembers)",
@@ -37,7 +40,9 @@ impl Step {
     /// The least-privileged application permission the step needs.
     fn permission(self) -> &'static str {
         match self {
-            Step::ReadUser | Step::ReadRoles | Step::ReadSponsors => "User.Read.All",
+            Step::ReadUser | Step::SearchUsers | Step::ReadRoles | Step::ReadSponsors => {
+                "User.Read.All"
+            }
             Step::ReadSponsorGroup => "GroupMember.Read.All",
             Step::AddOtherMail | Step::Invite => "User.ReadWrite.All",
         }
@@ -180,7 +185,7 @@ impl ResetError {
         match self {
             ResetError::UserNotFound(u) => format!("No user in the directory matches {u:?}."),
             ResetError::UserAmbiguous { email, count } => format!(
-                "{count} users have {email:?} as mail, otherMails or UPN; name the guest by object id."
+                "{count} users have {email:?} as mail, otherMails or UPN; name the guest by object id (GET /v1/guests?search= finds it)."
             ),
             ResetError::NewEmailRequired => "The guest has no mail; give new_email.".into(),
             ResetError::EmailNotOnUser => "The new email is on neither mail nor otherMails, and this \

@@ -7,6 +7,7 @@ mod decide;
 mod error;
 mod evidence;
 mod flow;
+pub mod guests;
 mod intent;
 pub mod jobs;
 mod lifecycle;

@@ -138,7 +138,7 @@ impl ResetService {
 }
 
 /// `tenant`, when given, is a name or an id: 1 to 64 characters.
-fn check_tenant_field(tenant: Option<&str>) -> Result<(), ResetError> {
+pub(super) fn check_tenant_field(tenant: Option<&str>) -> Result<(), ResetError> {
     match tenant.map(|t| t.trim().chars().count()) {
         Some(0) | Some(65..) => Err(ResetError::Invalid(
             "tenant: a configured tenant's name or directory id, 1 to 64 characters".into(),

@@ -4,6 +4,7 @@
 mod approval;
 mod file;
 mod property;
+mod reach;
 mod rules;
 mod tenants;
 
