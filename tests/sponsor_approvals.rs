@@ -88,3 +88,36 @@ async fn a_guest_without_sponsors_cannot_be_approved() {
     let record = app.reset_record(p["reset_id"].as_str().unwrap()).await;
     assert_eq!(record["status"], "denied");
 }
+
+#[tokio::test]
+async fn a_sponsor_reads_the_reset_they_approve_and_nobody_else_without_a_read_permission() {
+    let app = TestApp::spawn_with_policy(POLICY).await;
+    let body = json!({ "user": tenant::JOHANNA_MAIL, "new_email": tenant::JOHANNA_NEW_MAIL });
+    let (_, waiting) = ask(&app, &agent(&app), body).await;
+    let id = waiting["id"].as_str().unwrap();
+    let path = format!("/v1/resets/{id}");
+    // Megan holds no permission at all: her sponsorship lets her read this one.
+    let megan = sponsor(&app, tenant::MEMBER_ID);
+    let before = app.get_as(&megan, &path).await;
+    assert_eq!(before.status(), 200);
+    let (status, _) = act(&app, &megan, id, "approve", None).await;
+    assert_eq!(status, 200);
+    settled(&app, id).await;
+    let after: serde_json::Value = app.get_as(&megan, &path).await.json().await.unwrap();
+    assert_eq!(after["status"], "succeeded", "{after}");
+    // Someone who is no approver and holds no read permission: 403, as before.
+    let stranger = sponsor(&app, "00000000-0000-0000-0000-00000000abcd");
+    let refused = app.get_as(&stranger, &path).await;
+    common::expect_problem(refused, 403, "permission-denied").await;
+    // A sponsor of this reset reads only this one: another guest's reset is refused.
+    let other = json!({ "user": tenant::ADELE_MAIL, "new_email": tenant::ADELE_NEW_MAIL });
+    let (_, adele) = ask(&app, &agent(&app), other).await;
+    let patti = sponsor(&app, tenant::PATTI_ID);
+    let not_hers = app
+        .get_as(
+            &patti,
+            &format!("/v1/resets/{}", adele["id"].as_str().unwrap()),
+        )
+        .await;
+    common::expect_problem(not_hers, 403, "permission-denied").await;
+}

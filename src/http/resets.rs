@@ -227,27 +227,36 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(p) = require_read(&caller) {
-        return p.into_response();
-    }
     let not_found =
         || Problem::new(ProblemType::NotFound, "No reset with this id.").into_response();
-    if uuid::Uuid::try_parse(&id).is_err() {
-        return not_found();
+    let record = match uuid::Uuid::try_parse(&id) {
+        Ok(_) => match state.resets.get(&id).await {
+            Ok(record) => record,
+            Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
+        },
+        Err(_) => None,
+    };
+    // An approver of a reset may read it without a read permission (a
+    // sponsor following a notification's link); anyone else needs one.
+    let approver = |r: &ResetRecord| state.resets.is_approver_of(&caller.identity, r);
+    if let Err(p) = require_read(&caller)
+        && !record.as_ref().is_some_and(approver)
+    {
+        return p.into_response();
     }
-    match state.resets.get(&id).await {
+    match record {
         // Someone else's reset is "not found", not "forbidden": ids cannot be probed.
-        Ok(Some(record)) if !ReadScope::of(&state, &caller).may_read(&caller, &record) => {
-            not_found()
+        Some(record)
+            if approver(&record) || ReadScope::of(&state, &caller).may_read(&caller, &record) =>
+        {
+            let view = ResetView {
+                record: &record,
+                invite_redeem_url: None,
+                plan: None,
+            };
+            Json(view).into_response()
         }
-        Ok(Some(record)) => Json(ResetView {
-            record: &record,
-            invite_redeem_url: None,
-            plan: None,
-        })
-        .into_response(),
-        Ok(None) => not_found(),
-        Err(e) => Problem::from(&ResetError::Store(e)).into_response(),
+        _ => not_found(),
     }
 }
 

@@ -158,6 +158,12 @@ impl ResetService {
             && check_approver(who, record).is_ok()
     }
 
+    /// Whether `who` is among the reset's approvers (whatever its status
+    /// now): a sponsor opening the reset from a notification may read it.
+    pub fn is_approver_of(&self, who: &Identity, record: &ResetRecord) -> bool {
+        person(who).is_ok() && check_approver(who, record).is_ok()
+    }
+
     /// Resets waiting for approval that `who` may approve, newest first.
     pub async fn inbox(&self, who: &Identity) -> Result<Vec<ResetRecord>, StoreError> {
         let filter = crate::store::ListFilter {
