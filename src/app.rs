@@ -46,7 +46,12 @@ pub fn build_router(state: AppState) -> Router {
     let timeout = axum::middleware::from_fn_with_state(state.request_timeout, time_limit);
     // Outermost last: sensitive marking, then the request id, then bare
     // errors made problems (inside the request id's scope), then tracing.
-    routes()
+    let console = state.console.is_some();
+    let mut router = routes();
+    if console {
+        router = router.merge(crate::http::console::routes());
+    }
+    router
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(timeout)
@@ -119,6 +124,13 @@ pub async fn build_state(config: &Config) -> anyhow::Result<(AppState, Store)> {
         webhooks: Arc::new(config.webhooks.sources.clone()),
         queue_wake: Arc::default(),
         closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+        console: match &config.console {
+            Some(c) => Some(Arc::new(crate::http::console::Console::new(
+                c.clone(),
+                &config.auth,
+            )?)),
+            None => None,
+        },
     };
     Ok((state, store))
 }

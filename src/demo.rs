@@ -134,6 +134,15 @@ pub fn config(
         },
         notify: None,
         audit: crate::config::AuditConfig::unsigned(),
+        // The console signs people in at the emulator, as at Entra.
+        console: Some(crate::config::ConsoleConfig {
+            client_id: demo::CONSOLE_CLIENT_ID.into(),
+            client_secret: secrecy::SecretString::from(demo::CONSOLE_CLIENT_SECRET),
+            issuer: format!("http://{graph}/{}/v2.0", demo::TENANT_ID),
+            scope: demo::CONSOLE_SCOPE.into(),
+            public_url: None,
+            session_hours: 8,
+        }),
         reset: ResetDefaults {
             redirect_url: "https://myapps.microsoft.com".into(),
             send_invitation_message: true,
@@ -296,7 +305,11 @@ fn banner(addr: SocketAddr, graph: SocketAddr, db: &str, tokens: &Tokens) -> Str
          # a ticketing system's signed delivery to the webhook source `tickets`: docs/webhooks.md\n\
          # who am I, what may I do, which rules apply to me:\n\
          curl -sS http://{addr}/v1/whoami -H \"Authorization: Bearer $TOKEN\"\n\n\
-         # the audit trail (signed every 10 s into data/audit-checkpoint.txt): README, \"The audit trail\"\n",
+         # the audit trail (signed every 10 s into data/audit-checkpoint.txt): README, \"The audit trail\"\n\n\
+         # the operator console (docs/console.md): open it in a browser and sign in at the emulator's page as\n\
+         #   Miriam Graham (helpdesk: find Adele, plan and reset), Megan Bowen (Adele's sponsor: approvals),\n\
+         #   Nestor Wilke (bulk jobs), Lidia Holloway (auditor), Patti Fernandez (approver)\n\
+         console:        http://{addr}/console/\n",
         tenant = demo::TENANT_ID,
         tailspin = demo::tailspin::TENANT_ID,
         alex = demo::tailspin::ALEX_MAIL,

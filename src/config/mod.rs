@@ -11,6 +11,7 @@ use secrecy::SecretString;
 
 mod audit;
 mod auth;
+mod console;
 mod database;
 mod graph;
 mod notify;
@@ -50,9 +51,12 @@ pub struct Config {
     pub notify: Option<NotifyConfig>,
     /// Signed checkpoints of the audit trail and its retention (`AUDIT_*`).
     pub audit: AuditConfig,
+    /// The operator console's sign-in (`CONSOLE_*`); `None`: no console.
+    pub console: Option<ConsoleConfig>,
 }
 
 pub use audit::AuditConfig;
+pub use console::ConsoleConfig;
 pub use database::Database;
 pub use graph::{CertificateConfig, GraphConfig};
 pub use notify::NotifyConfig;
@@ -149,6 +153,8 @@ impl Config {
         let tenants_file = env.get("TENANTS_FILE").is_some();
         let graph = env.graph(!tenants_file);
         let tenants = env.tenants(&graph).unwrap_or_default();
+        let auth = env.auth();
+        let console = env.console(&auth);
         let config = Config {
             listen: env
                 .parsed("LISTEN_ADDR", Some("127.0.0.1:8080"))
@@ -160,7 +166,8 @@ impl Config {
                     .clamp(1, 3600),
             ),
             policy_file: env.parsed("POLICY_FILE", None).unwrap_or_default(),
-            auth: env.auth(),
+            auth,
+            console,
             graph,
             tenants,
             rate_limit: RateLimit {

@@ -295,3 +295,51 @@ fn copies_and_retention_without_a_signing_key_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_console_is_off_without_a_client_id_and_complete_with_one() {
+    assert!(load(&minimal()).expect("valid").console.is_none());
+    let mut env = minimal();
+    env.insert(format!("{PREFIX}CONSOLE_CLIENT_ID"), "console-app".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("CONSOLE_CLIENT_SECRET: is required"), "{err}");
+    assert!(err.contains("CONSOLE_SCOPE: is required"), "{err}");
+    env.insert(format!("{PREFIX}CONSOLE_CLIENT_SECRET"), "s3cret".into());
+    env.insert(
+        format!("{PREFIX}CONSOLE_SCOPE"),
+        "api://guest-reset/access_as_user".into(),
+    );
+    env.insert(
+        format!("{PREFIX}CONSOLE_URL"),
+        "https://reset.example/".into(),
+    );
+    let console = load(&env).expect("valid").console.expect("a console");
+    assert_eq!(
+        console.issuer, "https://issuer.example",
+        "the API's issuer by default"
+    );
+    assert_eq!(console.public_url.as_deref(), Some("https://reset.example"));
+    assert_eq!(console.session_hours, 8);
+    assert!(
+        !format!("{console:?}").contains("s3cret"),
+        "the secret stays out of Debug"
+    );
+    env.insert(format!("{PREFIX}CONSOLE_URL"), "reset.example".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("CONSOLE_URL"), "{err}");
+}
+
+#[test]
+fn a_console_needs_an_issuer_that_names_one_tenant() {
+    let mut env = minimal();
+    env.insert(
+        format!("{PREFIX}AUTH_ISSUER"),
+        "https://login.example/{tenantid}/v2.0".into(),
+    );
+    env.insert(format!("{PREFIX}AUTH_TENANT_IDS"), "t1".into());
+    env.insert(format!("{PREFIX}CONSOLE_CLIENT_ID"), "console-app".into());
+    env.insert(format!("{PREFIX}CONSOLE_CLIENT_SECRET"), "s".into());
+    env.insert(format!("{PREFIX}CONSOLE_SCOPE"), "api://x/y".into());
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("CONSOLE_ISSUER"), "{err}");
+}

@@ -5,6 +5,7 @@ mod admin;
 mod approvals;
 mod audit;
 pub mod auth;
+pub mod console;
 pub mod drain;
 mod guests;
 mod idempotency;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub queue_wake: Arc<tokio::sync::Notify>,
     /// Set when shutdown begins: event streams end.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The operator console, when `GUEST_RESET_CONSOLE_*` configure it.
+    pub console: Option<Arc<console::Console>>,
 }
 
 /// The router of the separate metrics listener.

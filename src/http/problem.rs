@@ -159,11 +159,12 @@ pub fn for_status(status: StatusCode) -> Option<Problem> {
 pub async fn for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
-    if status.as_u16() < 400 || is_problem {
+    let content_type = response.headers().get(header::CONTENT_TYPE);
+    let is_problem =
+        content_type.is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
+    // The console's error pages are HTML on purpose, for a person.
+    let is_page = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if status.as_u16() < 400 || is_problem || is_page {
         return response;
     }
     let Some(problem) = for_status(status) else {

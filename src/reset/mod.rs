@@ -19,6 +19,7 @@ mod request;
 mod retry;
 mod ruling;
 mod settle;
+pub mod sign_ins;
 mod sponsors;
 mod tenant;
 pub mod trail;

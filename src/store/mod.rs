@@ -16,6 +16,7 @@ mod lease;
 mod list;
 mod queue;
 mod row;
+mod sessions;
 mod settle;
 mod trail;
 
@@ -37,6 +38,7 @@ pub use jobs::{JobCounts, StoredJob};
 pub use lease::Lease;
 pub use list::{ListFilter, MAX_LIMIT, Visible};
 pub use queue::{Claimed, DeliveryClaim, Enqueued, Lane, QueueEntry};
+pub use sessions::SessionKind;
 pub use settle::Attempted;
 pub use trail::StoredCheckpoint;
 

@@ -376,3 +376,51 @@ async fn rows_from_before_the_chain_are_adopted_once_and_verify() {
         (2, 2, 0)
     );
 }
+
+#[tokio::test]
+async fn console_sign_ins_are_read_once_sessions_until_they_expire() {
+    use super::SessionKind;
+    let (_dir, store) = open().await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    store
+        .put_console_session(
+            "login-1",
+            SessionKind::Login,
+            "{\"state\":1}",
+            now + 600,
+            now,
+        )
+        .await
+        .unwrap();
+    // A sign-in is not a session, and is read only once.
+    assert_eq!(store.console_session("login-1", now).await.unwrap(), None);
+    let taken = store.take_console_login("login-1", now).await.unwrap();
+    assert_eq!(taken.as_deref(), Some("{\"state\":1}"));
+    assert_eq!(
+        store.take_console_login("login-1", now).await.unwrap(),
+        None
+    );
+    store
+        .put_console_session("s-1", SessionKind::Session, "{}", now + 60, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.console_session("s-1", now).await.unwrap().as_deref(),
+        Some("{}")
+    );
+    // A session is not a sign-in; past its expiry it is gone.
+    assert_eq!(store.take_console_login("s-1", now).await.unwrap(), None);
+    assert_eq!(store.console_session("s-1", now + 61).await.unwrap(), None);
+    // Writing a new row removes the expired ones.
+    store
+        .put_console_session("s-2", SessionKind::Session, "{}", now + 3600, now + 120)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.console_session("s-1", now).await.unwrap(),
+        None,
+        "pruned"
+    );
+    store.end_console_session("s-2").await.unwrap();
+    assert_eq!(store.console_session("s-2", now).await.unwrap(), None);
+}

@@ -9,6 +9,8 @@ pub mod approvals;
 pub mod audit;
 #[cfg(unix)]
 pub mod binary;
+pub mod browser;
+pub mod console;
 pub mod idempotency;
 pub mod jobs;
 #[cfg(unix)]
@@ -272,6 +274,13 @@ impl TestApp {
             Database::Sqlite(path) => format!("sqlite://{}", path.display()),
             Database::Postgres(url) => secrecy::ExposeSecret::expose_secret(url).to_owned(),
         }
+    }
+
+    /// The emulator's origin (`http://127.0.0.1:PORT`): Graph, and the
+    /// demo tenant's sign-in pages.
+    pub fn graph_origin(&self) -> String {
+        let url = reqwest::Url::parse(&self.config.graph.graph_url).unwrap();
+        url.origin().ascii_serialization()
     }
 
     pub fn on_postgres(&self) -> bool {

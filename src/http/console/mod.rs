@@ -1,0 +1,303 @@
+//! The operator console at `/console/`: server-rendered pages, compiled into
+//! the binary, signed in with OpenID Connect (docs/console.md). Every page
+//! acts as the signed-in person through the API's own routes, in process:
+//! the same policy, approvals, problems and audit as a caller with that
+//! person's token, never a console super-user.
+
+// A handler that refuses returns the page it answers with; that a Response
+// is larger than clippy likes for an `Err` costs nothing on this path.
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod approvals;
+mod audit;
+mod guests;
+mod html;
+mod jobs;
+mod me;
+mod resets;
+mod rows;
+mod session;
+mod signin;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use reqwest::Url;
+use serde::Deserialize;
+use session::Person;
+
+use super::AppState;
+use crate::auth::{AuthSettings, Identity, Verifier};
+use crate::config::ConsoleConfig;
+
+/// How long the console waits for the identity provider.
+const IDP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The console's sign-in settings and what it learned from the issuer.
+pub struct Console {
+    config: ConsoleConfig,
+    /// Follows no redirects: the token endpoint is called with a secret.
+    http: reqwest::Client,
+    /// ID tokens: the issuer's keys, the console's client id as audience.
+    id_tokens: Verifier,
+    endpoints: tokio::sync::RwLock<Option<Endpoints>>,
+}
+
+#[derive(Clone)]
+struct Endpoints {
+    authorization: Url,
+    token: Url,
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    authorization_endpoint: String,
+    token_endpoint: String,
+}
+
+impl Console {
+    pub fn new(config: ConsoleConfig, auth: &AuthSettings) -> anyhow::Result<Console> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(IDP_TIMEOUT)
+            .build()?;
+        let settings = AuthSettings {
+            oidc: auth.oidc.clone(),
+            hs256: None,
+            audiences: vec![config.client_id.clone()],
+            leeway_secs: auth.leeway_secs,
+        };
+        Ok(Console {
+            id_tokens: Verifier::new(settings, http.clone()),
+            config,
+            http,
+            endpoints: tokio::sync::RwLock::new(None),
+        })
+    }
+
+    /// The authorize and token endpoints from the issuer's discovery
+    /// document (read once; a failure is tried again next time).
+    async fn endpoints(&self) -> Result<Endpoints, String> {
+        if let Some(known) = self.endpoints.read().await.clone() {
+            return Ok(known);
+        }
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.trim_end_matches('/')
+        );
+        let found: Discovery = async {
+            let response = self.http.get(&url).send().await?.error_for_status()?;
+            response.json().await
+        }
+        .await
+        .map_err(|e| format!("discovery document {url}: {e}"))?;
+        let parse = |u: &str| Url::parse(u).map_err(|e| format!("discovery document {url}: {e}"));
+        let endpoints = Endpoints {
+            authorization: parse(&found.authorization_endpoint)?,
+            token: parse(&found.token_endpoint)?,
+        };
+        *self.endpoints.write().await = Some(endpoints.clone());
+        Ok(endpoints)
+    }
+
+    /// The console's origin as browsers see it: the configured URL, else
+    /// the request's own (http on loopback, https elsewhere).
+    fn origin(&self, headers: &HeaderMap) -> String {
+        match &self.config.public_url {
+            Some(url) => Url::parse(url)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| url.clone()),
+            None => session::own_origin(headers),
+        }
+    }
+
+    fn redirect_uri(&self, headers: &HeaderMap) -> String {
+        format!("{}/console/auth/callback", self.origin(headers))
+    }
+
+    /// Cookies are `Secure` unless the console is reached over plain http.
+    fn secure(&self, headers: &HeaderMap) -> bool {
+        self.origin(headers).starts_with("https://")
+    }
+
+    /// Exchange the code; the person is who the access token names, once
+    /// the ID token (signature, audience, nonce) agrees.
+    async fn redeem(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<Identity, String> {
+        let tokens = self.exchange(headers, code, verifier).await?;
+        let id = (self.id_tokens.verify(&tokens.id_token).await)
+            .map_err(|e| format!("the ID token is not valid: {e}"))?;
+        if claim(&tokens.id_token, "nonce").as_deref() != Some(nonce) {
+            return Err("the ID token's nonce is not this sign-in's".into());
+        }
+        let person = (state.auth.verify(&tokens.access_token).await)
+            .map_err(|e| format!("the access token is not valid for this API: {e}"))?;
+        match (&person.object_id, &id.object_id) {
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => Ok(person),
+            _ => {
+                Err("the access token and the ID token name different people, or no person".into())
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        headers: &HeaderMap,
+        code: &str,
+        verifier: &str,
+    ) -> Result<Tokens, String> {
+        let endpoints = self.endpoints().await?;
+        let secret = secrecy::ExposeSecret::expose_secret(&self.config.client_secret);
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("client_id", self.config.client_id.as_str()),
+            ("client_secret", secret),
+            ("code", code),
+            ("redirect_uri", &self.redirect_uri(headers)),
+            ("code_verifier", verifier),
+        ];
+        let response = (self.http.post(endpoints.token).form(&form).send().await).map_err(|e| {
+            format!(
+                "the token endpoint could not be reached: {}",
+                e.without_url()
+            )
+        })?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            let why = body["error_description"]
+                .as_str()
+                .or(body["error"].as_str())
+                .unwrap_or("no reason given");
+            return Err(format!(
+                "the token endpoint answered {status}: {}",
+                why.lines().next().unwrap_or(why)
+            ));
+        }
+        serde_json::from_value(body)
+            .map_err(|_| "the token endpoint's answer has no access_token and id_token".into())
+    }
+}
+
+#[derive(Deserialize)]
+struct Tokens {
+    access_token: String,
+    id_token: String,
+}
+
+/// A string claim of a JWT whose signature was already checked.
+fn claim(jwt: &str, name: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value[name].as_str().map(str::to_owned)
+}
+
+/// The console, when this service has one.
+fn console_of(state: &AppState) -> Result<Arc<Console>, Response> {
+    state
+        .console
+        .clone()
+        .ok_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+/// The form's CSRF token (and the browser's `Origin`) are this session's.
+fn check_csrf(
+    state: &AppState,
+    person: &Person,
+    headers: &HeaderMap,
+    token: Option<&str>,
+) -> Result<(), Response> {
+    let console = console_of(state)?;
+    person.check_csrf(headers, token, &console.origin(headers))
+}
+
+/// The configured tenants where the person holds `p`, by name.
+fn tenants_for(state: &AppState, person: &Person, p: crate::policy::Permission) -> Vec<String> {
+    let scope = state
+        .resets
+        .policy()
+        .scope(&person.session.identity.policy_caller(), p);
+    let tenants = state.resets.tenants().iter();
+    let here = |t: &&Arc<crate::tenants::Tenant>| {
+        scope.covers(&crate::policy::TenantRef {
+            name: &t.name,
+            id: Some(&t.id),
+        })
+    };
+    tenants.filter(here).map(|t| t.name.clone()).collect()
+}
+
+/// The console's routes (merged only when it is configured).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { html::see_other("/console/") }))
+        .route("/console/", get(guests::home))
+        .route("/console/login", get(signin::login_page))
+        .route("/console/auth/start", get(signin::start))
+        .route("/console/auth/callback", get(signin::callback))
+        .route("/console/logout", post(signin::logout))
+        .route("/console/guests", get(guests::search))
+        .route("/console/guests/{id}", get(guests::show))
+        .route("/console/guests/{id}/plan", post(resets::plan))
+        .route("/console/guests/{id}/reset", post(resets::confirm))
+        .route("/console/resets/{id}", get(resets::show))
+        .route("/console/resets/{id}/approve", post(approvals::approve))
+        .route("/console/resets/{id}/deny", post(approvals::deny))
+        .route("/console/approvals", get(approvals::inbox))
+        .route("/console/audit", get(audit::log))
+        .route("/console/audit.csv", get(audit::csv))
+        .route("/console/jobs", get(jobs::list).post(jobs::create))
+        .route("/console/jobs/plan", post(jobs::plan))
+        .route("/console/jobs/{id}", get(jobs::show))
+        .route("/console/jobs/{id}/events", get(jobs::events))
+        .route("/console/jobs/{id}/results.csv", get(jobs::results))
+        .route("/console/me", get(me::show))
+        .route(
+            "/console/assets/console.css",
+            get(|| asset("text/css", include_str!("assets/console.css"))),
+        )
+        .route(
+            "/console/assets/console.js",
+            get(|| asset("text/javascript", include_str!("assets/console.js"))),
+        )
+        .route(
+            "/console/assets/icon.svg",
+            get(|| asset("image/svg+xml", include_str!("assets/icon.svg"))),
+        )
+        .route("/console/{*rest}", get(not_found).post(not_found))
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    html::secure(headers);
+    response
+}
+
+async fn not_found() -> Response {
+    html::with_status(
+        StatusCode::NOT_FOUND,
+        html::page(
+            None,
+            "Not found",
+            &html::notice("error", "There is no such page in the console."),
+        ),
+    )
+}
