@@ -74,7 +74,9 @@ async fn time_limit(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let job = request.method() == axum::http::Method::POST && request.uri().path() == "/v1/jobs";
+    // A job is planned whole before it answers, from the API or the console.
+    let job = request.method() == axum::http::Method::POST
+        && ["/v1/jobs", "/console/jobs", "/console/jobs/plan"].contains(&request.uri().path());
     let limit = if job {
         JOB_REQUEST_TIMEOUT.max(limit)
     } else {

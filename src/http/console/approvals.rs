@@ -8,6 +8,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::check_csrf;
 use super::html::{self, esc, url_part};
@@ -15,6 +17,7 @@ use super::rows::{TABLE_HEAD, row};
 use super::session::Person;
 use crate::http::AppState;
 
+#[instrument(skip_all)]
 pub(super) async fn inbox(State(state): State<AppState>, person: Person) -> Response {
     let answer = Call::get(&person, "/v1/approvals").json(&state).await;
     if !answer.ok() {
@@ -104,6 +107,7 @@ pub(super) fn decisions(r: &Value) -> String {
 }
 
 /// Whether the reset is in the person's inbox now.
+#[instrument(skip_all)]
 pub(super) async fn may_decide(state: &AppState, person: &Person, id: &str) -> bool {
     let answer = Call::get(person, "/v1/approvals").json(state).await;
     let items = answer.body["items"].as_array().cloned().unwrap_or_default();
@@ -116,6 +120,7 @@ pub(super) struct Decision {
     comment: Option<String>,
 }
 
+#[instrument(skip_all)]
 pub(super) async fn approve(
     state: State<AppState>,
     person: Person,
@@ -126,6 +131,7 @@ pub(super) async fn approve(
     decide(state, person, headers, id, form, "approve").await
 }
 
+#[instrument(skip_all)]
 pub(super) async fn deny(
     state: State<AppState>,
     person: Person,

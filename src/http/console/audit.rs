@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::html::{self, esc};
 use super::rows::{TABLE_HEAD, requester, row};
@@ -88,6 +90,7 @@ impl Filters {
     }
 }
 
+#[instrument(skip_all)]
 pub(super) async fn log(
     State(state): State<AppState>,
     person: Person,
@@ -128,6 +131,7 @@ pub(super) async fn log(
     html::page(Some(&person.frame()), "Audit log", &body)
 }
 
+#[instrument(skip_all)]
 pub(super) async fn csv(
     State(state): State<AppState>,
     person: Person,

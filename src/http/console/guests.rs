@@ -7,6 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::html::{self, esc, facts, url_part};
 use super::session::Person;
@@ -31,6 +33,7 @@ fn search_form(text: &str, tenants: &[String], tenant: &str) -> String {
     )
 }
 
+#[instrument(skip_all)]
 pub(super) async fn home(State(state): State<AppState>, person: Person) -> Response {
     let mut body = String::new();
     if !person.has(Permission::GuestsRead) {
@@ -48,6 +51,7 @@ pub(super) async fn home(State(state): State<AppState>, person: Person) -> Respo
     html::page(Some(&person.frame()), "Find a guest", &body)
 }
 
+#[instrument(skip_all)]
 pub(super) async fn search(
     State(state): State<AppState>,
     person: Person,
@@ -111,6 +115,7 @@ pub(super) struct TenantQuery {
     tenant: Option<String>,
 }
 
+#[instrument(skip_all)]
 pub(super) async fn show(
     State(state): State<AppState>,
     person: Person,

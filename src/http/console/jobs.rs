@@ -10,6 +10,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::html::{self, esc, url_part};
 use super::session::Person;
@@ -31,6 +33,7 @@ fn upload_form(csrf: &str, csv: &str, tenants: &[String], tenant: &str) -> Strin
     )
 }
 
+#[instrument(skip_all)]
 pub(super) async fn list(State(state): State<AppState>, person: Person) -> Response {
     let answer = Call::get(&person, "/v1/jobs").json(&state).await;
     let mut body = String::new();
@@ -96,6 +99,7 @@ impl JobForm {
     }
 }
 
+#[instrument(skip_all)]
 pub(super) async fn plan(
     State(state): State<AppState>,
     person: Person,
@@ -159,6 +163,7 @@ pub(super) async fn plan(
     html::page(Some(&person.frame()), "Check the job", &body)
 }
 
+#[instrument(skip_all)]
 pub(super) async fn create(
     State(state): State<AppState>,
     person: Person,
@@ -181,6 +186,7 @@ pub(super) async fn create(
     }
 }
 
+#[instrument(skip_all)]
 pub(super) async fn show(
     State(state): State<AppState>,
     person: Person,
@@ -238,6 +244,7 @@ fn counts(job: &Value) -> String {
 }
 
 /// The API's event stream, as it is.
+#[instrument(skip_all)]
 pub(super) async fn events(
     State(state): State<AppState>,
     person: Person,
@@ -251,6 +258,7 @@ pub(super) async fn events(
 }
 
 /// Every item's result, as the API's CSV.
+#[instrument(skip_all)]
 pub(super) async fn results(
     State(state): State<AppState>,
     person: Person,

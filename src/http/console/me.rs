@@ -5,11 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::Value;
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::html::{self, esc, facts};
 use super::session::Person;
 use crate::http::AppState;
 
+#[instrument(skip_all)]
 pub(super) async fn show(State(state): State<AppState>, person: Person) -> Response {
     let answer = Call::get(&person, "/v1/whoami").json(&state).await;
     if !answer.ok() {

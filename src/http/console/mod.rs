@@ -15,6 +15,7 @@ mod guests;
 mod html;
 mod jobs;
 mod me;
+mod oidc;
 mod resets;
 mod rows;
 mod session;
@@ -28,11 +29,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use reqwest::Url;
-use serde::Deserialize;
 use session::Person;
 
 use super::AppState;
-use crate::auth::{AuthSettings, Identity, Verifier};
+use crate::auth::{AuthSettings, Verifier};
 use crate::config::ConsoleConfig;
 
 /// How long the console waits for the identity provider.
@@ -52,12 +52,6 @@ pub struct Console {
 struct Endpoints {
     authorization: Url,
     token: Url,
-}
-
-#[derive(Deserialize)]
-struct Discovery {
-    authorization_endpoint: String,
-    token_endpoint: String,
 }
 
 impl Console {
@@ -80,31 +74,6 @@ impl Console {
         })
     }
 
-    /// The authorize and token endpoints from the issuer's discovery
-    /// document (read once; a failure is tried again next time).
-    async fn endpoints(&self) -> Result<Endpoints, String> {
-        if let Some(known) = self.endpoints.read().await.clone() {
-            return Ok(known);
-        }
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            self.config.issuer.trim_end_matches('/')
-        );
-        let found: Discovery = async {
-            let response = self.http.get(&url).send().await?.error_for_status()?;
-            response.json().await
-        }
-        .await
-        .map_err(|e| format!("discovery document {url}: {e}"))?;
-        let parse = |u: &str| Url::parse(u).map_err(|e| format!("discovery document {url}: {e}"));
-        let endpoints = Endpoints {
-            authorization: parse(&found.authorization_endpoint)?,
-            token: parse(&found.token_endpoint)?,
-        };
-        *self.endpoints.write().await = Some(endpoints.clone());
-        Ok(endpoints)
-    }
-
     /// The console's origin as browsers see it: the configured URL, else
     /// the request's own (http on loopback, https elsewhere).
     fn origin(&self, headers: &HeaderMap) -> String {
@@ -124,87 +93,6 @@ impl Console {
     fn secure(&self, headers: &HeaderMap) -> bool {
         self.origin(headers).starts_with("https://")
     }
-
-    /// Exchange the code; the person is who the access token names, once
-    /// the ID token (signature, audience, nonce) agrees.
-    async fn redeem(
-        &self,
-        state: &AppState,
-        headers: &HeaderMap,
-        code: &str,
-        verifier: &str,
-        nonce: &str,
-    ) -> Result<Identity, String> {
-        let tokens = self.exchange(headers, code, verifier).await?;
-        let id = (self.id_tokens.verify(&tokens.id_token).await)
-            .map_err(|e| format!("the ID token is not valid: {e}"))?;
-        if claim(&tokens.id_token, "nonce").as_deref() != Some(nonce) {
-            return Err("the ID token's nonce is not this sign-in's".into());
-        }
-        let person = (state.auth.verify(&tokens.access_token).await)
-            .map_err(|e| format!("the access token is not valid for this API: {e}"))?;
-        match (&person.object_id, &id.object_id) {
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => Ok(person),
-            _ => {
-                Err("the access token and the ID token name different people, or no person".into())
-            }
-        }
-    }
-
-    async fn exchange(
-        &self,
-        headers: &HeaderMap,
-        code: &str,
-        verifier: &str,
-    ) -> Result<Tokens, String> {
-        let endpoints = self.endpoints().await?;
-        let secret = secrecy::ExposeSecret::expose_secret(&self.config.client_secret);
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("client_id", self.config.client_id.as_str()),
-            ("client_secret", secret),
-            ("code", code),
-            ("redirect_uri", &self.redirect_uri(headers)),
-            ("code_verifier", verifier),
-        ];
-        let response = (self.http.post(endpoints.token).form(&form).send().await).map_err(|e| {
-            format!(
-                "the token endpoint could not be reached: {}",
-                e.without_url()
-            )
-        })?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        if !status.is_success() {
-            let why = body["error_description"]
-                .as_str()
-                .or(body["error"].as_str())
-                .unwrap_or("no reason given");
-            return Err(format!(
-                "the token endpoint answered {status}: {}",
-                why.lines().next().unwrap_or(why)
-            ));
-        }
-        serde_json::from_value(body)
-            .map_err(|_| "the token endpoint's answer has no access_token and id_token".into())
-    }
-}
-
-#[derive(Deserialize)]
-struct Tokens {
-    access_token: String,
-    id_token: String,
-}
-
-/// A string claim of a JWT whose signature was already checked.
-fn claim(jwt: &str, name: &str) -> Option<String> {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value[name].as_str().map(str::to_owned)
 }
 
 /// The console, when this service has one.
@@ -261,8 +149,12 @@ pub fn routes() -> Router<AppState> {
         .route("/console/approvals", get(approvals::inbox))
         .route("/console/audit", get(audit::log))
         .route("/console/audit.csv", get(audit::csv))
-        .route("/console/jobs", get(jobs::list).post(jobs::create))
-        .route("/console/jobs/plan", post(jobs::plan))
+        // A job's CSV comes as a form field: URL-encoding may triple its size.
+        .route(
+            "/console/jobs",
+            get(jobs::list).post(jobs::create).layer(job_limit()),
+        )
+        .route("/console/jobs/plan", post(jobs::plan).layer(job_limit()))
         .route("/console/jobs/{id}", get(jobs::show))
         .route("/console/jobs/{id}/events", get(jobs::events))
         .route("/console/jobs/{id}/results.csv", get(jobs::results))
@@ -280,6 +172,10 @@ pub fn routes() -> Router<AppState> {
             get(|| asset("image/svg+xml", include_str!("assets/icon.svg"))),
         )
         .route("/console/{*rest}", get(not_found).post(not_found))
+}
+
+fn job_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(3 * crate::http::jobs::BODY_LIMIT)
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -9,6 +9,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use tracing::instrument;
+
 use super::api::Call;
 use super::html::{self, esc, facts, url_part};
 use super::rows::requester;
@@ -65,6 +67,7 @@ impl ResetForm {
 }
 
 /// The dry run: what the policy says and what would be written to Graph.
+#[instrument(skip_all)]
 pub(super) async fn plan(
     State(state): State<AppState>,
     person: Person,
@@ -133,6 +136,7 @@ pub(super) async fn plan(
 }
 
 /// The reset itself; then its page.
+#[instrument(skip_all)]
 pub(super) async fn confirm(
     State(state): State<AppState>,
     person: Person,
@@ -168,6 +172,7 @@ pub(super) async fn confirm(
 
 /// A reset's page: status, guest, policy, approval, problem; approve and
 /// deny when the person is among its approvers now.
+#[instrument(skip_all)]
 pub(super) async fn show(
     State(state): State<AppState>,
     person: Person,

@@ -45,6 +45,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[instrument(skip_all)]
 pub(super) async fn login_page(Query(next): Query<Next>) -> Response {
     let href = format!(
         "/console/auth/start?next={}",
@@ -233,6 +234,7 @@ pub(super) struct LogoutForm {
 }
 
 /// Sign out: the session ends on every replica and the cookie goes.
+#[instrument(skip_all)]
 pub(super) async fn logout(
     State(state): State<AppState>,
     person: Person,
