@@ -21,11 +21,7 @@ use crate::http::AppState;
 pub(super) async fn inbox(State(state): State<AppState>, person: Person) -> Response {
     let answer = Call::get(&person, "/v1/approvals").json(&state).await;
     if !answer.ok() {
-        return html::page(
-            Some(&person.frame()),
-            "Approvals",
-            &html::notice("error", &answer.problem()),
-        );
+        return person.refused(answer.status, "Approvals", &answer.problem());
     }
     let items = answer.body["items"].as_array().cloned().unwrap_or_default();
     if items.is_empty() {

@@ -144,14 +144,7 @@ pub(super) async fn csv(
     .json(&state)
     .await;
     if !answer.ok() {
-        return html::with_status(
-            answer.status,
-            html::page(
-                Some(&person.frame()),
-                "Audit log",
-                &html::notice("error", &answer.problem()),
-            ),
-        );
+        return person.refused(answer.status, "Audit log", &answer.problem());
     }
     let mut out = String::from(
         "id,created_at,status,tenant,guest,guest_object_id,new_email,ticket,reason,requested_by,policy_rule\r\n",

@@ -128,11 +128,7 @@ pub(super) async fn show(
     }
     let answer = Call::get(&person, uri).json(&state).await;
     if !answer.ok() {
-        let body = html::notice("error", &answer.problem());
-        return html::with_status(
-            answer.status,
-            html::page(Some(&person.frame()), "Guest", &body),
-        );
+        return person.refused(answer.status, "Guest", &answer.problem());
     }
     let guest = &answer.body;
     let title = guest["display_name"].as_str().unwrap_or(&id).to_owned();

@@ -176,13 +176,11 @@ pub(super) async fn create(
     let answer = form.call(&person, false).json(&state).await;
     match (answer.ok(), answer.body["id"].as_str()) {
         (true, Some(id)) => html::see_other(&format!("/console/jobs/{}", url_part(id))),
-        _ => {
-            let body = html::notice("error", &answer.problem());
-            html::with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                html::page(Some(&person.frame()), "The job was refused", &body),
-            )
-        }
+        _ => person.refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The job was refused",
+            &answer.problem(),
+        ),
     }
 }
 
@@ -196,11 +194,7 @@ pub(super) async fn show(
         .json(&state)
         .await;
     if !answer.ok() {
-        let body = html::notice("error", &answer.problem());
-        return html::with_status(
-            answer.status,
-            html::page(Some(&person.frame()), "Job", &body),
-        );
+        return person.refused(answer.status, "Job", &answer.problem());
     }
     let job = &answer.body;
     let (done, total) = (

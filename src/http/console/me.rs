@@ -16,11 +16,7 @@ use crate::http::AppState;
 pub(super) async fn show(State(state): State<AppState>, person: Person) -> Response {
     let answer = Call::get(&person, "/v1/whoami").json(&state).await;
     if !answer.ok() {
-        return html::page(
-            Some(&person.frame()),
-            "Who am I",
-            &html::notice("error", &answer.problem()),
-        );
+        return person.refused(answer.status, "Who am I", &answer.problem());
     }
     let me = &answer.body;
     let id = &me["identity"];

@@ -160,13 +160,11 @@ pub(super) async fn confirm(
         .or(answer.body["reset_id"].as_str());
     match (answer.ok(), id) {
         (_, Some(id)) => html::see_other(&format!("/console/resets/{}", url_part(id))),
-        (_, None) => {
-            let body = html::notice("error", &answer.problem());
-            html::with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                html::page(Some(&person.frame()), "The reset was refused", &body),
-            )
-        }
+        (_, None) => person.refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The reset was refused",
+            &answer.problem(),
+        ),
     }
 }
 
@@ -182,11 +180,7 @@ pub(super) async fn show(
         .json(&state)
         .await;
     if !answer.ok() {
-        let body = html::notice("error", &answer.problem());
-        return html::with_status(
-            answer.status,
-            html::page(Some(&person.frame()), "Reset", &body),
-        );
+        return person.refused(answer.status, "Reset", &answer.problem());
     }
     let r = &answer.body;
     let status = r["status"].as_str().unwrap_or_default();

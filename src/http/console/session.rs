@@ -52,6 +52,12 @@ impl Person {
         }
     }
 
+    /// A page saying why something was not done, with `status`.
+    pub(super) fn refused(&self, status: StatusCode, title: &str, why: &str) -> Response {
+        let page = html::page(Some(&self.frame()), title, &html::notice("error", why));
+        html::with_status(status, page)
+    }
+
     pub(super) fn has(&self, p: Permission) -> bool {
         self.permissions.contains(&p)
     }
