@@ -73,6 +73,15 @@ impl Notifier {
         format!("{base}/v1/resets/{id}")
     }
 
+    /// The reset's page in the console, when the console is on.
+    pub fn console_link(&self, id: &str) -> Option<String> {
+        let base = self.settings.public_url.as_deref().unwrap_or_default();
+        let base = base.trim_end_matches('/');
+        self.settings
+            .console_link
+            .then(|| format!("{base}/console/resets/{id}"))
+    }
+
     /// Tell the sender a notification is due.
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -32,6 +32,7 @@ async fn app_notifying(url: Option<String>, public_url: Option<&str>) -> TestApp
             url: url.parse().unwrap(),
             secret: SecretString::from(NOTIFY_WHSEC),
             public_url,
+            console_link: true,
         });
         c.webhooks.callback_first_retry = Duration::from_millis(100);
     })
@@ -97,6 +98,7 @@ async fn a_request_needing_approval_notifies_approval_requested_signed_with_the_
     assert_eq!(event["status"], "awaiting_approval");
     assert_eq!(event["tenant"], waiting["tenant"]);
     assert_eq!(event["link"], format!("/v1/resets/{id}"));
+    assert_eq!(event["console_link"], format!("/console/resets/{id}"));
     assert_eq!(event["requested_by"]["subject"], "sub-agent");
     assert_eq!(event["requested_by"]["name"], "agent");
     assert_eq!(event["requested_by"]["agent"]["id"], "oid-agent");
@@ -113,6 +115,7 @@ async fn a_request_needing_approval_notifies_approval_requested_signed_with_the_
     keys.sort_unstable();
     let wanted = [
         "approval",
+        "console_link",
         "link",
         "occurred_at",
         "problem",
@@ -159,6 +162,10 @@ async fn an_approval_notifies_approved_then_executed_with_the_final_status() {
     assert_eq!(
         executed["link"],
         format!("https://guest-reset.example/v1/resets/{id}")
+    );
+    assert_eq!(
+        executed["console_link"],
+        format!("https://guest-reset.example/console/resets/{id}")
     );
     let ids: std::collections::BTreeSet<_> =
         seen.iter().map(|(h, _)| h["webhook-id"].clone()).collect();

@@ -155,6 +155,7 @@ impl Config {
         let tenants = env.tenants(&graph).unwrap_or_default();
         let auth = env.auth();
         let console = env.console(&auth);
+        let with_console = console.is_some();
         let config = Config {
             listen: env
                 .parsed("LISTEN_ADDR", Some("127.0.0.1:8080"))
@@ -178,7 +179,10 @@ impl Config {
             },
             metrics_addr: env.optional("METRICS_ADDR"),
             webhooks: env.webhooks(),
-            notify: env.notify(),
+            notify: env.notify().map(|n| NotifyConfig {
+                console_link: with_console,
+                ..n
+            }),
             audit: env.audit(),
             request_timeout: Duration::from_secs(
                 env.parsed("REQUEST_TIMEOUT_SECS", Some("30")).unwrap_or(30),

@@ -22,6 +22,9 @@ pub struct NotifyConfig {
     /// The service's external base URL, without a trailing slash; `None`:
     /// links are the record's path alone.
     pub public_url: Option<String>,
+    /// Also link to the reset's page in the console (`console_link`): set
+    /// when the console is configured, so a sponsor can open and approve.
+    pub console_link: bool,
 }
 
 impl Env<'_> {
@@ -60,6 +63,7 @@ impl Env<'_> {
         }
         match super::webhooks::callback_url(url) {
             Ok(url) => Some(NotifyConfig {
+                console_link: false,
                 url,
                 secret,
                 public_url,

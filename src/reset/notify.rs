@@ -54,7 +54,8 @@ impl ResetService {
             return;
         };
         let now = crate::record::now_rfc3339();
-        let body = body(record, event, notifier.link(&record.id), &now);
+        let links = (notifier.link(&record.id), notifier.console_link(&record.id));
+        let body = body(record, event, links, &now);
         let notification = NewNotification {
             // Its own id, kept across retries, so a receiver can dedupe; a
             // reset can have the same event twice (a second approver, or a
@@ -80,13 +81,19 @@ impl ResetService {
 /// the record has none), and of the guest only what the approval says: a
 /// chat channel is a wider audience than the API's readers, and the link
 /// shows the rest to those allowed to read it.
-fn body(record: &ResetRecord, event: Event, link: String, now: &str) -> serde_json::Value {
+fn body(
+    record: &ResetRecord,
+    event: Event,
+    (link, console_link): (String, Option<String>),
+    now: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "type": event.as_str(),
         "reset_id": record.id,
         "status": record.status,
         "tenant": record.tenant,
         "link": link,
+        "console_link": console_link,
         "requested_by": record.requested_by,
         "approval": record.approval,
         "problem": record.problem.as_ref().map(|p| &p.kind),
