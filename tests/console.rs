@@ -98,12 +98,19 @@ async fn the_helpdesk_finds_adele_sees_the_plan_resets_her_and_finds_the_row_in_
     browser.wait_for_text("main", "Megan Bowen", 10).await;
     accessible(&browser).await;
     browser.screenshot("04-guest").await;
+    // Every control on the way is reachable from the top of the page by Tab.
+    let from_top = browser.tab_to("Plan the reset").await;
+    browser.set_window(640, 1000).await;
+    browser.screenshot("04b-guest-at-200-percent").await;
+    browser.set_window(1280, 1000).await;
     browser
         .type_into("#new_email", tenant::ADELE_NEW_MAIL)
         .await;
     browser.type_into("#ticket", "INC-2001").await;
     browser.type_into("#reason", "moved to Northwind").await;
-    browser.click_text("button", "Plan the reset").await;
+    // By keyboard: Tab to the button, Enter submits.
+    let presses = browser.tab_to("Plan the reset").await;
+    browser.press('\u{E007}').await;
     let plan = browser.wait_for_text("main", "Graph writes", 10).await;
     assert!(
         plan.contains("POST /v1.0/invitations") || plan.contains("/invitations"),
@@ -130,6 +137,18 @@ async fn the_helpdesk_finds_adele_sees_the_plan_resets_her_and_finds_the_row_in_
         "the audit names the person: {log}"
     );
     browser.screenshot("07-audit-log").await;
+    let csv = browser
+        .script(
+            "return fetch(document.querySelector('a[download]').href).then(r => r.text());",
+            json!([]),
+        )
+        .await;
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("id,created_at,status"), "{csv}");
+    assert!(
+        csv.contains("\"INC-2001\"") && csv.contains("\"succeeded\""),
+        "{csv}"
+    );
     browser.click_text("a", "Who am I").await;
     browser
         .wait_for_text("#permissions", "resets:create", 10)
@@ -137,7 +156,8 @@ async fn the_helpdesk_finds_adele_sees_the_plan_resets_her_and_finds_the_row_in_
     browser.screenshot("08-who-am-i").await;
     console_is_clean(&browser, false).await;
     eprintln!(
-        "console: Miriam found Adele, saw the plan, reset her (succeeded, 1 invitation), found INC-2001 in the audit log"
+        "console: Miriam found Adele, reached \"Plan the reset\" in {from_top} Tab presses from the top (then {presses} from the reason, and Enter), saw the plan, \
+         reset her (succeeded, 1 invitation), found INC-2001 in the audit log and its CSV"
     );
 }
 
@@ -229,8 +249,21 @@ async fn a_csv_job_runs_to_100_percent() {
     let done = browser.wait_for_text("#job-status", "(100%)", 60).await;
     assert!(done.contains("3 of 3"), "{done}");
     browser.screenshot("13-job-done").await;
+    let results = browser
+        .script(
+            "return fetch(document.querySelector('a[download]').href).then(r => r.text());",
+            json!([]),
+        )
+        .await;
+    let rows = results
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("succeeded"))
+        .count();
+    assert_eq!(rows, 3, "{results}");
     console_is_clean(&browser, false).await;
-    eprintln!("console: Nestor's CSV job of 3 ran to {done}");
+    eprintln!("console: Nestor's CSV job of 3 ran to {done}; its results CSV has 3 succeeded rows");
 }
 
 #[tokio::test]

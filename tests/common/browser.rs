@@ -262,6 +262,37 @@ impl Browser {
             .collect()
     }
 
+    /// Press a key (WebDriver's code points: Tab is U+E004, Enter U+E007).
+    pub async fn press(&self, key: char) {
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key.to_string() },
+            { "type": "keyUp", "value": key.to_string() },
+        ]}]});
+        self.command(reqwest::Method::POST, "/actions", Some(actions))
+            .await;
+    }
+
+    /// Tab from where focus is (the top of a page just loaded) until the
+    /// focused element's text is `label`; how many presses it took.
+    pub async fn tab_to(&self, label: &str) -> usize {
+        for presses in 1..=60 {
+            self.press('\u{E004}').await;
+            let focused = self
+                .script(
+                    "return document.activeElement.textContent.trim();",
+                    json!([]),
+                )
+                .await;
+            if focused.as_str() == Some(label) {
+                return presses;
+            }
+        }
+        panic!(
+            "{label:?} is not reachable with Tab on {}",
+            self.url().await
+        );
+    }
+
     pub async fn set_window(&self, width: u32, height: u32) {
         let rect = json!({ "width": width, "height": height });
         self.command(reqwest::Method::POST, "/window/rect", Some(rect))
