@@ -166,9 +166,35 @@ impl Browser {
         .await;
     }
 
+    /// Click the `tag` whose text has `label`; found again if the page
+    /// replaced it between finding and clicking (a stale element).
     pub async fn click_text(&self, tag: &str, label: &str) {
-        let element = self.find_by_text(tag, label).await;
-        self.click(&element).await;
+        for _ in 0..5 {
+            let element = self.find_by_text(tag, label).await;
+            let url = format!(
+                "{}/session/{}/element/{element}/click",
+                self.base, self.session
+            );
+            let answer: Value = self
+                .http
+                .post(url)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match answer["value"]["error"].as_str() {
+                None => return,
+                Some("stale element reference") => continue,
+                Some(error) => panic!(
+                    "WebDriver click on {label:?}: {error}: {}",
+                    answer["value"]["message"]
+                ),
+            }
+        }
+        panic!("{label:?} kept going stale");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -192,13 +218,17 @@ impl Browser {
         let Some(element) = self.try_find(css).await else {
             return String::new();
         };
-        let value = self
-            .command(
-                reqwest::Method::GET,
-                &format!("/element/{element}/text"),
-                None,
-            )
-            .await;
+        // The page may change between finding and reading (a form just
+        // submitted): a stale element reads as no text, and waiting goes on.
+        let url = format!(
+            "{}/session/{}/element/{element}/text",
+            self.base, self.session
+        );
+        let answer: Option<Value> = match self.http.get(url).send().await {
+            Ok(response) => response.json().await.ok(),
+            Err(_) => None,
+        };
+        let value = answer.map(|a| a["value"].clone()).unwrap_or_default();
         value.as_str().unwrap_or_default().to_owned()
     }
 
