@@ -43,7 +43,7 @@ fn card(r: &Value, csrf: &str) -> String {
     let why = r["approval"]["reason"].as_str().unwrap_or_default();
     format!(
         "<article class=\"card\" aria-labelledby=\"a-{id}\"><h2 id=\"a-{id}\">{}</h2>{TABLE_HEAD}{}</tbody></table>\
-         <p>{} Expires {}.</p><p>Reason given: {}</p>{}</article>",
+         <p>Why approval is needed: {}</p><p>Expires {}.</p><p>Reason given: {}</p>{}</article>",
         esc(r["target"]["previous_email"]
             .as_str()
             .or(r["user"].as_str())

@@ -130,32 +130,10 @@ pub(super) async fn plan(
             html::page(Some(&person.frame()), "Check the job", &body),
         );
     }
-    let report = &answer.body;
-    let rows: String = report["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            let why = i["problem"]["detail"].as_str().unwrap_or("");
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                i["item"].as_u64().unwrap_or(0),
-                esc(i["user"].as_str().unwrap_or_default()),
-                esc(i["new_email"].as_str().unwrap_or("—")),
-                esc(i["outcome"].as_str().unwrap_or_default()),
-                esc(why)
-            )
-        })
-        .collect();
     let body = format!(
-        "<p id=\"dry-run-summary\">{} item(s): {} would succeed, {} refused. Nothing was written yet.</p>\
-         <table><thead><tr><th scope=\"col\">Item</th><th scope=\"col\">Guest</th><th scope=\"col\">New email</th>\
-         <th scope=\"col\">Outcome</th><th scope=\"col\">Why</th></tr></thead><tbody>{rows}</tbody></table>\
-         <form method=\"post\" action=\"/console/jobs\">{}<input type=\"hidden\" name=\"csv\" value=\"{}\">\
+        "{}<form method=\"post\" action=\"/console/jobs\">{}<input type=\"hidden\" name=\"csv\" value=\"{}\">\
          <input type=\"hidden\" name=\"tenant\" value=\"{}\"><button type=\"submit\">Start the job</button></form>",
-        report["total"].as_u64().unwrap_or(0),
-        report["counts"]["would_succeed"].as_u64().unwrap_or(0),
-        report["counts"]["refused"].as_u64().unwrap_or(0),
+        report_of(&answer.body),
         html::csrf_field(&person.session.csrf),
         esc(csv),
         esc(tenant)
@@ -212,6 +190,32 @@ pub(super) async fn show(
         id = esc(&id)
     );
     html::page(Some(&person.frame()), "Job", &body)
+}
+
+/// A dry run's report: the counts, then each item's planned outcome.
+fn report_of(report: &Value) -> String {
+    let count = |v: &Value| v.as_u64().unwrap_or(0);
+    let rows: String = (report["items"].as_array().into_iter().flatten())
+        .map(|i| {
+            let text = |v: &Value| esc(v.as_str().unwrap_or("—"));
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                count(&i["item"]),
+                text(&i["user"]),
+                text(&i["new_email"]),
+                text(&i["outcome"]),
+                esc(i["problem"]["detail"].as_str().unwrap_or_default())
+            )
+        })
+        .collect();
+    format!(
+        "<p id=\"dry-run-summary\">{} item(s): {} would succeed, {} refused. Nothing was written yet.</p>\
+         <table><thead><tr><th scope=\"col\">Item</th><th scope=\"col\">Guest</th><th scope=\"col\">New email</th>\
+         <th scope=\"col\">Outcome</th><th scope=\"col\">Why</th></tr></thead><tbody>{rows}</tbody></table>",
+        count(&report["total"]),
+        count(&report["counts"]["would_succeed"]),
+        count(&report["counts"]["refused"])
+    )
 }
 
 /// "running: 3 of 10 done (30%)", as the page and its script write it.

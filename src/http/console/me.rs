@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::Value;
-
 use tracing::instrument;
 
 use super::api::Call;
@@ -19,22 +18,43 @@ pub(super) async fn show(State(state): State<AppState>, person: Person) -> Respo
         return person.refused(answer.status, "Who am I", &answer.problem());
     }
     let me = &answer.body;
+    let body = format!(
+        "{}<h2>Permissions</h2><ul id=\"permissions\">{}</ul><h2>Rules that apply to you</h2><ul>{}</ul>",
+        identity(me),
+        or_none(permissions(me)),
+        or_none(rules(me))
+    );
+    html::page(Some(&person.frame()), "Who am I", &body)
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or("—").to_owned()
+}
+
+/// A JSON list of strings as "a, b", or "none".
+fn list(v: &Value) -> String {
+    let all: Vec<&str> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    match all.is_empty() {
+        true => "none".to_owned(),
+        false => all.join(", "),
+    }
+}
+
+fn or_none(items: String) -> String {
+    match items.is_empty() {
+        true => "<li>none</li>".to_owned(),
+        false => items,
+    }
+}
+
+fn identity(me: &Value) -> String {
     let id = &me["identity"];
-    let text = |v: &Value| v.as_str().unwrap_or("—").to_owned();
-    let list = |v: &Value| {
-        let all: Vec<&str> = v
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if all.is_empty() {
-            "none".to_owned()
-        } else {
-            all.join(", ")
-        }
-    };
-    let rows = [
+    facts(&[
         ("Name", text(&id["name"])),
         ("Sign-in name", text(&id["username"])),
         ("Object id", text(&id["object_id"])),
@@ -42,48 +62,33 @@ pub(super) async fn show(State(state): State<AppState>, person: Person) -> Respo
         ("App roles", list(&id["roles"])),
         ("Scopes", list(&id["scopes"])),
         ("Policy version", text(&me["policy_version"])),
-    ];
-    let permissions: String = me["tenants"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(p, tenants)| {
-            format!(
-                "<li><code>{}</code> in {}</li>",
-                esc(p),
-                esc(&list(tenants))
-            )
-        })
-        .collect();
-    let rules: String = me["rules"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    ])
+}
+
+/// Each permission held, with the tenants where it holds.
+fn permissions(me: &Value) -> String {
+    let held = me["tenants"].as_object().into_iter().flatten();
+    held.map(|(p, tenants)| {
+        format!(
+            "<li><code>{}</code> in {}</li>",
+            esc(p),
+            esc(&list(tenants))
+        )
+    })
+    .collect()
+}
+
+fn rules(me: &Value) -> String {
+    let rules = me["rules"].as_array().into_iter().flatten();
+    rules
         .map(|r| {
+            let description = (r["description"].as_str()).map(|d| format!(": {}", esc(d)));
             format!(
                 "<li><strong>{}</strong> ({}){}</li>",
                 esc(&text(&r["name"])),
                 esc(&text(&r["effect"])),
-                r["description"]
-                    .as_str()
-                    .map(|d| format!(": {}", esc(d)))
-                    .unwrap_or_default()
+                description.unwrap_or_default()
             )
         })
-        .collect();
-    let body = format!(
-        "{}<h2>Permissions</h2><ul id=\"permissions\">{}</ul><h2>Rules that apply to you</h2><ul>{}</ul>",
-        facts(&rows),
-        if permissions.is_empty() {
-            "<li>none</li>".to_owned()
-        } else {
-            permissions
-        },
-        if rules.is_empty() {
-            "<li>none</li>".to_owned()
-        } else {
-            rules
-        }
-    );
-    html::page(Some(&person.frame()), "Who am I", &body)
+        .collect()
 }

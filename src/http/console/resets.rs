@@ -93,16 +93,21 @@ pub(super) async fn plan(
             html::page(Some(&person.frame()), "The reset would be refused", &body),
         );
     }
-    let record = &answer.body;
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = format!(
+        "{}<form method=\"post\" action=\"/console/guests/{}/reset\">{}<button type=\"submit\">Confirm the reset</button></form>{back}",
+        plan_of(&answer.body),
+        esc(&guest),
+        form.hidden(&key, &person.session.csrf)
+    );
+    html::page(Some(&person.frame()), "Check the plan", &body)
+}
+
+/// A dry run's answer: who, to what, which rule, and each Graph write.
+fn plan_of(record: &Value) -> String {
+    let guest = (record["target"]["previous_email"].as_str()).or(record["user"].as_str());
     let rows = [
-        (
-            "Guest",
-            record["target"]["previous_email"]
-                .as_str()
-                .or(record["user"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
-        ),
+        ("Guest", guest.unwrap_or_default().to_owned()),
         (
             "New sign-in email",
             record["new_email"].as_str().unwrap_or_default().to_owned(),
@@ -116,23 +121,19 @@ pub(super) async fn plan(
     let writes: String = (record["plan"].as_array().into_iter().flatten())
         .map(|call| {
             let body = serde_json::to_string_pretty(&call["body"]).unwrap_or_default();
+            let (method, path) = (call["method"].as_str(), call["path"].as_str());
             format!(
                 "<li><code>{} {}</code><pre>{}</pre></li>",
-                esc(call["method"].as_str().unwrap_or_default()),
-                esc(call["path"].as_str().unwrap_or_default()),
+                esc(method.unwrap_or_default()),
+                esc(path.unwrap_or_default()),
                 esc(&body)
             )
         })
         .collect();
-    let key = uuid::Uuid::new_v4().to_string();
-    let body = format!(
-        "{}<h2>Graph writes</h2><ol class=\"plan\">{writes}</ol>\
-         <form method=\"post\" action=\"/console/guests/{}/reset\">{}<button type=\"submit\">Confirm the reset</button></form>{back}",
-        facts(&rows),
-        esc(&guest),
-        form.hidden(&key, &person.session.csrf)
-    );
-    html::page(Some(&person.frame()), "Check the plan", &body)
+    format!(
+        "{}<h2>Graph writes</h2><ol class=\"plan\">{writes}</ol>",
+        facts(&rows)
+    )
 }
 
 /// The reset itself; then its page.
@@ -184,39 +185,11 @@ pub(super) async fn show(
     }
     let r = &answer.body;
     let status = r["status"].as_str().unwrap_or_default();
-    let rows = [
-        ("Status", status.to_owned()),
-        (
-            "Guest",
-            r["target"]["previous_email"]
-                .as_str()
-                .or(r["user"].as_str())
-                .unwrap_or("—")
-                .to_owned(),
-        ),
-        (
-            "Guest object id",
-            r["target"]["id"].as_str().unwrap_or("—").to_owned(),
-        ),
-        (
-            "New sign-in email",
-            r["new_email"].as_str().unwrap_or("—").to_owned(),
-        ),
-        ("Tenant", r["tenant"].as_str().unwrap_or("—").to_owned()),
-        ("Ticket", r["ticket"].as_str().unwrap_or("—").to_owned()),
-        ("Reason", r["reason"].as_str().unwrap_or("—").to_owned()),
-        ("Requested by", requester(r).to_owned()),
-        (
-            "Requested at",
-            r["created_at"].as_str().unwrap_or("—").to_owned(),
-        ),
-        ("Policy", policy_text(r)),
-    ];
     let mut body = format!(
         "<p class=\"outcome\"><span class=\"status {}\" id=\"reset-status\">{}</span></p>{}",
         esc(status),
         esc(status),
-        facts(&rows)
+        record_facts(r)
     );
     if let Some(detail) = r["problem"]["detail"].as_str() {
         body.push_str(&html::notice("error", detail));
@@ -226,6 +199,24 @@ pub(super) async fn show(
         body.push_str(&approvals::forms(&id, &person.session.csrf));
     }
     html::page(Some(&person.frame()), "Reset", &body)
+}
+
+/// A reset's record as label/value rows.
+fn record_facts(r: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or("—").to_owned();
+    let guest = (r["target"]["previous_email"].as_str()).or(r["user"].as_str());
+    facts(&[
+        ("Status", text(&r["status"])),
+        ("Guest", guest.unwrap_or("—").to_owned()),
+        ("Guest object id", text(&r["target"]["id"])),
+        ("New sign-in email", text(&r["new_email"])),
+        ("Tenant", text(&r["tenant"])),
+        ("Ticket", text(&r["ticket"])),
+        ("Reason", text(&r["reason"])),
+        ("Requested by", requester(r).to_owned()),
+        ("Requested at", text(&r["created_at"])),
+        ("Policy", policy_text(r)),
+    ])
 }
 
 fn policy_text(r: &Value) -> String {

@@ -90,17 +90,7 @@ pub(super) async fn start(
     if let Err(e) = saved.await {
         return unavailable(&e.to_string());
     }
-    let mut url = endpoints.authorization;
-    url.query_pairs_mut()
-        .append_pair("client_id", &console.config.client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &console.redirect_uri(&headers))
-        .append_pair("response_mode", "query")
-        .append_pair("scope", &format!("openid profile {}", console.config.scope))
-        .append_pair("state", &login.state)
-        .append_pair("nonce", &login.nonce)
-        .append_pair("code_challenge", &challenge(&login.verifier))
-        .append_pair("code_challenge_method", "S256");
+    let url = authorize_url(&console, endpoints.authorization, &headers, &login);
     let mut response = html::see_other(url.as_str());
     let cookie = session::set_cookie(
         LOGIN_COOKIE,
@@ -111,6 +101,27 @@ pub(super) async fn start(
     );
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response
+}
+
+/// The authorization request: a code, with PKCE (S256), for the ID
+/// token and the API's delegated scope.
+fn authorize_url(
+    console: &Console,
+    mut url: reqwest::Url,
+    headers: &HeaderMap,
+    login: &Login,
+) -> reqwest::Url {
+    url.query_pairs_mut()
+        .append_pair("client_id", &console.config.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &console.redirect_uri(headers))
+        .append_pair("response_mode", "query")
+        .append_pair("scope", &format!("openid profile {}", console.config.scope))
+        .append_pair("state", &login.state)
+        .append_pair("nonce", &login.nonce)
+        .append_pair("code_challenge", &challenge(&login.verifier))
+        .append_pair("code_challenge_method", "S256");
+    url
 }
 
 /// BASE64URL(SHA-256(verifier)), RFC 7636 §4.2.
