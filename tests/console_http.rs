@@ -18,6 +18,13 @@ async fn page(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// The session's CSRF token, as its pages carry it.
+async fn csrf_of(app: &TestApp, session: &str) -> String {
+    let home = page(app, session, "/console/").await.text().await.unwrap();
+    let field = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
+    field.captures(&home).unwrap()[1].to_owned()
+}
+
 #[tokio::test]
 async fn pages_need_a_session_and_carry_the_security_headers() {
     let app = TestApp::spawn().await;
@@ -115,16 +122,7 @@ async fn a_callback_for_another_browsers_sign_in_or_a_changed_state_is_refused()
 async fn forms_need_the_csrf_token_and_the_consoles_own_origin() {
     let app = TestApp::spawn().await;
     let session = sign_in(&app, "Miriam Graham").await;
-    let home = page(&app, &session, "/console/")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let csrf = regex::Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(&home)
-        .unwrap()[1]
-        .to_owned();
+    let csrf = csrf_of(&app, &session).await;
     let plan = format!("{}/console/guests/{}/plan", app.base, tenant::ADELE_ID);
     let form = |token: &str| {
         vec![
@@ -169,16 +167,7 @@ async fn signing_out_ends_the_session_on_every_replica() {
         200,
         "the other replica knows the session"
     );
-    let home = page(&app, &session, "/console/")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let csrf = regex::Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(&home)
-        .unwrap()[1]
-        .to_owned();
+    let csrf = csrf_of(&app, &session).await;
     let out = client()
         .post(format!("{}/console/logout", app.base))
         .header("cookie", format!("gr_session={session}"))
@@ -203,4 +192,48 @@ async fn signing_out_ends_the_session_on_every_replica() {
         "the session id is stored only hashed"
     );
     assert!(!stored.contains("eyJ"), "no token at rest");
+}
+
+#[tokio::test]
+async fn bad_input_to_console_pages_is_a_clear_refusal_never_a_500() {
+    let app = TestApp::spawn().await;
+    let session = sign_in(&app, "Miriam Graham").await;
+    let cookie = format!("gr_session={session}");
+    for (path, status) in [
+        ("/console/guests/%FF", 400),
+        ("/console/guests/not-a-guid", 400),
+        ("/console/resets/not-a-uuid", 404),
+        ("/console/jobs/not-a-job", 404),
+        ("/console/guests?search=", 400),
+        ("/console/audit?since=yesterday", 400),
+        ("/console/nothing-here", 404),
+    ] {
+        let answer = client()
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), status, "{path}");
+    }
+    // Not a form at all: refused before anything reaches the API.
+    let plan = format!("{}/console/guests/{}/plan", app.base, tenant::ADELE_ID);
+    let json = client()
+        .post(&plan)
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"csrf": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 400);
+    let garbage = client()
+        .post(&plan)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("%%%=&&")
+        .send()
+        .await
+        .unwrap();
+    assert!(garbage.status().is_client_error(), "{}", garbage.status());
+    assert!(app.audit_rows().await.is_empty());
 }

@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::problem::Problem;
 use crate::auth::Identity;
-use crate::policy::{Effect, Permission, PolicyError, TenantRef};
+use crate::policy::{Effect, Permission, PolicyError};
 use crate::problem::ProblemType;
 
 #[derive(Serialize)]
@@ -45,7 +45,7 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
             description: r.description.clone(),
         })
         .collect();
-    let tenants = tenants_by_permission(&state, &caller, &policy);
+    let tenants = tenants_by_permission(&state, &caller);
     Json(WhoAmI {
         identity: &caller.identity,
         permissions: caller.permissions.iter().map(|p| p.as_str()).collect(),
@@ -58,28 +58,15 @@ pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Response {
 
 /// For each permission the caller holds, the configured tenants where the
 /// grants give it.
-fn tenants_by_permission(
-    state: &AppState,
-    caller: &Caller,
-    policy: &crate::policy::Policy,
-) -> BTreeMap<&'static str, Vec<String>> {
-    let who = caller.identity.policy_caller();
-    let in_scope = |p: Permission| {
-        let scope = policy.scope(&who, p);
-        let tenants = state.resets.tenants().iter();
-        tenants
-            .filter(|t| {
-                let here = TenantRef {
-                    name: &t.name,
-                    id: Some(&t.id),
-                };
-                scope.covers(&here)
-            })
-            .map(|t| t.name.clone())
-            .collect()
-    };
+fn tenants_by_permission(state: &AppState, caller: &Caller) -> BTreeMap<&'static str, Vec<String>> {
     let held = caller.permissions.iter();
-    held.map(|p| (p.as_str(), in_scope(*p))).collect()
+    held.map(|p| {
+        (
+            p.as_str(),
+            state.resets.tenants_granting(&caller.identity, *p),
+        )
+    })
+    .collect()
 }
 
 #[instrument(skip_all)]

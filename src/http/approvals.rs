@@ -44,11 +44,7 @@ struct Inbox<'a> {
 }
 
 fn view(record: &ResetRecord) -> ResetView<'_> {
-    ResetView {
-        record,
-        invite_redeem_url: None,
-        plan: None,
-    }
+    ResetView::of(record)
 }
 
 #[instrument(skip_all, fields(approver = %caller.identity.subject))]

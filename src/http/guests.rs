@@ -117,11 +117,7 @@ pub async fn get(
         Ok(records) => records,
         Err(e) => return Problem::from(&ResetError::Store(e)).into_response(),
     };
-    let recent_resets = records.iter().map(|record| ResetView {
-        record,
-        invite_redeem_url: None,
-        plan: None,
-    });
+    let recent_resets = records.iter().map(ResetView::of);
     Json(GuestPage {
         guest: &guest,
         recent_resets: recent_resets.collect(),

@@ -70,14 +70,7 @@ pub async fn list(
     };
     let full = records.len() == filter.limit as usize;
     let page = Page {
-        items: records
-            .iter()
-            .map(|record| ResetView {
-                record,
-                invite_redeem_url: None,
-                plan: None,
-            })
-            .collect(),
+        items: records.iter().map(ResetView::of).collect(),
         next_cursor: records.last().filter(|_| full).map(|r| r.id.as_str()),
     };
     Json(page).into_response()

@@ -32,6 +32,17 @@ pub(super) struct ResetView<'a> {
     pub plan: Option<&'a [PlannedCall]>,
 }
 
+impl<'a> ResetView<'a> {
+    /// The record alone, as every read shows it.
+    pub(super) fn of(record: &'a ResetRecord) -> ResetView<'a> {
+        ResetView {
+            record,
+            invite_redeem_url: None,
+            plan: None,
+        }
+    }
+}
+
 #[instrument(skip_all, fields(requester = %caller.identity.subject))]
 pub async fn create(
     State(state): State<AppState>,
@@ -132,11 +143,7 @@ async fn respond_async(
 /// 202 with the pending record; a replayed webhook delivery gets 200 and
 /// the record of the reset it started, and starts nothing.
 pub(super) fn accepted_answer(accepted: &Accepted) -> Response {
-    let view = ResetView {
-        record: &accepted.record,
-        invite_redeem_url: None,
-        plan: None,
-    };
+    let view = ResetView::of(&accepted.record);
     let location = format!("/v1/resets/{}", accepted.record.id);
     let status = match accepted.replayed {
         true => StatusCode::OK,
@@ -249,12 +256,7 @@ pub async fn get(
         Some(record)
             if approver(&record) || ReadScope::of(&state, &caller).may_read(&caller, &record) =>
         {
-            let view = ResetView {
-                record: &record,
-                invite_redeem_url: None,
-                plan: None,
-            };
-            Json(view).into_response()
+            Json(ResetView::of(&record)).into_response()
         }
         _ => not_found(),
     }

@@ -107,6 +107,23 @@ impl ResetService {
         }
     }
 
+    /// The configured tenants, by name, where the caller's grants give `p`
+    /// (what `whoami` lists, and where the console offers a form).
+    pub fn tenants_granting(&self, caller: &Identity, p: Permission) -> Vec<String> {
+        let scope = self.policy().scope(&caller.policy_caller(), p);
+        let here = |t: &&Arc<Tenant>| {
+            scope.covers(&TenantRef {
+                name: &t.name,
+                id: Some(&t.id),
+            })
+        };
+        self.tenants
+            .iter()
+            .filter(here)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
     /// The Graph client of the tenant a stored reset belongs to.
     pub(super) fn graph_of(&self, record: &ResetRecord) -> Result<&GraphClient, ResetError> {
         self.tenants

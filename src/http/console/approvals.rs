@@ -1,9 +1,8 @@
 //! The approvals inbox: the resets waiting for this person, each with an
 //! approve form (comment optional) and a deny form (comment required).
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,8 +10,8 @@ use serde_json::{Value, json};
 use tracing::instrument;
 
 use super::api::Call;
-use super::check_csrf;
 use super::html::{self, esc, url_part};
+use super::posted::Posted;
 use super::rows::{TABLE_HEAD, row};
 use super::session::Person;
 use crate::http::AppState;
@@ -112,43 +111,33 @@ pub(super) async fn may_decide(state: &AppState, person: &Person, id: &str) -> b
 
 #[derive(Deserialize)]
 pub(super) struct Decision {
-    csrf: Option<String>,
     comment: Option<String>,
 }
 
 #[instrument(skip_all)]
 pub(super) async fn approve(
     state: State<AppState>,
-    person: Person,
-    headers: HeaderMap,
     id: Path<String>,
-    form: Form<Decision>,
+    posted: Posted<Decision>,
 ) -> Response {
-    decide(state, person, headers, id, form, "approve").await
+    decide(state, id, posted, "approve").await
 }
 
 #[instrument(skip_all)]
 pub(super) async fn deny(
     state: State<AppState>,
-    person: Person,
-    headers: HeaderMap,
     id: Path<String>,
-    form: Form<Decision>,
+    posted: Posted<Decision>,
 ) -> Response {
-    decide(state, person, headers, id, form, "deny").await
+    decide(state, id, posted, "deny").await
 }
 
 async fn decide(
     State(state): State<AppState>,
-    person: Person,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<Decision>,
+    Posted { person, form }: Posted<Decision>,
     verdict: &str,
 ) -> Response {
-    if let Err(refusal) = check_csrf(&state, &person, &headers, form.csrf.as_deref()) {
-        return refusal;
-    }
     let comment = form
         .comment
         .as_deref()

@@ -14,6 +14,7 @@ use super::rows::{TABLE_HEAD, requester, row};
 use super::session::Person;
 use crate::http::AppState;
 use crate::record::Status;
+use crate::reset::jobs::csv_record;
 
 /// The rows a CSV export holds at most (one API page).
 const EXPORT_ROWS: u32 = 200;
@@ -102,7 +103,9 @@ pub(super) async fn log(
     let mut body = filters.form();
     if !answer.ok() {
         body.push_str(&html::notice("error", &answer.problem()));
-        return html::page(Some(&person.frame()), "Audit log", &body);
+        // The form again, with why; the status is the API's.
+        let page = html::page(Some(&person.frame()), "Audit log", &body);
+        return html::with_status(answer.status, page);
     }
     let items = answer.body["items"].as_array().cloned().unwrap_or_default();
     let export = Filters {
@@ -165,21 +168,10 @@ pub(super) async fn csv(
             Some(requester(r)),
             r["policy"]["rule"].as_str(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| cell(c.unwrap_or_default())).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        // The jobs' CSV writer: quoting, and formulas defused.
+        out.push_str(&csv_record(&cells.map(Option::unwrap_or_default)));
     }
     csv_response(out, "guest-reset-audit.csv")
-}
-
-/// One CSV cell (RFC 4180 quoting); a cell a spreadsheet would run as a
-/// formula starts with an apostrophe instead.
-pub(super) fn cell(text: &str) -> String {
-    let text = match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    };
-    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 pub(super) fn csv_response(body: String, filename: &str) -> Response {

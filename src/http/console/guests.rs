@@ -71,7 +71,9 @@ pub(super) async fn search(
     );
     if !answer.ok() {
         body.push_str(&html::notice("error", &answer.problem()));
-        return html::page(Some(&person.frame()), "Find a guest", &body);
+        // The form again, with why; the status is the API's.
+        let page = html::page(Some(&person.frame()), "Find a guest", &body);
+        return html::with_status(answer.status, page);
     }
     let guests = answer.body["guests"]
         .as_array()

@@ -2,10 +2,9 @@
 //! report, start it, watch its progress live (the API's event stream), and
 //! download each item's result.
 
-use axum::Form;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
@@ -14,8 +13,9 @@ use tracing::instrument;
 
 use super::api::Call;
 use super::html::{self, esc, url_part};
+use super::posted::Posted;
 use super::session::Person;
-use super::{check_csrf, tenants_for};
+use super::tenants_for;
 use crate::http::AppState;
 use crate::policy::Permission;
 
@@ -72,7 +72,6 @@ pub(super) async fn list(State(state): State<AppState>, person: Person) -> Respo
 
 #[derive(Deserialize)]
 pub(super) struct JobForm {
-    csrf: Option<String>,
     csv: Option<String>,
     tenant: Option<String>,
 }
@@ -102,13 +101,8 @@ impl JobForm {
 #[instrument(skip_all)]
 pub(super) async fn plan(
     State(state): State<AppState>,
-    person: Person,
-    headers: HeaderMap,
-    Form(form): Form<JobForm>,
+    Posted { person, form }: Posted<JobForm>,
 ) -> Response {
-    if let Err(refusal) = check_csrf(&state, &person, &headers, form.csrf.as_deref()) {
-        return refusal;
-    }
     let answer = form.call(&person, true).json(&state).await;
     let (csv, tenant) = (
         form.csv.as_deref().unwrap_or_default(),
@@ -144,13 +138,8 @@ pub(super) async fn plan(
 #[instrument(skip_all)]
 pub(super) async fn create(
     State(state): State<AppState>,
-    person: Person,
-    headers: HeaderMap,
-    Form(form): Form<JobForm>,
+    Posted { person, form }: Posted<JobForm>,
 ) -> Response {
-    if let Err(refusal) = check_csrf(&state, &person, &headers, form.csrf.as_deref()) {
-        return refusal;
-    }
     let answer = form.call(&person, false).json(&state).await;
     match (answer.ok(), answer.body["id"].as_str()) {
         (true, Some(id)) => html::see_other(&format!("/console/jobs/{}", url_part(id))),

@@ -16,6 +16,7 @@ mod html;
 mod jobs;
 mod me;
 mod oidc;
+mod posted;
 mod resets;
 mod rows;
 mod session;
@@ -103,31 +104,9 @@ fn console_of(state: &AppState) -> Result<Arc<Console>, Response> {
         .ok_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
-/// The form's CSRF token (and the browser's `Origin`) are this session's.
-fn check_csrf(
-    state: &AppState,
-    person: &Person,
-    headers: &HeaderMap,
-    token: Option<&str>,
-) -> Result<(), Response> {
-    let console = console_of(state)?;
-    person.check_csrf(headers, token, &console.origin(headers))
-}
-
 /// The configured tenants where the person holds `p`, by name.
 fn tenants_for(state: &AppState, person: &Person, p: crate::policy::Permission) -> Vec<String> {
-    let scope = state
-        .resets
-        .policy()
-        .scope(&person.session.identity.policy_caller(), p);
-    let tenants = state.resets.tenants().iter();
-    let here = |t: &&Arc<crate::tenants::Tenant>| {
-        scope.covers(&crate::policy::TenantRef {
-            name: &t.name,
-            id: Some(&t.id),
-        })
-    };
-    tenants.filter(here).map(|t| t.name.clone()).collect()
+    state.resets.tenants_granting(&person.session.identity, p)
 }
 
 /// The console's routes (merged only when it is configured).

@@ -2,9 +2,8 @@
 //! the reset itself (one `Idempotency-Key` per plan, so a second click
 //! cannot reset twice), and a reset's page.
 
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,15 +11,15 @@ use serde_json::{Value, json};
 use tracing::instrument;
 
 use super::api::Call;
+use super::approvals;
 use super::html::{self, esc, facts, url_part};
+use super::posted::Posted;
 use super::rows::requester;
 use super::session::Person;
-use super::{approvals, check_csrf};
 use crate::http::AppState;
 
 #[derive(Deserialize)]
 pub(super) struct ResetForm {
-    csrf: Option<String>,
     tenant: Option<String>,
     new_email: Option<String>,
     ticket: Option<String>,
@@ -70,14 +69,9 @@ impl ResetForm {
 #[instrument(skip_all)]
 pub(super) async fn plan(
     State(state): State<AppState>,
-    person: Person,
-    headers: HeaderMap,
     Path(guest): Path<String>,
-    Form(form): Form<ResetForm>,
+    Posted { person, form }: Posted<ResetForm>,
 ) -> Response {
-    if let Err(refusal) = check_csrf(&state, &person, &headers, form.csrf.as_deref()) {
-        return refusal;
-    }
     let answer = Call::post_json(&person, "/v1/resets", &form.body(&guest, true))
         .json(&state)
         .await;
@@ -140,14 +134,9 @@ fn plan_of(record: &Value) -> String {
 #[instrument(skip_all)]
 pub(super) async fn confirm(
     State(state): State<AppState>,
-    person: Person,
-    headers: HeaderMap,
     Path(guest): Path<String>,
-    Form(form): Form<ResetForm>,
+    Posted { person, form }: Posted<ResetForm>,
 ) -> Response {
-    if let Err(refusal) = check_csrf(&state, &person, &headers, form.csrf.as_deref()) {
-        return refusal;
-    }
     let key = form
         .key
         .clone()

@@ -20,13 +20,12 @@ use crate::policy::Permission;
 pub(super) const SESSION_COOKIE: &str = "gr_session";
 pub(super) const LOGIN_COOKIE: &str = "gr_login";
 
-/// What a session row holds. No token: the identity as the API verified
-/// the person's access token at sign-in.
+/// What a session row holds (its expiry is the row's own). No token: the
+/// identity as the API verified the person's access token at sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Session {
     pub identity: Identity,
     pub csrf: String,
-    pub expires_at: i64,
 }
 
 /// A signed-in person, with what the policy grants them now.

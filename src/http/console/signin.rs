@@ -4,7 +4,6 @@
 //! The access token is verified as any API caller's; the ID token by its
 //! signature, audience and nonce. Then a session, and the token is dropped.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -12,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::html::{self, esc};
-use super::session::{self, LOGIN_COOKIE, Person, SESSION_COOKIE, Session};
+use super::posted::Posted;
+use super::session::{self, LOGIN_COOKIE, SESSION_COOKIE, Session};
 use super::{Console, console_of};
 use crate::http::AppState;
 use crate::store::SessionKind;
@@ -214,7 +214,6 @@ async fn open_session(
     let session = Session {
         identity,
         csrf: session::random_token(),
-        expires_at,
     };
     let id = session::random_token();
     let data = serde_json::to_string(&session).unwrap_or_default();
@@ -239,28 +238,21 @@ async fn open_session(
     response
 }
 
+/// The sign-out form has no field but its CSRF token.
 #[derive(Deserialize)]
-pub(super) struct LogoutForm {
-    csrf: Option<String>,
-}
+pub(super) struct SignOut {}
 
 /// Sign out: the session ends on every replica and the cookie goes.
 #[instrument(skip_all)]
 pub(super) async fn logout(
     State(state): State<AppState>,
-    person: Person,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    Posted { person, .. }: Posted<SignOut>,
 ) -> Response {
     let console = match console_of(&state) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(refusal) =
-        person.check_csrf(&headers, form.csrf.as_deref(), &console.origin(&headers))
-    {
-        return refusal;
-    }
     if let Err(e) = state.resets.end_session(&person.id_hash).await {
         return unavailable(&e.to_string());
     }
